@@ -1,0 +1,57 @@
+"""Login, roles and the one team-scoping helper every team-data query goes through."""
+
+from functools import wraps
+
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from autoorder.extensions import db
+from autoorder.models import User
+
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.health"}
+
+
+def init_app(app, login_manager):
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+
+    @app.before_request
+    def require_login():
+        """Every endpoint needs a logged-in user unless listed in PUBLIC_ENDPOINTS."""
+        if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+            return None
+        return login_manager.unauthorized()
+
+
+def _load_user(user_id):
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def admin_required(view):
+    """Refuse (403) a logged-in member who is not an admin."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def team_select(model):
+    """Return ``select(model)`` limited to the current user's team."""
+    return select(model).where(model.team_id == current_user.team_id)
+
+
+def team_get_or_404(model, object_id):
+    """Return the current team's row with this id; another team's id answers 404."""
+    row = db.session.scalar(team_select(model).where(model.id == object_id))
+    if row is None:
+        abort(404)
+    return row
+

@@ -1,0 +1,93 @@
+"""Flask CLI commands: admin set-up, key rotation, and the worker and scheduler processes."""
+
+import getpass
+import logging
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from autoorder import crypto
+from autoorder.extensions import db
+from autoorder.models import Team, User
+
+
+def register(app):
+    for command in (create_admin, rotate_keys, worker, scheduler):
+        app.cli.add_command(command)
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.option("--email", required=True)
+@click.option("--team", "team_name", default="My team", show_default=True)
+@click.option("--password", envvar="AUTOORDER_ADMIN_PASSWORD",
+              help="Read from AUTOORDER_ADMIN_PASSWORD, else asked for.")
+@click.option("--if-missing", is_flag=True, help="Do nothing if the user exists.")
+def create_admin(email, team_name, password, if_missing):
+    """Create the first admin user and their team."""
+    email = email.strip().lower()
+    if db.session.scalar(select(User).where(User.email == email)) is not None:
+        if if_missing:
+            click.echo(f"user {email} exists; nothing to do")
+            return
+        raise click.ClickException(f"user {email} already exists")
+    if not password:
+        password = getpass.getpass("Password for the new admin: ")
+    team = Team(name=team_name)
+    user = User(team=team, email=email, role="admin")
+    try:
+        user.set_password(password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.add_all([team, user])
+    db.session.commit()
+    click.echo(f"created admin {email} in team {team_name!r} (team id {team.id})")
+
+
+@click.command("rotate-keys")
+@with_appcontext
+def rotate_keys():
+    """Re-encrypt every stored secret under the first key of FERNET_KEYS.
+
+    Put the new key first and keep the old ones after it, run this, then remove the old keys.
+    """
+    with db.engine.begin() as connection:
+        count = crypto.rotate_all(connection, db.metadata)
+    click.echo(f"re-encrypted {count} stored secret(s) under the first key")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--queues", default="orders,tracking,default", show_default=True)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None)
+def worker(queues, burst, name):
+    """Run an RQ worker (with its scheduler) on the app's queues."""
+    from flask import current_app
+
+    from autoorder.queues import get_queue, redis_connection
+    from autoorder.worker import AppWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    connection = redis_connection()
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    w = AppWorker([get_queue(n, connection) for n in names], connection=connection, name=name,
+                  app=current_app._get_current_object())
+    w.work(with_scheduler=True, burst=burst)
+
+
+@click.command("scheduler")
+@with_appcontext
+@click.option("--interval", default=5, show_default=True, help="Seconds between scheduler polls.")
+def scheduler(interval):
+    """Register the periodic jobs, then run rq-scheduler."""
+    from rq_scheduler import Scheduler
+
+    from autoorder.jobs.schedule import schedule_periodic_jobs
+    from autoorder.queues import redis_connection
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    s = Scheduler(connection=redis_connection(), interval=interval)
+    schedule_periodic_jobs(s)
+    s.run()

@@ -1,0 +1,117 @@
+"""Configuration from the environment (12-factor). Validated in create_app, never at import."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+EMBEDDED_REDIS_PORT = 6391
+
+REQUIRED_SECRETS = ("SECRET_KEY", "FERNET_KEYS")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot start the app; names every problem at once."""
+
+
+def env_str(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name, default):
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_bool(name, default):
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name):
+    return [item.strip() for item in (env_str(name) or "").split(",") if item.strip()]
+
+
+def database_url(url):
+    """Return a SQLAlchemy URL: Heroku's postgres:// becomes postgresql+psycopg://."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def default_chromium_path():
+    """Debian's chromium when installed, else None (Playwright's own browser)."""
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+class Config:
+    """Production settings, read from the environment when instantiated."""
+
+    TESTING = False
+
+    def __init__(self):
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.FERNET_KEYS = env_list("FERNET_KEYS")
+        self.SQLALCHEMY_DATABASE_URI = database_url(
+            env_str("DATABASE_URL", f"sqlite:///{INSTANCE / 'autoorder.sqlite3'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env_str(
+            "REDIS_URL", f"redis://127.0.0.1:{env_int('AUTOORDER_REDIS_PORT', EMBEDDED_REDIS_PORT)}/0"
+        )
+        self.ORDER_BUFFER_SECONDS = env_int("AUTOORDER_ORDER_BUFFER_SECONDS", 600)
+        self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
+        self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
+        self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)
+        self.EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
+        self.EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")
+        self.EBAY_REDIRECT_URI = env_str("EBAY_RU_NAME")
+        self.EBAY_API_BASE_URL = env_str("EBAY_API_BASE_URL", "https://api.ebay.com")
+        self.EBAY_AUTH_BASE_URL = env_str("EBAY_AUTH_BASE_URL", "https://auth.ebay.com")
+        self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH", default_chromium_path())
+        self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))
+        secure = env_bool("AUTOORDER_SECURE_COOKIES", True)
+        self.SESSION_COOKIE_SECURE = secure
+        self.REMEMBER_COOKIE_SECURE = secure
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # token valid for the session; pages poll for hours
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    def missing(self):
+        """Return the names of required settings that are absent."""
+        return [name for name in REQUIRED_SECRETS if not getattr(self, name)]
+
+    def as_dict(self):
+        return {k: v for k, v in vars(self).items() if k.isupper()} | {"TESTING": self.TESTING}
+
+
+class TestConfig(Config):
+    """Settings for tests: throwaway keys and database, no secure cookies."""
+
+    TESTING = True
+
+    def __init__(self, **overrides):
+        super().__init__()
+        from cryptography.fernet import Fernet
+
+        self.SECRET_KEY = "test-secret-key"
+        self.FERNET_KEYS = [Fernet.generate_key().decode()]
+        self.SQLALCHEMY_DATABASE_URI = database_url(env_str("TEST_DATABASE_URL", "sqlite://"))
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        for key, value in overrides.items():
+            setattr(self, key, value)

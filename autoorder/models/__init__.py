@@ -1,0 +1,30 @@
+"""The data model. Import models from here."""
+
+from sqlalchemy import event
+
+from autoorder.models.credits import CreditEntry, CreditPackage
+from autoorder.models.ebay import EbayAccount
+from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
+from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
+from autoorder.models.team import ROLES, Team, User
+
+APPEND_ONLY = (OrderEvent, CreditEntry)
+
+
+class AppendOnlyError(RuntimeError):
+    """An update or delete was attempted on an append-only table."""
+
+
+def _refuse(mapper, connection, target):
+    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+
+
+for _model in APPEND_ONLY:
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)
+
+__all__ = [
+    "AppendOnlyError", "CreditEntry", "CreditPackage", "EbayAccount", "Evidence", "Listing",
+    "Order", "OrderBot", "OrderEvent", "PAYMENT_METHODS", "PurchaseAttempt", "ROLES",
+    "Supplier", "Team", "TrackingCheck", "User",
+]

@@ -1,0 +1,169 @@
+"""Sales/orders and what hangs off them: the event timeline, purchase attempts, tracking
+checks and evidence files. Status columns are written only by autoorder.orders."""
+
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autoorder import clock
+from autoorder.extensions import db
+from autoorder.models.types import UTCDateTime
+
+
+class Order(db.Model):
+    """One eBay line item to be bought from a supplier (a "sale" in the dashboard)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("team_id", "ebay_order_id", "ebay_line_item_id"),
+        Index("ix_orders_due", "status", "order_after"),
+        Index("ix_orders_tracking_due", "tracking_status", "next_tracking_check_at"),
+        Index("ix_orders_team_sold", "team_id", "sold_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    ebay_account_id: Mapped[int | None] = mapped_column(ForeignKey("ebay_accounts.id"))
+    ebay_order_id: Mapped[str] = mapped_column(String(64))
+    ebay_line_item_id: Mapped[str] = mapped_column(String(64))
+    legacy_item_id: Mapped[str | None] = mapped_column(String(64))
+    legacy_variation_id: Mapped[str | None] = mapped_column(String(64))
+    sku: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str | None] = mapped_column(String(255))
+    variant_label: Mapped[str | None] = mapped_column(String(255))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"))
+    bot_id: Mapped[int | None] = mapped_column(ForeignKey("order_bots.id"))
+
+    buyer_username: Mapped[str | None] = mapped_column(String(128))
+    buyer_name: Mapped[str | None] = mapped_column(String(255))
+    ship_to: Mapped[dict | None] = mapped_column(JSON)  # snapshot of shippingStep.shipTo
+    quantity: Mapped[int] = mapped_column(default=1)
+    sale_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # line item total
+    sale_currency: Mapped[str] = mapped_column(String(3), default="USD")
+    ebay_fees: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    # The two icons. Defaults are OrderStatus.WAITING and TrackingStatus.NOT_DUE.
+    status: Mapped[str] = mapped_column(String(32), default="waiting")
+    tracking_status: Mapped[str] = mapped_column(String(32), default="not_due")
+    status_changed_at = mapped_column(UTCDateTime, default=clock.now)
+    tracking_status_changed_at = mapped_column(UTCDateTime, default=clock.now)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+
+    sold_at = mapped_column(UTCDateTime, nullable=False)
+    order_after = mapped_column(UTCDateTime, nullable=False)  # end of the cancellation buffer
+    ordered_at = mapped_column(UTCDateTime)
+    next_tracking_check_at = mapped_column(UTCDateTime)
+    tracking_deadline_at = mapped_column(UTCDateTime)
+    tracking_failures: Mapped[int] = mapped_column(default=0)
+
+    supplier_order_number: Mapped[str | None] = mapped_column(String(128))
+    supplier_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    tracking_carrier: Mapped[str | None] = mapped_column(String(64))  # as the supplier shows it
+    ebay_carrier_code: Mapped[str | None] = mapped_column(String(64))
+
+    # Ownership while a job works on the order (see orders.claim).
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at = mapped_column(UTCDateTime)
+
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    events = relationship("OrderEvent", order_by="OrderEvent.id", back_populates="order")
+    evidence = relationship("Evidence", order_by="Evidence.id", back_populates="order")
+    attempts = relationship("PurchaseAttempt", order_by="PurchaseAttempt.id", back_populates="order")
+    tracking_checks = relationship("TrackingCheck", order_by="TrackingCheck.id", back_populates="order")
+    listing = relationship("Listing")
+    bot = relationship("OrderBot")
+
+    @property
+    def profit(self):
+        if self.sale_price is None or self.supplier_cost is None:
+            return None
+        return self.sale_price - (self.ebay_fees or 0) - self.supplier_cost
+
+    def __repr__(self):
+        return f"<Order {self.id} team={self.team_id} {self.status}/{self.tracking_status}>"
+
+
+class OrderEvent(db.Model):
+    """Append-only timeline entry: a status change or a notable fact (who, why, when)."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # cart | tracking | note
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128), default="system")
+    at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+    order = relationship("Order", back_populates="events")
+
+    def __repr__(self):
+        return f"<OrderEvent {self.id} order={self.order_id} {self.from_status}->{self.to_status}>"
+
+
+class PurchaseAttempt(db.Model):
+    """One try at buying an order, committed before the place-order click.
+
+    ``reference`` is the stable supplier-side marker (put in the order note) that lets a
+    later run find the supplier order if the attempt ended ambiguously.
+    """
+
+    __tablename__ = "purchase_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(32), default="started")
+    # started -> placing (click may happen) -> placed | failed | not_placed; placing is ambiguous
+    job_id: Mapped[str | None] = mapped_column(String(128))
+    worker: Mapped[str | None] = mapped_column(String(128))
+    started_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    placing_at = mapped_column(UTCDateTime)
+    finished_at = mapped_column(UTCDateTime)
+    supplier_order_number: Mapped[str | None] = mapped_column(String(128))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    order = relationship("Order", back_populates="attempts")
+
+    def __repr__(self):
+        return f"<PurchaseAttempt {self.id} order={self.order_id} {self.state}>"
+
+
+class TrackingCheck(db.Model):
+    """One look at the supplier site for tracking, and what it found."""
+
+    __tablename__ = "tracking_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    result: Mapped[str] = mapped_column(String(32))  # found | not_found | invalid | error
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    order = relationship("Order", back_populates="tracking_checks")
+
+
+class Evidence(db.Model):
+    """A file kept as proof: review/confirmation screenshots, page HTML on failure."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # review | confirmation | failure | page_html
+    path: Mapped[str] = mapped_column(String(500))  # relative to EVIDENCE_DIR
+    content_type: Mapped[str] = mapped_column(String(64), default="image/png")
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    order = relationship("Order", back_populates="evidence")

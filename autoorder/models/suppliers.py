@@ -1,0 +1,98 @@
+"""Suppliers, the order bots that buy from them, and listings mapped to supplier products."""
+
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autoorder import clock
+from autoorder.crypto import EncryptedText
+from autoorder.extensions import db
+from autoorder.models.types import UTCDateTime
+
+PAYMENT_METHODS = ("card", "gift_card")
+
+
+class Supplier(db.Model):
+    """A supplier website; ``key`` names its adapter in autoorder.scrapers."""
+
+    __tablename__ = "suppliers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    base_url: Mapped[str] = mapped_column(String(500))
+
+    def __repr__(self):
+        return f"<Supplier {self.id} {self.key}>"
+
+
+class OrderBot(db.Model):
+    """One supplier account that places orders. Every secret column is encrypted at rest."""
+
+    __tablename__ = "order_bots"
+    __table_args__ = (UniqueConstraint("team_id", "supplier_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    account_email: Mapped[str] = mapped_column(String(255))
+    password = mapped_column(EncryptedText, nullable=False)
+    payment_method: Mapped[str] = mapped_column(String(16), default="card")
+    card_holder = mapped_column(EncryptedText)
+    card_number = mapped_column(EncryptedText)
+    card_expiry = mapped_column(EncryptedText)  # MM/YY
+    card_cvc = mapped_column(EncryptedText)
+    card_last4: Mapped[str | None] = mapped_column(String(4))  # for the masked display only
+    billing_address: Mapped[dict | None] = mapped_column(JSON)
+    gift_card_balance: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    browser_state = mapped_column(EncryptedText)  # Playwright storage state (cookies) as JSON
+    browser_state_saved_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    supplier = relationship("Supplier")
+
+    @property
+    def masked_card(self) -> str:
+        if self.payment_method == "gift_card":
+            return "gift card"
+        return f"•••• {self.card_last4}" if self.card_last4 else "no card"
+
+    def set_card(self, *, number, expiry, cvc, holder, billing_address=None):
+        """Store a card; only the last four digits stay readable."""
+        digits = "".join(ch for ch in str(number) if ch.isdigit())
+        self.card_number, self.card_last4 = digits, digits[-4:]
+        self.card_expiry, self.card_cvc, self.card_holder = expiry, cvc, holder
+        self.billing_address = billing_address
+
+    def __repr__(self):
+        return f"<OrderBot {self.id} team={self.team_id} supplier={self.supplier_id}>"
+
+
+class Listing(db.Model):
+    """An eBay listing (item id + variation/SKU) mapped to the supplier product that fills it."""
+
+    __tablename__ = "listings"
+    __table_args__ = (UniqueConstraint("team_id", "ebay_item_id", "ebay_variation_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    ebay_item_id: Mapped[str] = mapped_column(String(64))
+    # legacyVariationId or SKU of a multi-variation listing; "" for a single-variation one.
+    ebay_variation_key: Mapped[str] = mapped_column(String(128), default="")
+    sku: Mapped[str | None] = mapped_column(String(128), index=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    supplier_product_url: Mapped[str] = mapped_column(String(1000))
+    supplier_variant: Mapped[str | None] = mapped_column(String(255))  # e.g. "Black / L"
+    bot_id: Mapped[int | None] = mapped_column(ForeignKey("order_bots.id"))
+    max_buy_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    quantity_per_sale: Mapped[int] = mapped_column(default=1)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    bot = relationship("OrderBot")
+
+    def __repr__(self):
+        return f"<Listing {self.id} team={self.team_id} item={self.ebay_item_id}>"

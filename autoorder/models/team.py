@@ -1,0 +1,65 @@
+"""Teams and their users."""
+
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from autoorder import clock
+from autoorder.extensions import db
+from autoorder.models.types import UTCDateTime
+
+ROLES = ("admin", "member")
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    # Per-team settings; None means "use the server default from the environment".
+    order_buffer_seconds: Mapped[int | None]
+    max_buy_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    min_profit: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    users = relationship("User", back_populates="team")
+
+    def __repr__(self):
+        return f"<Team {self.id}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    last_login_at = mapped_column(UTCDateTime)
+
+    team = relationship("Team", back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        if len(password) < 8:
+            raise ValueError("a password needs at least 8 characters")
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def __repr__(self):
+        return f"<User {self.id} team={self.team_id} role={self.role}>"
