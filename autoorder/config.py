@@ -75,6 +75,10 @@ class Config:
         self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
         self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
         self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)
+        # How long a worker owns an order it is buying before another may take over (> job time).
+        self.ORDER_LEASE_SECONDS = env_int("AUTOORDER_ORDER_LEASE_SECONDS", 360)
+        self.ORDER_JOB_TIMEOUT = env_int("AUTOORDER_ORDER_JOB_TIMEOUT", 300)
+        self.MIN_PROFIT = env_str("AUTOORDER_MIN_PROFIT")  # default minimum profit, e.g. "0.50"
         self.EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
         self.EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")
         self.EBAY_REDIRECT_URI = env_str("EBAY_RU_NAME")
@@ -102,6 +106,7 @@ class Config:
 class TestConfig(Config):
     """Settings for tests: throwaway keys and database, no secure cookies."""
 
+    __test__ = False  # not a pytest test class
     TESTING = True
 
     def __init__(self, **overrides):
