@@ -9,6 +9,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.types import TypeDecorator
 
+
 class CryptoConfigError(RuntimeError):
     """FERNET_KEYS is absent or holds a value that is not a Fernet key."""
 

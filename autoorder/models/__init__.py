@@ -3,7 +3,7 @@
 from sqlalchemy import event
 
 from autoorder.models.credits import CreditEntry, CreditPackage
-from autoorder.models.ebay import EbayAccount
+from autoorder.models.ebay_account import EbayAccount
 from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
 from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
 from autoorder.models.team import ROLES, Team, User
