@@ -13,7 +13,7 @@ from autoorder.models import Team, User
 
 
 def register(app):
-    for command in (create_admin, rotate_keys, worker, scheduler):
+    for command in (create_admin, rotate_keys, worker, scheduler, seed_demo, add_credit_package):
         app.cli.add_command(command)
 
 
@@ -91,3 +91,39 @@ def scheduler(interval):
     s = Scheduler(connection=redis_connection(), interval=interval)
     schedule_periodic_jobs(s)
     s.run()
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--admin-email", required=True)
+@click.option("--shop-url", required=True)
+@click.option("--ebay-url", required=True)
+@click.option("--sales-every", type=float, default=None, help="Seconds between generated eBay sales.")
+def seed_demo(admin_email, shop_url, ebay_url, sales_every):
+    """Create the demo's supplier, bot, listings, credits and eBay connection (idempotent)."""
+    from autoorder import demo
+
+    demo.seed(admin_email=admin_email, shop_url=shop_url, ebay_url=ebay_url, sales_every=sales_every)
+    click.echo("demo data ready")
+
+
+@click.command("add-credit-package")
+@with_appcontext
+@click.option("--name", required=True)
+@click.option("--credits", "count", type=click.IntRange(min=1), required=True)
+@click.option("--price", required=True, help="e.g. 9.00")
+@click.option("--currency", default="USD", show_default=True)
+def add_credit_package(name, count, price, currency):
+    """Offer a credits package to every team on this server."""
+    from decimal import Decimal, InvalidOperation
+
+    from autoorder.models import CreditPackage
+
+    try:
+        amount = Decimal(price)
+    except InvalidOperation as exc:
+        raise click.ClickException("--price must be a number such as 9.00") from exc
+    package = CreditPackage(name=name, credits=count, price=amount, currency=currency.upper())
+    db.session.add(package)
+    db.session.commit()
+    click.echo(f"package {package.id} {name!r}: {count} credits for {amount} {currency.upper()}")

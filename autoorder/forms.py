@@ -7,16 +7,30 @@ from wtforms import (
     BooleanField,
     DecimalField,
     EmailField,
+    HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
     StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from autoorder import clock
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 def valid_email(form, field):
@@ -101,3 +115,105 @@ class BotForm(FlaskForm):
                 self.card_holder.errors.append("Enter the card holder's name.")
                 ok = False
         return ok
+
+
+# --- inline (HTMX) validation of one bot field --------------------------------------------------
+# Not the password or the CVC: nothing about them is worth an extra trip to the server.
+INLINE_FIELDS = ("name", "account_email", "card_holder", "card_number", "card_expiry", "billing_country",
+                 "gift_card_balance")
+
+
+def bot_field_errors(form: BotForm, name: str) -> list[str]:
+    """Return the errors of one BotForm field as typed so far (blank secrets are not errors here)."""
+    field = getattr(form, name)
+    field.validate(form)
+    errors = list(field.errors)
+    value = (field.data or "") if isinstance(field.data, str) else field.data
+    if name == "card_number" and value and not luhn_ok(value):
+        errors.append("Enter a valid card number.")
+    elif name == "card_expiry" and value and not expiry_in_future(value):
+        errors.append("Enter an expiry date (MM/YY) in the future.")
+    return list(dict.fromkeys(errors))
+
+
+# --- Auto Order console ---------------------------------------------------------------------------
+class CreditPackageForm(FlaskForm):
+    name = StringField("Package name", filters=[strip], validators=[DataRequired(), Length(max=120)])
+    credits = IntegerField("Credits", validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
+    price = DecimalField("Price", places=2, validators=[InputRequired(), NumberRange(min=0)])
+    currency = StringField("Currency", filters=[strip], default="USD", validators=[DataRequired()])
+
+    def validate_currency(self, field):
+        if not re.fullmatch(r"[A-Za-z]{3}", field.data or ""):
+            raise ValidationError("Use a three-letter currency code, e.g. USD.")
+
+
+class PurchaseForm(FlaskForm):
+    """Record a package bought by the team. The key makes a resubmitted form one purchase."""
+
+    idempotency_key = HiddenField(validators=[DataRequired()])
+    confirmed = BooleanField("Payment received")
+
+
+# --- listings ------------------------------------------------------------------------------------
+def int_or_none(value):
+    return int(value) if value not in (None, "") else None
+
+
+class ChoiceOrNoneField(SelectField):
+    """A select whose empty option means "nothing chosen yet" (a required validator says so)."""
+
+    def pre_validate(self, form):
+        if self.data is not None:
+            super().pre_validate(form)
+
+
+class ListingForm(FlaskForm):
+    ebay_item_id = StringField("eBay item id", filters=[strip], validators=[DataRequired(), Length(max=64)])
+    ebay_variation_key = StringField("Variation id or SKU", filters=[strip],
+                                     validators=[Optional(), Length(max=128)])
+    sku = StringField("SKU", filters=[strip], validators=[Optional(), Length(max=128)])
+    title = StringField("Title", filters=[strip], validators=[Optional(), Length(max=255)])
+    supplier_product_url = StringField("Supplier product URL", filters=[strip],
+                                       validators=[DataRequired(), Length(max=1000)])
+    supplier_variant = StringField("Supplier variant", filters=[strip],
+                                   validators=[Optional(), Length(max=255)])
+    bot_id = ChoiceOrNoneField("Order bot", coerce=int_or_none,
+                               validators=[DataRequired(message="Choose an order bot.")])
+    max_buy_price = DecimalField("Max buy price", places=2, validators=[Optional(), NumberRange(min=0)])
+    quantity_per_sale = IntegerField("Quantity per sale", default=1,
+                                     validators=[InputRequired(), NumberRange(min=1, max=100)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+    def validate_ebay_item_id(self, field):
+        if not re.fullmatch(r"\d{6,20}", (field.data or "").strip()):
+            raise ValidationError("Enter the eBay item number (digits only).")
+
+    def validate_supplier_product_url(self, field):
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", (field.data or "").strip()):
+            raise ValidationError("Enter the full product URL, starting with https://.")
+
+
+# --- settings ------------------------------------------------------------------------------------
+class TeamSettingsForm(FlaskForm):
+    buffer_minutes = IntegerField("Cancellation buffer (minutes)",
+                                  validators=[Optional(), NumberRange(min=0, max=60)])
+    max_buy_price = DecimalField("Max buy price", places=2, validators=[Optional(), NumberRange(min=0)])
+    min_profit = DecimalField("Minimum profit", places=2, validators=[Optional()])
+
+
+class EbayConnectForm(FlaskForm):
+    name = StringField("eBay user id (a label for this account)", filters=[strip],
+                       validators=[Optional(), Length(max=120)])
+
+
+# --- team ----------------------------------------------------------------------------------------
+class NewUserForm(FlaskForm):
+    email = EmailField("Email", filters=[strip], validators=[DataRequired(), valid_email, Length(max=255)])
+    password = PasswordField("Initial password", validators=[
+        DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")])
+    role = SelectField("Role", choices=[("member", "Member"), ("admin", "Admin")], default="member")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[("member", "Member"), ("admin", "Admin")])

@@ -3,6 +3,8 @@
 Redis holds only rebuildable state (queued jobs); the database says what work is due.
 """
 
+import uuid
+
 from flask import current_app
 from redis import Redis
 from rq import Queue
@@ -28,3 +30,49 @@ def get_queue(name: str, connection: Redis | None = None) -> Queue:
 def all_queues(connection: Redis | None = None) -> list[Queue]:
     connection = connection or redis_connection()
     return [Queue(name, connection=connection) for name in QUEUE_NAMES]
+
+
+PENDING = {"queued", "scheduled", "started", "deferred"}
+
+
+def enqueue_once(queue_name: str, func: str, *args, job_id: str, at=None, timeout: int = 300,
+                 connection: Redis | None = None, restart_after: float | None = None,
+                 on_failure: str | None = None):
+    """Enqueue ``func(*args)`` under ``job_id`` unless that job is already pending; return it or None.
+
+    RQ runs a job id enqueued twice twice, so this checks first. The check is a convenience
+    only: every job is itself safe to run twice (the database decides). A job killed with its
+    worker stays "started" in RQ for many minutes; with ``restart_after`` set, a job started
+    longer ago than that is presumed dead and a fresh copy is enqueued under a new id. A job
+    scheduled for later is replaced when the work is wanted now (``at`` is None).
+    """
+    from datetime import UTC, datetime
+
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    connection = connection or redis_connection()
+    try:
+        existing = Job.fetch(job_id, connection=connection)
+        status = existing.get_status(refresh=True)
+        started = existing.started_at.replace(tzinfo=UTC) if existing.started_at else None
+        if (status == "started" and restart_after is not None and started is not None
+                and (datetime.now(UTC) - started).total_seconds() > restart_after):
+            job_id = f"{job_id}-{uuid.uuid4().hex[:8]}"
+        elif status == "scheduled" and at is None:
+            existing.delete()  # wanted now, not at the time it was scheduled for (e.g. "order now")
+        elif status in PENDING:
+            return None
+        else:
+            existing.delete()
+    except NoSuchJobError:
+        pass
+    queue = get_queue(queue_name, connection)
+    options = {"job_id": job_id, "job_timeout": timeout, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+    if on_failure:
+        from rq import Callback
+
+        options["on_failure"] = Callback(on_failure)
+    if at is not None:
+        return queue.enqueue_at(at, func, *args, **options)
+    return queue.enqueue(func, *args, **options)

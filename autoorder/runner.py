@@ -68,24 +68,49 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+# Short timings so the whole loop is visible in about three minutes (each overridable).
+DEMO_TIMINGS = {
+    "AUTOORDER_ORDER_BUFFER_SECONDS": "30",
+    "AUTOORDER_POLL_SECONDS": "10",
+    "AUTOORDER_TRACKING_FIRST_CHECK_SECONDS": "60",
+    "AUTOORDER_TRACKING_RETRY_SECONDS": "30",
+    "AUTOORDER_TRACKING_GIVE_UP_SECONDS": "900",
+    "AUTOORDER_DEMO_SALES_EVERY": "45",
+    "AUTOORDER_DEMO_SHIP_AFTER": "20",
+}
+
+
+PORTS = {"web": ("AUTOORDER_PORT", 5000), "redis": ("AUTOORDER_REDIS_PORT", 6391),
+         "ebay": ("AUTOORDER_EBAY_PORT", 8801), "shop": ("AUTOORDER_SHOP_PORT", 8802)}
+
+
+def ports(env: dict) -> dict:
+    return {name: int(env.get(var, default)) for name, (var, default) in PORTS.items()}
+
+
 def processes(env: dict) -> list[tuple[str, str]]:
     """Return the (name, shell command) pairs the demo runs."""
     py = sys.executable
     flask = f"{py} -m flask --app app"
-    redis_port = int(env.get("AUTOORDER_REDIS_PORT", 6391))
-    web_port = int(env.get("AUTOORDER_PORT", 5000))
-    wait = f"{py} -m autoorder.runner wait 127.0.0.1 {redis_port} &&" if env.get("_EMBEDDED_REDIS") else ""
-    procs = []
+    p = ports(env)
+    wait = f"{py} -m autoorder.runner wait 127.0.0.1 {p['redis']} &&" if env.get("_EMBEDDED_REDIS") else ""
+    shop_url, ebay_url = f"http://127.0.0.1:{p['shop']}", f"http://127.0.0.1:{p['ebay']}"
+    seed = (f"{py} -m autoorder.runner wait 127.0.0.1 {p['ebay']} && {py} -m autoorder.runner wait 127.0.0.1 "
+            f"{p['shop']} && {flask} seed-demo --admin-email {DEMO_EMAIL} --shop-url {shop_url} "
+            f"--ebay-url {ebay_url} --sales-every {env['AUTOORDER_DEMO_SALES_EVERY']} &&")
+    procs = [
+        ("ebay", f"{py} -m sandbox.ebay --port {p['ebay']} --redirect-uri http://127.0.0.1:{p['web']}/ebay/callback"),
+        ("shop", f"{py} -m sandbox.shop --port {p['shop']} --quiet --auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}"),
+    ]
     if env.get("_EMBEDDED_REDIS"):
         data = ROOT / "instance" / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        procs.append(("redis", f"{redis_server_binary()} --port {redis_port} --bind 127.0.0.1 "
+        procs.append(("redis", f"{redis_server_binary()} --port {p['redis']} --bind 127.0.0.1 "
                                f"--dir {data} --appendonly yes --save '' --maxmemory-policy noeviction"))
     procs += [
-        ("web", f"{py} -m gunicorn --bind 127.0.0.1:{web_port} --workers 2 --threads 4 "
-                "--access-logfile - app:app"),
+        ("web", f"{py} -m gunicorn --bind 127.0.0.1:{p['web']} --workers 2 --threads 4 app:app"),
         ("worker", f"{wait} {flask} worker"),
-        ("scheduler", f"{wait} {flask} scheduler"),
+        ("scheduler", f"{wait} {seed} {flask} scheduler --interval 1"),
     ]
     return procs
 
@@ -98,15 +123,22 @@ def demo() -> int:
     env = dict(os.environ)
     for key, value in ensure_env_file().items():
         env.setdefault(key, value)
+    for key, value in DEMO_TIMINGS.items():
+        env.setdefault(key, value)
+    p = ports(env)
+    env.setdefault("EBAY_API_BASE_URL", f"http://127.0.0.1:{p['ebay']}")
+    env.setdefault("EBAY_AUTH_BASE_URL", f"http://127.0.0.1:{p['ebay']}")
+    env.setdefault("EBAY_CLIENT_ID", "autoorder-demo")
+    env.setdefault("EBAY_CLIENT_SECRET", "demo-secret")
+    env.setdefault("EBAY_RU_NAME", "autoorder-demo-RuName")
     if not env.get("REDIS_URL"):
         env["_EMBEDDED_REDIS"] = "1"
-        port = int(env.get("AUTOORDER_REDIS_PORT", 6391))
-        if not port_free(port):
-            sys.exit(f"runner: port {port} is taken; set AUTOORDER_REDIS_PORT to a free port")
-        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-    web_port = int(env.get("AUTOORDER_PORT", 5000))
-    if not port_free(web_port):
-        sys.exit(f"runner: port {web_port} is taken; set AUTOORDER_PORT to a free port")
+        env["REDIS_URL"] = f"redis://127.0.0.1:{p['redis']}/0"
+    taken = [f"{name} port {port} (set {PORTS[name][0]})" for name, port in p.items()
+             if (name != "redis" or env.get("_EMBEDDED_REDIS")) and not port_free(port)]
+    if taken:
+        sys.exit("runner: ports already in use: " + ", ".join(taken))
+    web_port = p["web"]
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True)
     subprocess.run([*flask, "create-admin", "--email", DEMO_EMAIL, "--team", "Demo team",

@@ -81,6 +81,16 @@ def is_postgres(db_url):
     return db_url.startswith("postgresql")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _close_the_shared_browser():
+    """Jobs run in-process start the worker's shared Chromium (scrapers.browser.POOL) in this thread.
+    Close it after each module: sync Playwright allows one running instance per thread."""
+    yield
+    from autoorder.scrapers.browser import POOL
+
+    POOL.close()
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip `postgres` tests when no PostgreSQL is configured."""
     if os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql")):

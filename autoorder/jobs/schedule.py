@@ -14,8 +14,10 @@ from autoorder import clock
 
 log = logging.getLogger(__name__)
 
-# Filled in by the order loop: dicts of func (dotted path), interval (s), timeout (s), queue.
-PERIODIC_JOBS: list[dict] = []
+# Dicts of func (dotted path), interval (s), timeout (s), queue. The tick enqueues all due work.
+PERIODIC_JOBS: list[dict] = [
+    {"func": "autoorder.jobs.tick.tick", "interval": 15, "timeout": 60, "queue": "default"},
+]
 
 
 def job_id(definition: dict) -> str:

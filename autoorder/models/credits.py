@@ -14,6 +14,8 @@ class CreditPackage(db.Model):
     __tablename__ = "credit_packages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # None: offered to every team (set up by the server operator); else that team's own package.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     credits: Mapped[int]
     price: Mapped[Decimal] = mapped_column(Numeric(12, 2))

@@ -63,6 +63,8 @@ class Order(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     tracking_carrier: Mapped[str | None] = mapped_column(String(64))  # as the supplier shows it
     ebay_carrier_code: Mapped[str | None] = mapped_column(String(64))
+    tracking_message: Mapped[str | None] = mapped_column(Text)  # why the envelope is not green
+    ebay_fulfillment_id: Mapped[str | None] = mapped_column(String(64))
 
     # Ownership while a job works on the order (see orders.claim).
     lease_owner: Mapped[str | None] = mapped_column(String(128))

@@ -50,6 +50,9 @@ class OrderBot(db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     browser_state = mapped_column(EncryptedText)  # Playwright storage state (cookies) as JSON
     browser_state_saved_at = mapped_column(UTCDateTime)
+    # The last "test login" (state pending|done, ok, code, message), shown on the bots page.
+    last_login_check_at = mapped_column(UTCDateTime)
+    last_login_check_result: Mapped[dict | None] = mapped_column(JSON)
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
     supplier = relationship("Supplier")

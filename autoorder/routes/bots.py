@@ -1,50 +1,73 @@
-"""Order bots: one per supplier account. Secrets are write-only."""
+"""Order bots: one per supplier account. Secrets are write-only: never rendered back, shown masked,
+replaced only when entered again."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import exists, select
 
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
-from autoorder.forms import BotForm
-from autoorder.models import Order, OrderBot, Supplier
+from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
+from autoorder.jobs import bots as bot_jobs
+from autoorder.models import Listing, Order, OrderBot, Supplier
+from autoorder.routes import is_htmx
 
 bp = Blueprint("bots", __name__, url_prefix="/bots")
 
 BILLING_FIELDS = {"billing_line1": "addressLine1", "billing_city": "city",
                   "billing_state": "stateOrProvince", "billing_postal_code": "postalCode",
                   "billing_country": "countryCode"}
+SECRET_FIELDS = ("password", "card_number", "card_cvc", "card_expiry", "card_holder")
 
 
 @bp.get("/")
 def index():
     bots = db.session.scalars(team_select(OrderBot).order_by(OrderBot.name)).all()
-    return render_template("bots/index.html", bots=bots)
+    checks = bot_jobs.load_login_checks(bot.id for bot in bots)
+    return render_template("bots/index.html", bots=bots, checks=checks)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = _form()
-    if form.is_submitted() and form.validate_for(None):
+    if form.is_submitted() and _validate(form, None):
         bot = OrderBot(team_id=current_user.team_id)
         _apply(form, bot)
         db.session.add(bot)
         db.session.commit()
-        flash(f"Bot {bot.name} created.", "success")
+        flash(f"Bot {bot.name} created. Use “Test login” to check it can sign in.", "success")
         return redirect(url_for("bots.index"))
-    return render_template("bots/form.html", form=form, bot=None), 422 if form.errors else 200
+    return render_template("bots/form.html", form=form, bot=None, check=None), 422 if form.errors else 200
 
 
 @bp.route("/<int:bot_id>", methods=["GET", "POST"])
 def edit(bot_id):
     bot = team_get_or_404(OrderBot, bot_id)
     form = _form(obj=bot)
-    if form.is_submitted() and form.validate_for(bot):
+    if form.is_submitted() and _validate(form, bot):
         _apply(form, bot)
         db.session.commit()
         flash(f"Bot {bot.name} saved.", "success")
         return redirect(url_for("bots.index"))
-    return render_template("bots/form.html", form=form, bot=bot), 422 if form.errors else 200
+    check = bot_jobs.load_login_checks([bot.id]).get(bot.id)
+    return render_template("bots/form.html", form=form, bot=bot, check=check), 422 if form.errors else 200
+
+
+@bp.post("/validate/<field>")
+@bp.post("/<int:bot_id>/validate/<field>")
+def validate_field(field, bot_id=None):
+    """Check one field as typed (HTMX, on change); answer its feedback fragment."""
+    bot = team_get_or_404(OrderBot, bot_id) if bot_id is not None else None
+    if field not in INLINE_FIELDS:
+        abort(404)
+    form = BotForm(meta={"csrf": False})
+    errors = bot_field_errors(form, field)
+    if field == "name" and not errors and _name_taken(form.name.data, request.form.get("supplier_id"), bot):
+        errors.append(_NAME_TAKEN)
+    value = getattr(form, field).data
+    return render_template("bots/_feedback.html", name=field, errors=errors,
+                           ok=bool(value) and field in ("account_email", "card_number", "card_expiry"))
 
 
 @bp.post("/<int:bot_id>/delete")
@@ -53,16 +76,91 @@ def delete(bot_id):
     if db.session.scalar(select(exists().where(Order.bot_id == bot.id))):
         flash(f"Bot {bot.name} has orders; disable it instead.", "error")
         return redirect(url_for("bots.index"))
+    if db.session.scalar(select(exists().where(Listing.bot_id == bot.id))):
+        flash(f"Bot {bot.name} buys for mapped listings; move them to another bot or disable it instead.",
+              "error")
+        return redirect(url_for("bots.index"))
     db.session.delete(bot)
     db.session.commit()
     flash(f"Bot {bot.name} deleted.", "success")
     return redirect(url_for("bots.index"))
 
 
+@bp.post("/<int:bot_id>/disable")
+def disable(bot_id):
+    return _set_enabled(bot_id, False)
+
+
+@bp.post("/<int:bot_id>/enable")
+def enable(bot_id):
+    return _set_enabled(bot_id, True)
+
+
+def _set_enabled(bot_id, enabled):
+    bot = team_get_or_404(OrderBot, bot_id)
+    bot.enabled = enabled
+    db.session.commit()
+    if is_htmx():
+        checks = bot_jobs.load_login_checks([bot.id])
+        return render_template("bots/_row.html", bot=bot, check=checks.get(bot.id))
+    flash(f"Bot {bot.name} {'enabled' if enabled else 'disabled'}.", "success")
+    return redirect(url_for("bots.index"))
+
+
+@bp.post("/<int:bot_id>/test-login")
+def test_login(bot_id):
+    """Queue a sign-in test (no purchase); the fragment polls until the worker reports."""
+    bot = team_get_or_404(OrderBot, bot_id)
+    try:
+        bot_jobs.enqueue_login_test(bot.id)
+    except RedisError:
+        message = "The job queue (Redis) cannot be reached, so the test was not started. Try again shortly."
+        if is_htmx():
+            return render_template("bots/_login_check.html", bot=bot, check=None, error=message)
+        flash(message, "error")
+        return redirect(url_for("bots.edit", bot_id=bot.id))
+    if is_htmx():
+        return login_check(bot.id)
+    flash(f"Login test for {bot.name} started.", "info")
+    return redirect(url_for("bots.edit", bot_id=bot.id))
+
+
+@bp.get("/<int:bot_id>/login-check")
+def login_check(bot_id):
+    bot = team_get_or_404(OrderBot, bot_id)
+    check = bot_jobs.load_login_checks([bot.id]).get(bot.id)
+    if not is_htmx():
+        return redirect(url_for("bots.edit", bot_id=bot.id))
+    return render_template("bots/_login_check.html", bot=bot, check=check)
+
+
+_NAME_TAKEN = "This team already has a bot with this name for this source; choose another name."
+
+
+def _name_taken(name, supplier_id, bot) -> bool:
+    try:
+        supplier_id = int(supplier_id)
+    except (TypeError, ValueError):
+        return False
+    query = team_select(OrderBot).where(OrderBot.supplier_id == supplier_id,
+                                        OrderBot.name == (name or "").strip())
+    if bot is not None:
+        query = query.where(OrderBot.id != bot.id)
+    return db.session.scalar(query.with_only_columns(OrderBot.id).limit(1)) is not None
+
+
+def _validate(form, bot) -> bool:
+    ok = form.validate_for(bot)
+    if form.name.data and _name_taken(form.name.data, form.supplier_id.data, bot):
+        form.name.errors.append(_NAME_TAKEN)
+        ok = False
+    return ok
+
+
 def _form(obj=None):
     form = BotForm(obj=obj)
-    if obj is not None:  # never send a stored secret back to the browser
-        for name in ("password", "card_number", "card_cvc", "card_expiry", "card_holder"):
+    if obj is not None and not form.is_submitted():  # never send a stored secret back to the browser
+        for name in SECRET_FIELDS:
             getattr(form, name).data = None
         for name, key in BILLING_FIELDS.items():
             getattr(form, name).data = (obj.billing_address or {}).get(key)
@@ -81,9 +179,10 @@ def _apply(form, bot):
         bot.password = form.password.data
     if bot.payment_method == "gift_card":
         bot.gift_card_balance = form.gift_card_balance.data
-    elif form.card_number.data:
-        bot.set_card(
-            number=form.card_number.data, expiry=form.card_expiry.data.strip(),
-            cvc=form.card_cvc.data, holder=form.card_holder.data.strip(),
-            billing_address={key: getattr(form, name).data for name, key in BILLING_FIELDS.items()},
-        )
+        return
+    billing = {key: (getattr(form, name).data or "").strip() for name, key in BILLING_FIELDS.items()}
+    if form.card_number.data:
+        bot.set_card(number=form.card_number.data, expiry=form.card_expiry.data.strip(),
+                     cvc=form.card_cvc.data, holder=form.card_holder.data.strip(), billing_address=billing)
+    else:  # the stored card stays; its (not secret) billing address may change
+        bot.billing_address = billing

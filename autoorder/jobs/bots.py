@@ -1,0 +1,106 @@
+"""test_bot_login: sign a bot in on its supplier, without buying, and keep the session it gets.
+
+The result (state, ok, code, message) is kept on the bot (``last_login_check_at/_result``).
+"""
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from autoorder import clock
+from autoorder.extensions import db
+from autoorder.models import OrderBot
+from autoorder.purchasing import credentials_of
+from autoorder.queues import enqueue_once
+from autoorder.scrapers import browser, get_adapter
+from autoorder.scrapers.base import SupplierError, UnknownSupplierError
+
+log = logging.getLogger(__name__)
+
+JOB_TIMEOUT = 120  # seconds; Playwright's own timeouts are far lower
+PENDING, DONE = "pending", "done"
+
+
+def test_bot_login(bot_id: int) -> str:
+    """Log the bot in on its supplier in a fresh browser context, save the session; return the code."""
+    bot = db.session.get(OrderBot, bot_id)
+    if bot is None:
+        return "missing"
+    try:
+        adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
+        executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
+        with browser.POOL.page(executable) as (context, page):
+            adapter.login(page, credentials_of(bot))
+            state = context.storage_state()
+    except SupplierError as exc:
+        result = {"ok": False, "code": exc.code, "message": _redact(exc.message, bot)}
+    except UnknownSupplierError:
+        result = {"ok": False, "code": "unknown_supplier",
+                  "message": f"autoorder has no adapter for the supplier {bot.supplier.name}."}
+    except Exception as exc:  # noqa: BLE001 - the result must say what happened, whatever it was
+        db.session.rollback()
+        result = {"ok": False, "code": "error", "message": _redact(f"{type(exc).__name__}: {exc}", bot)}
+    else:
+        bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
+        db.session.commit()
+        result = {"ok": True, "code": "ok",
+                  "message": f"Signed in to {bot.supplier.name}; the session is saved for the next orders."}
+    save_login_check(bot_id, {"state": DONE, "at": clock.now().isoformat(), **result})
+    log.info("bot %s login test: %s", bot_id, result["code"])
+    return result["code"]
+
+
+def _redact(message: str, bot: OrderBot) -> str:
+    """Keep any secret of the bot out of a message that is stored and shown."""
+    message = (message or "")[:500]
+    for secret in (bot.password, bot.card_number, bot.card_cvc):
+        if secret:
+            message = message.replace(secret, "•••")
+    return message
+
+
+def enqueue_login_test(bot_id: int):
+    """Mark the test pending and enqueue it on the "orders" queue (it runs a browser).
+
+    Raises RedisError when the queue is down, leaving the previous result in place.
+    """
+    bot = db.session.get(OrderBot, bot_id)
+    previous = (bot.last_login_check_at, bot.last_login_check_result)
+    save_login_check(bot_id, {"state": PENDING})
+    try:
+        return enqueue_once("orders", "autoorder.jobs.bots.test_bot_login", bot_id,
+                            job_id=f"test-bot-login-{bot_id}", timeout=JOB_TIMEOUT)
+    except RedisError:
+        bot.last_login_check_at, bot.last_login_check_result = previous
+        db.session.commit()
+        raise
+
+
+# --- result storage on the bot row -----------------------------------------------------------
+def save_login_check(bot_id: int, result: dict) -> None:
+    """Record a login test's state on the bot; ``result["at"]`` (ISO time) defaults to now. Commits."""
+    bot = db.session.get(OrderBot, bot_id)
+    if bot is not None:
+        at = result.get("at")
+        bot.last_login_check_at = datetime.fromisoformat(at).astimezone(UTC) if at else clock.now()
+        bot.last_login_check_result = {k: v for k, v in result.items() if k != "at"}
+        db.session.commit()
+
+
+def load_login_checks(bot_ids) -> dict[int, dict]:
+    """Return {bot_id: result} for the bots that have one."""
+    bot_ids = list(bot_ids)
+    if not bot_ids:
+        return {}
+    checks = {}
+    for bot in db.session.scalars(select(OrderBot).where(OrderBot.id.in_(bot_ids))):
+        if bot.last_login_check_result and bot.last_login_check_at:
+            check = dict(bot.last_login_check_result, at=bot.last_login_check_at)
+            check["stale"] = check.get("state") == PENDING and clock.now() - check["at"] > timedelta(
+                seconds=JOB_TIMEOUT + 60)
+            checks[bot.id] = check
+    return checks

@@ -1,0 +1,83 @@
+"""place_order: buy one sale on its supplier site, at most once, whatever crashes.
+
+Guarantees, in order: the DB claim (WAITING → IN_PROGRESS) lets one job in; a lease says who owns
+the order while it works; a PurchaseAttempt in state ``placing`` is committed before the
+place-order click, so any later run that finds it looks for the order in the supplier's order
+history instead of buying again; nothing is retried automatically once the click may have happened.
+"""
+
+import logging
+import os
+import socket
+import uuid
+
+from flask import current_app
+from rq import get_current_job
+
+from autoorder import clock, credits, orders
+from autoorder import purchasing as purchase
+from autoorder.extensions import db
+from autoorder.models import Order, PurchaseAttempt
+from autoorder.orders import OrderStatus as S
+
+log = logging.getLogger(__name__)
+
+
+def owner_id() -> str:
+    job = get_current_job()
+    return f"{socket.gethostname()}:{os.getpid()}:{job.id if job else uuid.uuid4().hex[:8]}"
+
+
+def place_order(order_id: int) -> str:
+    """Take the order if it is due and buy it; return what happened. Safe to run any number of times."""
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return "missing"
+    owner = owner_id()
+    lease = current_app.config["ORDER_LEASE_SECONDS"]
+    if order.status == S.WAITING:
+        if order.order_after > clock.now():
+            return "not due"
+        if not credits.has_credits(order.team_id):
+            orders.fail(order, S.NEEDS_ATTENTION, code="out_of_credits",
+                        message="No auto-order credits left: buy a credits package to resume.")
+            db.session.commit()
+            return "out of credits"
+        if not orders.claim(order_id, S.WAITING, S.IN_PROGRESS, owner=owner, lease_seconds=lease,
+                            reason="taken by a worker to buy"):
+            return "taken by another job"
+    elif order.status == S.IN_PROGRESS:
+        if not orders.take_expired_lease(order_id, owner=owner, lease_seconds=lease):
+            return "owned by a live job"
+        orders.note(order, "the previous worker stopped mid-purchase; resuming safely", actor=owner)
+        db.session.commit()
+    else:
+        return f"nothing to do ({order.status})"
+    db.session.refresh(order)
+    return _run(order, owner)
+
+
+def _run(order: Order, owner: str) -> str:
+    unfinished = _unfinished_attempt(order)
+    if unfinished is not None and unfinished.state == "placing":
+        return purchase.resolve_ambiguous(order, unfinished, owner)
+    if unfinished is not None:  # died before the click: nothing can have been bought
+        unfinished.state, unfinished.finished_at = "not_placed", clock.now()
+        unfinished.error_message = "worker stopped before placing the order"
+        db.session.commit()
+    hold = purchase.check_ebay_before_buying(order)
+    if hold is not None:
+        return hold
+    attempt = PurchaseAttempt(order_id=order.id, idempotency_key=uuid.uuid4().hex,
+                              job_id=(get_current_job().id if get_current_job() else None), worker=owner)
+    db.session.add(attempt)
+    db.session.commit()
+    return purchase.buy(order, attempt, owner)
+
+
+def _unfinished_attempt(order: Order) -> PurchaseAttempt | None:
+    for attempt in reversed(order.attempts):
+        if attempt.state in ("started", "placing"):
+            return attempt
+    return None
+

@@ -1,0 +1,249 @@
+"""Buying one order: the pre-buy eBay check, the supplier checkout, and recovery of an attempt
+that ended ambiguously. Called by jobs.ordering with the order claimed and leased."""
+
+import json
+import logging
+from decimal import Decimal
+
+from flask import current_app
+
+from autoorder import clock, credits, evidence, orders
+from autoorder.ebay import accounts
+from autoorder.ebay.client import EbayError, ReauthorizationNeededError
+from autoorder.ebay.sync import NO_CANCEL, cancel_state, ship_to_of
+from autoorder.extensions import db
+from autoorder.models import EbayAccount, Order, PurchaseAttempt, Team
+from autoorder.orders import OrderStatus as S
+from autoorder.scrapers import browser, get_adapter
+from autoorder.scrapers.base import (
+    Address,
+    Credentials,
+    PlacedOrder,
+    PriceAboveLimitError,
+    PurchaseRequest,
+    SupplierError,
+    UnknownSupplierError,
+)
+from autoorder.tracking_schedule import schedule_first_check
+
+log = logging.getLogger(__name__)
+
+FAILED_CODES = {"out_of_stock", "payment_declined"}  # the supplier said no: nothing was bought
+DEFINITE_AFTER_CLICK = {"payment_declined", "out_of_stock", "address_rejected"}
+RETRY_EBAY_CHECK_SECONDS = 120
+
+
+class LeaseLostError(Exception):
+    """Another worker took the order over; stop without writing."""
+
+
+# --- before buying ------------------------------------------------------------------------------
+def check_ebay_before_buying(order: Order) -> str | None:
+    """Re-read the eBay order; hold or release the order and return why, or None to go on."""
+    if order.ebay_account_id is None:
+        return None
+    account = db.session.get(EbayAccount, order.ebay_account_id)
+    try:
+        ebay_order = accounts.client_for(account).get_order(order.ebay_order_id)
+    except ReauthorizationNeededError as exc:
+        accounts.mark_reconnect_needed(account, exc)
+        return _hold(order, "ebay_reconnect", "Reconnect the eBay account; the order was not bought.")
+    except EbayError as exc:  # transient: give the order back, nothing was bought
+        order.order_after = clock.now() + _seconds(RETRY_EBAY_CHECK_SECONDS)
+        orders.transition(order, S.WAITING, reason=f"eBay check failed ({type(exc).__name__}, request id "
+                          f"{exc.request_id}); will retry", actor="system")
+        db.session.commit()
+        return "ebay unavailable; retry later"
+    line = next((li for li in ebay_order.get("lineItems") or []
+                 if li.get("lineItemId") == order.ebay_line_item_id), None)
+    if cancel_state(ebay_order) != NO_CANCEL:
+        return _hold(order, "cancel_requested", "The buyer asked eBay to cancel; not bought.")
+    if ebay_order.get("orderPaymentStatus") not in (None, "PAID"):
+        return _hold(order, "unpaid", f"eBay payment status is {ebay_order.get('orderPaymentStatus')}.")
+    if line is None or line.get("lineItemFulfillmentStatus", "NOT_STARTED") != "NOT_STARTED":
+        return _hold(order, "already_fulfilled", "The eBay line item is already shipped or missing.")
+    if order.ship_to and ship_to_of(ebay_order) != order.ship_to:
+        return _hold(order, "address_changed", "The buyer's ship-to address changed on eBay; check it.")
+    return None
+
+
+def _hold(order, code, message) -> str:
+    orders.fail(order, S.NEEDS_ATTENTION, code=code, message=message)
+    db.session.commit()
+    return f"held: {code}"
+
+
+def _seconds(n):
+    from datetime import timedelta
+
+    return timedelta(seconds=n)
+
+
+# --- buying -------------------------------------------------------------------------------------
+def credentials_of(bot) -> Credentials:
+    return Credentials(email=bot.account_email, password=bot.password, payment_method=bot.payment_method,
+                       card_number=bot.card_number, card_expiry=bot.card_expiry, card_cvc=bot.card_cvc,
+                       card_holder=bot.card_holder)
+
+
+def purchase_request(order: Order, attempt: PurchaseAttempt) -> PurchaseRequest:
+    listing, ship = order.listing, order.ship_to or {}
+    team = db.session.get(Team, order.team_id)
+    limits = [x for x in (listing.max_buy_price, team.max_buy_price) if x is not None]
+    return PurchaseRequest(
+        product_url=listing.supplier_product_url, variant=listing.supplier_variant,
+        quantity=order.quantity * (listing.quantity_per_sale or 1),
+        ship_to=Address(name=ship.get("name", ""), line1=ship.get("line1", ""), line2=ship.get("line2", ""),
+                        city=ship.get("city", ""), state=ship.get("state", ""),
+                        postal_code=ship.get("postal_code", ""), country=ship.get("country", ""),
+                        phone=ship.get("phone", "")),
+        reference=f"AO-{order.id}-{attempt.idempotency_key[:8]}", max_total=min(limits) if limits else None,
+    )
+
+
+def min_profit(order: Order) -> Decimal | None:
+    team = db.session.get(Team, order.team_id)
+    if team.min_profit is not None:
+        return team.min_profit
+    configured = current_app.config.get("MIN_PROFIT")
+    return Decimal(configured) if configured else None
+
+
+def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
+    """Run the supplier checkout for a claimed order; record the result. Returns the outcome."""
+    bot, listing = order.bot or (order.listing.bot if order.listing else None), order.listing
+    if listing is None or bot is None or not bot.enabled:
+        return _finish_failed(order, attempt, "unknown", "No enabled order bot for this listing.", None)
+    order.bot_id = bot.id
+    try:
+        adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
+    except UnknownSupplierError as exc:
+        return _finish_failed(order, attempt, "unknown", str(exc), None)
+    request = purchase_request(order, attempt)
+    guard = _guard(order, attempt, owner, request)
+    state = json.loads(bot.browser_state) if bot.browser_state else None
+    executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
+    with browser.POOL.page(executable, state) as (context, page):
+        try:
+            adapter.login(page, credentials_of(bot))
+            placed = adapter.place_order(page, request, credentials_of(bot), before_place=guard)
+        except LeaseLostError:
+            log.warning("order %s: lease lost to another worker; stopping", order.id)
+            return "lease lost"
+        except SupplierError as exc:
+            db.session.refresh(attempt)
+            if attempt.state == "placing" and exc.code not in DEFINITE_AFTER_CLICK:
+                return resolve_ambiguous(order, attempt, owner, cause=exc)
+            return _finish_failed(order, attempt, exc.code, exc.message,
+                                  exc.screenshot or browser.screenshot(page))
+        except Exception as exc:  # noqa: BLE001 - a crash mid-checkout must still end visibly
+            db.session.rollback()
+            db.session.refresh(attempt)
+            log.exception("order %s: unexpected error in checkout", order.id)
+            if attempt.state == "placing":
+                return resolve_ambiguous(order, attempt, owner, cause=exc)
+            if browser.browser_gone(exc):
+                return release_after_browser_loss(order, attempt, exc)
+            return _finish_failed(order, attempt, "unknown", f"{type(exc).__name__}: {exc}",
+                                  browser.screenshot(page))
+        bot.browser_state = json.dumps(context.storage_state())
+        bot.browser_state_saved_at = clock.now()
+    return complete(order, attempt, placed, owner)
+
+
+def _guard(order, attempt, owner, request):
+    """Return the before-place callback: price guard, lease check, then commit 'placing'."""
+    def before_place(totals):
+        if request.max_total is not None and totals.total > request.max_total:
+            raise PriceAboveLimitError(f"Supplier total {totals.total} is above the limit {request.max_total}.")
+        floor = min_profit(order)
+        if floor is not None and order.sale_price is not None:
+            profit = order.sale_price - (order.ebay_fees or 0) - totals.total
+            if profit < floor:
+                raise PriceAboveLimitError(
+                    f"Supplier total {totals.total} leaves a profit of {profit}, below the minimum {floor}.")
+        if not orders.renew_lease(order.id, owner=owner, lease_seconds=current_app.config["ORDER_LEASE_SECONDS"]):
+            raise LeaseLostError()
+        attempt.state, attempt.placing_at = "placing", clock.now()
+        orders.note(order, f"placing the supplier order (total {totals.total}, reference {request.reference})",
+                    actor=owner, data={"total": str(totals.total), "reference": request.reference})
+        db.session.commit()  # from here on the click may happen: never buy blindly again
+    return before_place
+
+
+def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner: str) -> str:
+    """Record a bought order: number, cost, evidence, green cart, one credit, tracking schedule."""
+    now = clock.now()
+    attempt.state, attempt.finished_at = "placed", now
+    attempt.supplier_order_number = placed.supplier_order_number
+    order.supplier_order_number, order.supplier_cost, order.ordered_at = (
+        placed.supplier_order_number, placed.total, now)
+    for kind, png in placed.screenshots.items():
+        evidence.save(order, kind, png, attempt=attempt.id)
+    orders.transition(order, S.SUCCEEDED, actor=owner,
+                      reason=f"bought: supplier order {placed.supplier_order_number}, total {placed.total}")
+    credits.spend_for_order(order.team_id, order.id)
+    schedule_first_check(order)
+    db.session.commit()
+    log.info("order %s bought: supplier order %s", order.id, placed.supplier_order_number)
+    return f"succeeded {placed.supplier_order_number}"
+
+
+MAX_BROWSER_LOSSES = 3
+
+
+def release_after_browser_loss(order: Order, attempt: PurchaseAttempt | None, exc: BaseException) -> str:
+    """The browser died before the click (a shutdown or crash): nothing was bought, so give the
+    sale back to the queue — unless that keeps happening, then a human must look."""
+    now = clock.now()
+    if attempt is not None:
+        attempt.state, attempt.finished_at = "not_placed", now
+        attempt.error_code, attempt.error_message = "browser_lost", f"{type(exc).__name__}: {exc}"[:500]
+    losses = sum(1 for a in order.attempts if a.error_code == "browser_lost")
+    if losses >= MAX_BROWSER_LOSSES:
+        return _finish_failed(order, None, "unknown", f"The browser stopped {losses} times before placing "
+                              f"the order ({type(exc).__name__}). Nothing was bought.", None)
+    orders.transition(order, S.WAITING, reason=f"the browser stopped before placing ({type(exc).__name__}); "
+                      "nothing was bought, back in line")
+    db.session.commit()
+    log.warning("order %s: browser lost before placing; released for another try", order.id)
+    return "released: browser lost"
+
+
+def _finish_failed(order, attempt, code, message, screenshot) -> str:
+    if attempt is not None and attempt.state not in ("not_placed", "placed"):
+        attempt.state, attempt.finished_at = "failed", clock.now()
+        attempt.error_code, attempt.error_message = code, message
+    evidence.save(order, "failure", screenshot, attempt=attempt.id if attempt else None)
+    orders.fail(order, S.FAILED if code in FAILED_CODES else S.NEEDS_ATTENTION, code=code, message=message)
+    db.session.commit()
+    log.info("order %s not bought: %s", order.id, code)
+    return f"{code}"
+
+
+# --- recovery -----------------------------------------------------------------------------------
+def resolve_ambiguous(order: Order, attempt: PurchaseAttempt, owner: str, cause=None) -> str:
+    """The click may have happened: look for our reference in the supplier's order history."""
+    bot = order.bot
+    reference = f"AO-{order.id}-{attempt.idempotency_key[:8]}"
+    adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
+    executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
+    state = json.loads(bot.browser_state) if bot.browser_state else None
+    try:
+        with browser.POOL.page(executable, state) as (_context, page):
+            found = adapter.find_order(page, credentials_of(bot), reference)
+    except Exception as exc:  # noqa: BLE001 - cannot tell: a human must look, never buy blindly
+        found, cause = None, exc
+        message = (f"An earlier attempt may have placed this order and the supplier's order history "
+                   f"could not be checked ({type(exc).__name__}: {exc}). Check the supplier account "
+                   f"for reference {reference}, then mark it ordered or retry.")
+        return _finish_failed(order, attempt, "unknown", message, None)
+    if found is not None:
+        orders.note(order, f"found the earlier attempt's order {found.supplier_order_number} in the "
+                           "supplier's order history", actor=owner)
+        return complete(order, attempt, PlacedOrder(found.supplier_order_number, found.total or Decimal(0)), owner)
+    why = f" ({type(cause).__name__}: {cause})" if cause else ""
+    return _finish_failed(order, attempt, "unknown",
+                          f"The purchase ended unclearly{why} and no order with reference {reference} is in "
+                          "the supplier's order history. Check the supplier account, then retry or mark it "
+                          "ordered.", None)

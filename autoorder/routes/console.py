@@ -1,0 +1,160 @@
+"""Auto Order console: the credits add-on. Packages, the team's balance and ledger, and recording a
+package purchase (payment first, through autoorder.payments; then the credits, exactly once)."""
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from autoorder import credits, payments
+from autoorder.auth import admin_required, team_select
+from autoorder.extensions import db
+from autoorder.forms import CreditPackageForm, PurchaseForm
+from autoorder.jobs.tick import resume_out_of_credits
+from autoorder.models import CreditEntry, CreditPackage, Order
+from autoorder.orders import OrderStatus
+from autoorder.routes import is_htmx
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+LEDGER_PAGE_SIZE = 25
+
+
+@bp.app_context_processor
+def navigation_context():
+    return {"nav_credit_balance": _nav_balance}
+
+
+def _nav_balance():
+    """The balance shown in the navigation; None if it cannot be read (e.g. on an error page)."""
+    if not current_user.is_authenticated:
+        return None
+    try:
+        return credits.balance(current_user.team_id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
+
+
+@bp.get("/")
+def index():
+    ledger = _ledger()
+    if is_htmx():
+        return render_template("console/_ledger.html", ledger=ledger)
+    return _page()
+
+
+@bp.post("/packages/<int:package_id>/purchase")
+@admin_required
+def purchase(package_id):
+    package = _package_or_404(package_id)
+    if not package.active:
+        abort(404)
+    form = PurchaseForm()
+    if not form.validate():
+        flash("The purchase form is incomplete. Reload the page and try again.", "error")
+        return redirect(url_for("console.index"))
+    team_id = current_user.team_id
+    try:
+        payment = payments.provider().charge(payments.PaymentRequest(
+            team_id=team_id, package_id=package.id, amount=package.price, currency=package.currency,
+            idempotency_key=form.idempotency_key.data, actor=current_user.email,
+            confirmed=form.confirmed.data))
+    except payments.PaymentError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.index"))
+    entry = credits.record_package_purchase(team_id, package, actor=current_user.email,
+                                            payment_reference=payment.reference)
+    created = entry.id is None
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same payment booked by a concurrent submit
+        db.session.rollback()
+        created = False
+    if not created:
+        flash("This payment was already recorded; no credits were added twice.", "info")
+        return redirect(url_for("console.index"))
+    held_before = _held_count()
+    resume_out_of_credits()  # commits; the tick then enqueues the resumed sales
+    resumed = held_before - _held_count()
+    message = f"{package.name}: {package.credits} credits added."
+    if resumed:
+        message += f" Sales held for lack of credits and now back in line: {resumed}."
+    flash(message, "success")
+    return redirect(url_for("console.index"))
+
+
+@bp.post("/packages")
+@admin_required
+def create_package():
+    form = CreditPackageForm()
+    if not form.validate():
+        return _page(package_form=form, status=422)
+    package = CreditPackage(team_id=current_user.team_id, name=form.name.data, credits=form.credits.data,
+                            price=form.price.data, currency=form.currency.data.upper(), active=True)
+    db.session.add(package)
+    db.session.commit()
+    flash(f"Package {package.name} created.", "success")
+    return redirect(url_for("console.index"))
+
+
+@bp.post("/packages/<int:package_id>/deactivate")
+@admin_required
+def deactivate_package(package_id):
+    return _set_active(package_id, False)
+
+
+@bp.post("/packages/<int:package_id>/activate")
+@admin_required
+def activate_package(package_id):
+    return _set_active(package_id, True)
+
+
+def _set_active(package_id, active):
+    package = _package_or_404(package_id, own_only=True)
+    package.active = active
+    db.session.commit()
+    flash(f"Package {package.name} {'is on sale again' if active else 'deactivated'}.", "success")
+    return redirect(url_for("console.index"))
+
+
+def _visible_packages(own_only=False):
+    """Packages this team sees: its own, and (unless own_only) the server operator's (team_id NULL)."""
+    mine = CreditPackage.team_id == current_user.team_id
+    return select(CreditPackage).where(mine if own_only else or_(mine, CreditPackage.team_id.is_(None)))
+
+
+def _package_or_404(package_id, own_only=False):
+    package = db.session.scalar(_visible_packages(own_only).where(CreditPackage.id == package_id))
+    if package is None:
+        abort(404)
+    return package
+
+
+def _page(package_form=None, status=200):
+    team_id = current_user.team_id
+    query = _visible_packages().order_by(CreditPackage.active.desc(), CreditPackage.credits, CreditPackage.id)
+    if not current_user.is_admin:
+        query = query.where(CreditPackage.active.is_(True))
+    return render_template(
+        "console/index.html", balance=credits.balance(team_id), ledger=_ledger(),
+        packages=db.session.scalars(query).all(), held=_held_count(),
+        ever_bought=db.session.scalar(team_select(CreditEntry).where(
+            CreditEntry.reason == "purchase").with_only_columns(func.count())) > 0,
+        package_form=package_form or CreditPackageForm(formdata=None), purchase_form=PurchaseForm(formdata=None),
+        purchase_key=uuid.uuid4().hex,
+    ), status
+
+
+def _ledger():
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = team_select(CreditEntry).order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+    return db.paginate(query, page=page, per_page=LEDGER_PAGE_SIZE, error_out=False)
+
+
+def _held_count() -> int:
+    return db.session.scalar(team_select(Order).where(
+        Order.status == OrderStatus.NEEDS_ATTENTION, Order.failure_code == "out_of_credits",
+    ).with_only_columns(func.count()))

@@ -1,0 +1,14 @@
+"""Supplier adapters, chosen through an explicit registry keyed by Supplier.key."""
+
+from autoorder.scrapers.base import SupplierAdapter, UnknownSupplierError
+from autoorder.scrapers.demo_shop import DemoShopAdapter
+
+ADAPTERS: dict[str, type[SupplierAdapter]] = {A.key: A for A in (DemoShopAdapter,)}
+
+
+def get_adapter(key: str, base_url: str) -> SupplierAdapter:
+    """Return the adapter for a supplier key; raise UnknownSupplierError."""
+    try:
+        return ADAPTERS[key](base_url)
+    except KeyError:
+        raise UnknownSupplierError(f"no supplier adapter named {key!r}; known: {sorted(ADAPTERS)}") from None

@@ -1,0 +1,120 @@
+"""The only place a browser is launched.
+
+One headless Chromium per worker process, started on first use and reused across orders; each
+order gets a fresh context (own cookies), optionally seeded with a bot's saved storage state.
+"""
+
+import atexit
+import glob
+import logging
+import os
+import threading
+from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-quic",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-extensions", "--mute-audio",
+]
+DEFAULT_TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 30_000
+
+
+class BrowserNotFoundError(RuntimeError):
+    """No Chromium to drive: say what to install."""
+
+
+def chromium_executable(configured: str | None = None) -> str | None:
+    """Return the Chromium to launch: the configured path, Debian's, or None (Playwright's own)."""
+    if configured:
+        if not os.path.exists(configured):
+            raise BrowserNotFoundError(f"AUTOORDER_CHROMIUM_PATH={configured} does not exist")
+        return configured
+    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(candidate):
+            return candidate
+    cache = os.environ.get("PLAYWRIGHT_BROWSERS_PATH", os.path.expanduser("~/.cache/ms-playwright"))
+    if glob.glob(os.path.join(cache, "chromium*")):
+        return None
+    raise BrowserNotFoundError(
+        "no Chromium found: install Debian's (sudo apt-get install chromium) or set AUTOORDER_CHROMIUM_PATH"
+    )
+
+
+class BrowserPool:
+    """A lazily started Chromium shared by the jobs of one process (one thread at a time)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._playwright = None
+        self._browser = None
+        self._pid = None
+
+    def browser(self, executable: str | None):
+        if self._browser is not None and self._pid == os.getpid() and self._browser.is_connected():
+            return self._browser
+        from playwright.sync_api import sync_playwright
+
+        self.close()
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        self._pid = os.getpid()
+        log.info("launched chromium pid-owner=%s", self._pid)
+        return self._browser
+
+    def close(self):
+        if self._pid == os.getpid():
+            for thing in (self._browser, self._playwright):
+                try:
+                    if thing is not None:
+                        thing.close() if thing is self._browser else thing.stop()
+                except Exception:  # noqa: BLE001 - closing a dead browser must not mask the real error
+                    pass
+        self._browser = self._playwright = self._pid = None
+
+    @contextmanager
+    def page(self, executable: str | None = None, storage_state: dict | None = None):
+        """Yield ``(context, page)`` in a fresh context; the context is always closed."""
+        with self._lock:
+            context = self.browser(executable).new_context(
+                storage_state=storage_state, viewport={"width": 1280, "height": 900},
+                locale="en-US", timezone_id="UTC")
+            context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+            context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+            try:
+                yield context, context.new_page()
+            finally:
+                try:
+                    context.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+
+POOL = BrowserPool()
+atexit.register(POOL.close)
+
+
+def screenshot(page) -> bytes | None:
+    """Return a PNG of the page, or None if the page is gone."""
+    try:
+        return page.screenshot(full_page=True)
+    except Exception:  # noqa: BLE001 - evidence is best effort; the failure itself is recorded
+        return None
+
+
+def browser_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` means the browser or its driver went away (a crash or a shutdown signal),
+    as opposed to something the supplier page did. Nothing can be learnt from retrying a page
+    problem; a lost browser is worth another try."""
+    from playwright.sync_api import Error, TimeoutError
+
+    if type(exc).__name__ == "ShutDownImminentException":
+        return True
+    if isinstance(exc, TimeoutError):
+        return False
+    text = str(exc)
+    return isinstance(exc, Error) or "Connection closed while reading from the driver" in text or (
+        "Target" in text and "closed" in text)

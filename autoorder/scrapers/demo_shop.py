@@ -1,0 +1,250 @@
+"""NovaMart Supply, the demo supplier shop (sandbox/shop): sign-in, checkout, order history, tracking."""
+
+import json
+import re
+from decimal import Decimal
+from urllib.parse import urljoin, urlparse
+
+from bs4 import BeautifulSoup
+
+from autoorder.scrapers import base
+from autoorder.scrapers.base import PageChangedError, SupplierError, amount_of, need, submit, text_of, which
+
+FLAKY_RETRIES = 2  # per checkout page, and only before the place-order click
+FIND_LIMIT = 30  # most recent orders searched for a reference
+
+ORDERS_PATH, CART_PATH, PRODUCT_TITLE = "/orders", "/cart", "#product-title"
+LOGIN_FORM, LOGIN_EMAIL, LOGIN_PASSWORD = "#login-form", "#login-email", "#login-password"
+LOGIN_SUBMIT, LOGIN_ERROR, OTP_FORM, CAPTCHA = "#login-submit", "#login-error", "#otp-form", "#captcha-challenge"
+ORDER_LIST, ORDER_ROW = "#orders-table, #no-orders", "tr.order-row[data-order-number]"
+OPTION_BUTTON, VARIANT_ID, STOCK, QUANTITY = "button.variant-option", "#variant-id", "#stock-status", "#quantity"
+ADD_TO_CART, PRODUCT_ERROR, CART_LINE, CART_EMPTY = "#add-to-cart", "#product-error", "tr.cart-line", "#cart-empty"
+CLEAR_CART, CHECKOUT, ADDRESS_FORM = "#clear-cart-button", "#checkout-button", "#address-form"
+ADDRESS_REJECTED, FORM_ERRORS, FIELD_ERRORS = "#address-rejected", "#form-errors", ".field-error"
+COUNTRY, ADDRESS_CONTINUE, PAYMENT_FORM = "#ship-country", "#address-continue", "#payment-form"
+ADDRESS_FIELDS = {"name": "#ship-full-name", "line1": "#ship-address1", "line2": "#ship-address2", "city": "#ship-city",
+                  "state": "#ship-state", "postal_code": "#ship-postal-code", "phone": "#ship-phone"}
+PAYMENT_ERROR, PAY_CARD, PAY_GIFT = "#payment-error", "#pay-method-card", "#pay-method-gift"
+CARD_FIELDS = {"card_holder": "#card-holder", "card_number": "#card-number", "card_expiry": "#card-expiry",
+               "card_cvc": "#card-cvc"}
+PAYMENT_CONTINUE, UPSELL_PAGE, UPSELL_DECLINE = "#payment-continue", "#upsell-page", "#upsell-decline"
+REVIEW_LINE, REVIEW_QUANTITY, ORDER_NOTE = "tr.review-line", "#review-item-0-quantity", "#order-note"
+REVIEW_AMOUNTS = {"item": "#review-subtotal", "shipping": "#review-shipping", "tax": "#review-tax",
+                  "total": "#review-total"}
+PLACE_ORDER, REVIEW_ERROR, NOTE_ERROR = "#place-order-button", "#review-error", "#order-note-error"
+CONFIRMATION_NUMBER, CONFIRMATION_TOTAL = "#confirmation-number", "#confirmation-total"
+CONFIRMATION_URL = re.compile(r"/checkout/confirmation/([^/?#]+)")
+ERROR_PAGE, FLAKY_PAGE, RETRY_LINK = "#error-page", "#error-page[data-flaky='true']", "#retry-link"
+DETAIL_NUMBER, DETAIL_STATUS, DETAIL_TOTAL = "#order-number", "#order-status[data-status]", "#order-total"
+DETAIL_CARRIER, DETAIL_TRACKING = "#order-carrier", "#order-tracking-number"
+
+
+class DemoShopAdapter(base.SupplierAdapter):
+    key = "demo_shop"
+    display_name = "Demo Shop"
+
+    # --- sign-in ---------------------------------------------------------------------------------
+    def login(self, page, credentials) -> None:
+        """Reuse the saved session or sign in, ending on the order history; raise LoginFailedError,
+        BlockedError (2FA, captcha) or PageChangedError."""
+        page.goto(self.base_url + ORDERS_PATH)
+        state = which(page, {"in": ORDER_LIST, "form": LOGIN_FORM, "otp": OTP_FORM, "captcha": CAPTCHA})
+        if state == "form":
+            need(page, LOGIN_EMAIL).fill(credentials.email)
+            need(page, LOGIN_PASSWORD).fill(credentials.password)
+            submit(page, LOGIN_SUBMIT)
+            state = which(page, {"in": ORDER_LIST, "error": LOGIN_ERROR, "otp": OTP_FORM, "captcha": CAPTCHA})
+        if state == "error":
+            raise base.LoginFailedError(f"Demo Shop refused the sign-in: {text_of(page, LOGIN_ERROR)}")
+        if state == "otp":
+            raise base.BlockedError("Demo Shop asks for a two-factor code after the password; a bot cannot enter it")
+        if state == "captcha":
+            raise base.BlockedError("Demo Shop shows a captcha (bot challenge); a bot cannot solve it")
+
+    # --- buying ----------------------------------------------------------------------------------
+    def place_order(self, page, request, credentials, before_place=None) -> base.PlacedOrder:
+        """Check out exactly ``request``; call ``before_place(totals)`` right before the one click."""
+        page.goto(self.base_url + CART_PATH)
+        if which(page, {"lines": CART_LINE, "empty": CART_EMPTY}) == "lines":
+            submit(page, CLEAR_CART)  # leftovers of an earlier, failed run
+            need(page, CART_EMPTY)
+        variant_id = self._add_to_cart(page, request)
+        submit(page, CHECKOUT)
+        self._checkout_steps(page, request, credentials)
+        lines = page.eval_on_selector_all(REVIEW_LINE, "rs => rs.map(r => r.dataset.variantId)")
+        if lines != [variant_id] or text_of(page, REVIEW_QUANTITY) != str(request.quantity):  # cart is per account
+            raise SupplierError(f"the review page lists {lines}, expected only {variant_id} x {request.quantity}")
+        totals = base.ReviewTotals(**{k: amount_of(page, sel) for k, sel in REVIEW_AMOUNTS.items()})
+        need(page, ORDER_NOTE).fill(request.reference)
+        review_png = page.screenshot(full_page=True)
+        if before_place is not None:
+            before_place(totals)  # may raise (price guard, lost lease): then nothing is clicked
+        return self._place(page, totals, review_png)
+
+    def _add_to_cart(self, page, request) -> str:
+        page.goto(urljoin(self.base_url + "/", request.product_url))
+        need(page, PRODUCT_TITLE)
+        _choose_variant(page, request.variant)
+        variant_id = need(page, VARIANT_ID).input_value()
+        stock = need(page, STOCK).get_attribute("data-stock") or ""
+        if not stock.isdigit():
+            raise PageChangedError(f"{STOCK} has no numeric data-stock after choosing {variant_id}")
+        if int(stock) < request.quantity:
+            raise base.OutOfStockError(f"{variant_id}: {stock} in stock, {request.quantity} needed")
+        need(page, QUANTITY).fill(str(request.quantity))
+        submit(page, ADD_TO_CART)
+        if which(page, {"cart": CART_LINE, "error": PRODUCT_ERROR}) == "error":
+            message = text_of(page, PRODUCT_ERROR)
+            raise (base.OutOfStockError if re.search("stock|available", message, re.I) else SupplierError)(
+                f"the shop refused to add {variant_id}: {message}")
+        return variant_id
+
+    def _checkout_steps(self, page, request, credentials) -> None:
+        """Walk address -> payment -> (upsell) to the review page, retrying a flaky page a couple of times."""
+        retries: dict[str, int] = {}
+        for _ in range(12):
+            step = which(page, {"review": PLACE_ORDER, "address": ADDRESS_FORM, "payment": PAYMENT_FORM,
+                                "upsell": UPSELL_PAGE, "flaky": FLAKY_PAGE, "error": ERROR_PAGE})
+            if step == "review":
+                return
+            if step == "address":
+                _fill_address(page, request.ship_to)
+            elif step == "payment":
+                _fill_payment(page, credentials)
+            elif step == "upsell":
+                submit(page, UPSELL_DECLINE)
+            elif step == "error":
+                raise SupplierError(f"the shop showed an error page at {page.url}: {text_of(page, ERROR_PAGE)}")
+            else:
+                path = urlparse(page.url).path
+                retries[path] = retries.get(path, 0) + 1
+                if retries[path] > FLAKY_RETRIES:
+                    error = SupplierError(f"the shop kept failing on {path}; nothing was ordered")
+                    error.retryable = True
+                    raise error
+                href = page.get_attribute(RETRY_LINK, "href") if page.locator(RETRY_LINK).count() else None
+                page.goto(urljoin(page.url, href or "/checkout"))  # always a GET: safe before placing
+        raise SupplierError("the checkout did not reach the review page")
+
+    def _place(self, page, totals, review_png) -> base.PlacedOrder:
+        """Click place-order exactly once; afterwards nothing is retried, only read."""
+        submit(page, PLACE_ORDER)
+        outcome = which(page, {"placed": CONFIRMATION_NUMBER, "declined": PAYMENT_ERROR, "refused": REVIEW_ERROR,
+                               "note": NOTE_ERROR, "error": ERROR_PAGE})
+        if outcome == "declined":
+            raise base.PaymentDeclinedError(f"Demo Shop declined the payment: {text_of(page, PAYMENT_ERROR)}")
+        if outcome in ("refused", "note"):
+            message = text_of(page, REVIEW_ERROR if outcome == "refused" else NOTE_ERROR)
+            raise (base.OutOfStockError if "stock" in message.lower() else SupplierError)(f"not placed: {message}")
+        redirect = CONFIRMATION_URL.search(page.url)
+        if outcome == "error" and redirect is None:
+            raise SupplierError(f"the place-order click led to an error page ({text_of(page, ERROR_PAGE)})")
+        if outcome == "placed":
+            number = need(page, CONFIRMATION_NUMBER).get_attribute("data-order-number")
+            number, total = number or text_of(page, CONFIRMATION_NUMBER), amount_of(page, CONFIRMATION_TOTAL)
+        else:  # placed (the redirect names the order) but the confirmation page failed: read the order page
+            number, total = redirect.group(1), totals.total
+            page.goto(self.tracking_url(number))
+            if which(page, {"detail": DETAIL_NUMBER, "error": ERROR_PAGE}) == "detail":
+                total = amount_of(page, DETAIL_TOTAL)
+        return base.PlacedOrder(number, total, {"review": review_png, "confirmation": page.screenshot(full_page=True)})
+
+    # --- recovery and tracking -------------------------------------------------------------------
+    def find_order(self, page, credentials, reference) -> base.FoundOrder | None:
+        """Return the recent order whose note to seller is ``reference``, or None."""
+        self.login(page, credentials)  # ends on the order history
+        rows = page.eval_on_selector_all(ORDER_ROW, "rs => rs.map(r => [r.dataset.orderNumber, "
+                                         "r.querySelector('.order-total')?.getAttribute('data-amount')])")
+        for number, amount in rows[:FIND_LIMIT]:
+            html = page.request.get(self.tracking_url(number), timeout=base.SUBMIT_WAIT_MS).text()
+            note = BeautifulSoup(html, "lxml").select_one(ORDER_NOTE)
+            if note is None:
+                raise PageChangedError(f"the order page of {number} has no {ORDER_NOTE}")
+            if note.get_text(strip=True) == reference:
+                return base.FoundOrder(number, Decimal(amount) if amount else None)
+        return None
+
+    def tracking_url(self, supplier_order_number: str) -> str:
+        return f"{self.base_url}{ORDERS_PATH}/{supplier_order_number}"
+
+    def parse_tracking(self, html: str) -> base.TrackingInfo:
+        """Read status, carrier and tracking number from an order page; PageChangedError if they are absent."""
+        soup = BeautifulSoup(html, "lxml")
+        status = (soup.select_one(DETAIL_STATUS) or {}).get("data-status", "").strip().lower()
+        if status in ("processing", "cancelled"):
+            return base.TrackingInfo(status)
+        number, carrier = (" ".join(el.get_text().split()) if el else None
+                           for el in (soup.select_one(DETAIL_TRACKING), soup.select_one(DETAIL_CARRIER)))
+        if status != "shipped" or not number:
+            raise PageChangedError(f"no {DETAIL_STATUS} or {DETAIL_TRACKING} on the order page (status {status!r})")
+        return base.TrackingInfo("shipped", carrier, number)
+
+
+# --- page steps -----------------------------------------------------------------------------------
+def _norm(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def match_options(groups: dict[str, list[str]], parts: list[str]) -> list[tuple[str, str]] | None:
+    """Pair each label part with the option group offering it: any order, any case ("l / black")."""
+    find, names, picks = {n: {_norm(v): v for v in values} for n, values in groups.items()}, list(groups), {}
+    if len(parts) != len(names):
+        return None
+    for position, part in enumerate(map(_norm, parts)):
+        hits = [n for n in names if n not in picks and part in find[n]]
+        if len(hits) > 1 and names[position] in hits:  # a value two groups offer: trust the position
+            hits = [names[position]]
+        if len(hits) != 1:
+            return None
+        picks[hits[0]] = find[hits[0]][part]
+    return list(picks.items())
+
+
+def _choose_variant(page, label: str | None) -> None:
+    """Click the option buttons that make up ``label`` (e.g. "Black / L"); PageChangedError if impossible."""
+    groups: dict[str, list[str]] = {}
+    buttons = page.eval_on_selector_all(OPTION_BUTTON, "bs => bs.map(b => [b.dataset.option, b.dataset.value])")
+    for option, value in buttons:
+        groups.setdefault(option, []).append(value)
+    if not groups and label and _norm(label) not in ("standard", "default"):
+        raise PageChangedError(f"the product has no options, but the listing asks for variant {label!r}")
+    if not groups or (not label and need(page, VARIANT_ID).input_value()):
+        return  # a single-variant product, or a variant preselected by the product URL (?variant=)
+    if not label:
+        raise PageChangedError(f"the product needs a choice of {', '.join(groups)} but the listing has no variant")
+    picks = match_options(groups, label.split(" / ")) or match_options(groups, re.split(r"\s*/\s*", label))
+    if picks is None:
+        raise PageChangedError(f"variant {label!r} is not offered; the options are {groups}")
+    for option, value in picks:
+        need(page, f"{OPTION_BUTTON}[data-option={json.dumps(option)}][data-value={json.dumps(value)}]").click()
+    if not need(page, VARIANT_ID).input_value():
+        raise PageChangedError(f"choosing {label!r} selected no variant ({VARIANT_ID} stayed empty)")
+
+
+def _fill_address(page, address) -> None:
+    if page.locator(f"{ADDRESS_REJECTED}, {FORM_ERRORS}").count():
+        shown = page.locator(f"{ADDRESS_REJECTED}, {FIELD_ERRORS}").all_inner_texts()
+        raise base.AddressRejectedError("Demo Shop rejected the ship-to address: " + " ".join(shown))
+    for field, selector in ADDRESS_FIELDS.items():
+        need(page, selector).fill(getattr(address, field) or "")
+    options = page.eval_on_selector_all(f"{COUNTRY} option", "os => os.map(o => [o.value, o.textContent])")
+    value = next((v for v, text in options if _norm(address.country) in (_norm(v), _norm(text))), None)
+    if value is None:
+        raise base.AddressRejectedError(f"Demo Shop does not ship to {address.country!r} ({[v for v, _ in options]})")
+    need(page, COUNTRY).select_option(value)
+    submit(page, ADDRESS_CONTINUE)
+
+
+def _fill_payment(page, credentials) -> None:
+    if page.locator(f"{PAYMENT_ERROR}, {FORM_ERRORS}").count():
+        shown = page.locator(f"{PAYMENT_ERROR}, {FIELD_ERRORS}").all_inner_texts()
+        raise base.PaymentDeclinedError("Demo Shop refused the payment: " + " ".join(shown))
+    if credentials.payment_method not in ("card", "gift_card"):
+        raise SupplierError(f"Demo Shop has no payment method {credentials.payment_method!r}")
+    need(page, PAY_GIFT if credentials.payment_method == "gift_card" else PAY_CARD).check()
+    for field, selector in CARD_FIELDS.items() if credentials.payment_method == "card" else ():
+        value = getattr(credentials, field) or ""  # the expiry field wants MM/YY: a stored MM/YYYY is shortened
+        if field == "card_expiry":
+            value = re.sub(r"^\s*(\d\d?)\s*/\s*(?:\d\d)?(\d\d)\s*$", lambda m: f"{int(m[1]):02d}/{m[2]}", value)
+        need(page, selector).fill(value)
+    submit(page, PAYMENT_CONTINUE)

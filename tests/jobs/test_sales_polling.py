@@ -1,0 +1,183 @@
+"""poll_ebay_account against the eBay emulator: new sales, no duplicates, a cursor, back-off, tokens."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from autoorder import clock
+from autoorder.ebay.client import EbayClient, parse_ebay_timestamp
+from autoorder.extensions import db
+from autoorder.jobs.sales import poll_ebay_account
+from autoorder.models import EbayAccount, Order, Team
+from tests.ebay.ebay_fixtures import advance_emulator, api_calls, last_request_id, sale, stats
+from tests.factories import make_bot, make_listing
+
+
+def sales():
+    return db.session.scalars(select(Order).order_by(Order.id)).all()
+
+
+def count_sales():
+    return db.session.scalar(select(func.count()).select_from(Order))
+
+
+def fresh(account):
+    db.session.expire_all()
+    return db.session.get(EbayAccount, account.id)
+
+
+def newest_modified(emulator):
+    orders = emulator.control("GET", "/sandbox/orders")["orders"]
+    return max(parse_ebay_timestamp(o["lastModifiedDate"]) for o in orders)
+
+
+def small_pages(monkeypatch, size):
+    original = EbayClient.iter_orders_modified_since
+    monkeypatch.setattr(EbayClient, "iter_orders_modified_since",
+                        lambda self, since, page_size=size: original(self, since, page_size=size))
+
+
+def test_new_sales_appear(ebay_sandbox, ebay_account):
+    team = db.session.get(Team, ebay_account.team_id)
+    listing = make_listing(team, make_bot(team), ebay_item_id="310000000123")
+    db.session.commit()
+    first = sale(ebay_sandbox, legacyItemId="310000000123", title="Mapped")
+    second = sale(ebay_sandbox, legacyItemId="310000000456", title="Unmapped")
+    clock.freeze(clock.now())
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=2"
+    mapped, unmapped = sales()
+    assert (mapped.ebay_order_id, mapped.listing_id, mapped.status) == (first["orderId"], listing.id, "waiting")
+    assert (unmapped.ebay_order_id, unmapped.status, unmapped.failure_code) == (
+        second["orderId"], "needs_attention", "no_mapping")
+    account = fresh(ebay_account)
+    assert account.poll_cursor == newest_modified(ebay_sandbox)
+    assert (account.poll_failures, account.last_error) == (0, None)
+    assert account.last_polled_at == clock.now() and account.next_poll_at == clock.now() + timedelta(seconds=60)
+
+
+def test_overlapping_polls_do_not_duplicate(ebay_sandbox, ebay_account):
+    sale(ebay_sandbox)
+    assert poll_ebay_account(ebay_account.id) == "seen=1 created=1"
+    sale(ebay_sandbox)
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=1"  # the first is re-read (overlap)
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=0"
+    assert count_sales() == 2
+    assert len({(o.ebay_order_id, o.ebay_line_item_id) for o in sales()}) == 2
+
+
+def test_get_orders_calls_do_not_grow_with_known_orders(ebay_sandbox, ebay_account, monkeypatch):
+    small_pages(monkeypatch, 5)
+    for n in range(30):
+        sale(ebay_sandbox, price=f"{n + 1}.00")
+    advance_emulator(ebay_sandbox, 600)
+    sale(ebay_sandbox, title="last of the old ones")
+    assert poll_ebay_account(ebay_account.id) == "seen=31 created=31"
+    assert api_calls(ebay_sandbox, "getOrders") == 7  # 31 orders in pages of 5
+    advance_emulator(ebay_sandbox, 600)
+    sale(ebay_sandbox, title="new")
+    before = stats(ebay_sandbox)["requests"]
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=1"  # the new one + the overlap
+    after = stats(ebay_sandbox)["requests"]
+    assert after["getOrders"] - before["getOrders"] == 1
+    assert sum(after.values()) - sum(before.values()) == 1  # no getOrder per known order either
+    assert count_sales() == 32
+
+
+@pytest.mark.parametrize(("fault", "error"), [
+    ({"fault": "rate_limit"}, "EbayRateLimitedError"),
+    ({"fault": "server_error"}, "EbayServerError"),
+    ({"fault": "malformed"}, "EbayMalformedResponseError"),
+])
+def test_fault_backs_off_and_loses_nothing(ebay_sandbox, ebay_account, fault, error):
+    sale(ebay_sandbox)
+    assert poll_ebay_account(ebay_account.id) == "seen=1 created=1"
+    cursor = fresh(ebay_account).poll_cursor
+    advance_emulator(ebay_sandbox, 300)
+    sale(ebay_sandbox)
+    sale(ebay_sandbox)
+    ebay_sandbox.control("POST", "/sandbox/faults", {**fault, "count": 2, "operations": ["getOrders"]})
+    clock.freeze(clock.now())
+
+    assert poll_ebay_account(ebay_account.id) == "backoff"
+    account = fresh(ebay_account)
+    assert count_sales() == 1 and account.poll_cursor == cursor
+    assert account.poll_failures == 1 and account.next_poll_at == clock.now() + timedelta(seconds=120)
+    assert error in account.last_error and last_request_id(ebay_sandbox, "getOrders") in account.last_error
+    assert account.status == "connected"
+
+    clock.advance(120)
+    assert poll_ebay_account(ebay_account.id) == "backoff"
+    account = fresh(ebay_account)
+    assert account.poll_failures == 2 and account.next_poll_at == clock.now() + timedelta(seconds=240)
+    assert last_request_id(ebay_sandbox, "getOrders") in account.last_error
+
+    clock.advance(240)
+    assert poll_ebay_account(ebay_account.id) == "seen=3 created=2"
+    account = fresh(ebay_account)
+    assert count_sales() == 3 and account.poll_cursor == newest_modified(ebay_sandbox) > cursor
+    assert (account.poll_failures, account.last_error) == (0, None)
+    assert account.next_poll_at == clock.now() + timedelta(seconds=60)
+
+
+def test_fault_on_a_later_page_keeps_earlier_pages_and_the_cursor(ebay_sandbox, ebay_account, monkeypatch):
+    small_pages(monkeypatch, 2)
+    for _ in range(5):
+        sale(ebay_sandbox)
+    original, calls = EbayClient.get_orders, []
+
+    def get_orders(self, **kwargs):
+        page = original(self, **kwargs)
+        calls.append(kwargs)
+        if len(calls) == 1:  # the second page will fail
+            ebay_sandbox.control("POST", "/sandbox/faults", {"fault": "server_error", "count": 1})
+        return page
+
+    monkeypatch.setattr(EbayClient, "get_orders", get_orders)
+    assert poll_ebay_account(ebay_account.id) == "backoff"
+    account = fresh(ebay_account)
+    assert count_sales() == 2  # the first page was committed
+    assert account.poll_cursor is None and account.poll_failures == 1
+    assert last_request_id(ebay_sandbox, "getOrders") in account.last_error
+    assert poll_ebay_account(ebay_account.id) == "seen=5 created=3"
+    assert count_sales() == 5
+    assert fresh(ebay_account).poll_cursor == newest_modified(ebay_sandbox)
+
+
+def test_expired_access_token_refreshes_once(ebay_sandbox, ebay_account):
+    old_token = ebay_account.access_token
+    sale(ebay_sandbox)
+    ebay_sandbox.control("POST", "/sandbox/tokens/expire")
+    assert poll_ebay_account(ebay_account.id) == "seen=1 created=1"
+    assert stats(ebay_sandbox)["tokenRefreshes"] == 1
+    account = fresh(ebay_account)
+    assert account.access_token != old_token and account.status == "connected"
+    assert poll_ebay_account(ebay_account.id) == "seen=1 created=0"
+    assert stats(ebay_sandbox)["tokenRefreshes"] == 1
+
+
+def test_revoked_refresh_token_marks_reconnect_needed(ebay_sandbox, ebay_account):
+    sale(ebay_sandbox)
+    ebay_sandbox.control("POST", "/sandbox/tokens/revoke", {})
+    assert poll_ebay_account(ebay_account.id) == "reconnect_needed"
+    account = fresh(ebay_account)
+    assert account.status == "reconnect_needed" and "invalid_grant" in account.last_error
+    assert count_sales() == 0 and account.poll_cursor is None
+    calls = sum(stats(ebay_sandbox)["requests"].values())
+    assert poll_ebay_account(ebay_account.id) == "skipped"
+    assert sum(stats(ebay_sandbox)["requests"].values()) == calls
+
+
+def test_cancel_request_and_payment_seen_by_later_polls(ebay_sandbox, ebay_account):
+    team = db.session.get(Team, ebay_account.team_id)
+    make_listing(team, make_bot(team), ebay_item_id="310000000001")
+    db.session.commit()
+    to_cancel, unpaid = sale(ebay_sandbox), sale(ebay_sandbox, paymentStatus="PENDING")
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=2"
+    advance_emulator(ebay_sandbox, 600)  # both are now outside the overlap; only changes bring them back
+    ebay_sandbox.control("POST", f"/sandbox/orders/{to_cancel['orderId']}/cancel-request", {})
+    ebay_sandbox.control("POST", f"/sandbox/orders/{unpaid['orderId']}/payment-status", {"status": "PAID"})
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=0"
+    by_id = {o.ebay_order_id: o for o in sales()}
+    assert by_id[to_cancel["orderId"]].status == "cancelled"
+    assert (by_id[unpaid["orderId"]].status, by_id[unpaid["orderId"]].failure_code) == ("waiting", None)

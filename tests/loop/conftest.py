@@ -1,0 +1,146 @@
+"""The order loop against the real stand-ins: eBay emulator + demo shop subprocesses, real Redis,
+real worker processes, real Chromium."""
+
+import subprocess
+import sys
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from autoorder import credits
+from autoorder.ebay.accounts import AccountTokenStore, client_for
+from autoorder.extensions import db
+from autoorder.models import CreditPackage, EbayAccount, Order
+from sandbox.ebay.testing import start_ebay_sandbox
+from sandbox.shop.testing import start_shop
+from tests.factories import make_bot, make_listing, make_supplier, make_user
+from tests.support import ROOT, subprocess_env
+
+SHOP_EMAIL, SHOP_PASSWORD = "buyer@demo.test", "demo-password"
+ITEM = {"sku": "CASE-BLK", "legacyItemId": "325400200001", "title": "iPhone case - Black", "price": "14.99"}
+
+
+@pytest.fixture(scope="session")
+def shop_proc(tmp_path_factory):
+    server = start_shop(seed=11, log_path=tmp_path_factory.mktemp("shop") / "shop.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ebay_proc(tmp_path_factory):
+    server = start_ebay_sandbox(seed=5, log_path=tmp_path_factory.mktemp("ebay") / "ebay.log")
+    yield server
+    server.stop()
+
+
+class Loop:
+    """One team wired to the stand-ins, and ways to drive it."""
+
+    def __init__(self, app, shop, ebay, redis_url, db_url, tmp_path):
+        self.app, self.shop, self.ebay = app, shop, ebay
+        self.redis_url, self.db_url, self.tmp_path = redis_url, db_url, tmp_path
+
+    def setup(self, *, payment_method="card", card="4242424242424242", credits_count=10, bot_email=SHOP_EMAIL):
+        with self.app.app_context():
+            user = make_user(role="admin")
+            self.team_id = user.team_id
+            supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=self.shop.url)
+            bot = make_bot(user.team, supplier, name="main", account_email=bot_email, password=SHOP_PASSWORD,
+                           payment_method=payment_method, card=card if payment_method == "card" else None)
+            self.bot_id = bot.id
+            self.listing_id = make_listing(user.team, bot, ebay_item_id=ITEM["legacyItemId"], sku=ITEM["sku"],
+                                           supplier_product_url=f"{self.shop.url}/products/phone-case",
+                                           supplier_variant="Black", max_buy_price=Decimal("15.00")).id
+            if credits_count:
+                self.add_credits(credits_count)
+            db.session.commit()
+            client = client_for()
+            consent = requests.get(client.consent_url("t"), allow_redirects=False, timeout=10)
+            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+            account = EbayAccount(team_id=self.team_id, name="seller")
+            db.session.add(account)
+            AccountTokenStore(account).save(client.exchange_code(code))
+            self.account_id = account.id
+        return self
+
+    def add_credits(self, count):
+        package = CreditPackage(name=f"{count} credits", credits=count, price=Decimal("1.00"))
+        db.session.add(package)
+        db.session.flush()
+        credits.record_package_purchase(self.team_id, package, actor="test")
+        db.session.commit()
+
+    def sell(self, **overrides) -> dict:
+        body = dict(ITEM) | {"quantity": 1} | overrides
+        return self.ebay.control("POST", "/sandbox/orders", body)
+
+    def poll(self) -> str:
+        from autoorder.jobs.sales import poll_ebay_account
+
+        with self.app.app_context():
+            return poll_ebay_account(self.account_id)
+
+    def orders(self) -> list[Order]:
+        with self.app.app_context():
+            rows = db.session.scalars(select(Order).where(Order.team_id == self.team_id).order_by(Order.id)).all()
+            db.session.expunge_all()
+            return rows
+
+    def order(self, order_id) -> Order:
+        with self.app.app_context():
+            row = db.session.get(Order, order_id)
+            _ = row.events, row.attempts, row.evidence, row.tracking_checks
+            db.session.expunge_all()
+            return row
+
+    def make_due(self, order_id):
+        """End the buffer now."""
+        from autoorder import clock
+
+        with self.app.app_context():
+            order = db.session.get(Order, order_id)
+            order.order_after = clock.now()
+            db.session.commit()
+
+    def shop_orders(self) -> list[dict]:
+        data = self.shop.control("GET", "/sandbox/orders")
+        return data["orders"] if isinstance(data, dict) else data
+
+    def worker_env(self, **extra) -> dict:
+        config = self.app.config
+        return subprocess_env(
+            SECRET_KEY="loop-test", FERNET_KEYS=config["FERNET_KEYS"][0], DATABASE_URL=self.db_url,
+            REDIS_URL=self.redis_url, PYTHONPATH=str(ROOT), AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
+            EBAY_API_BASE_URL=self.ebay.url, EBAY_AUTH_BASE_URL=self.ebay.url, EBAY_CLIENT_ID="autoorder-demo",
+            EBAY_CLIENT_SECRET="demo-secret", EBAY_RU_NAME="autoorder-demo-RuName",
+            AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"], **extra)
+
+    def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
+        """A real worker process (in its own process group, so a test can kill it with its horse)."""
+        log = open(self.tmp_path / f"worker-{len(list(self.tmp_path.iterdir()))}.log", "w")  # noqa: SIM115
+        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT,
+                                env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=start_new_session)
+
+    def run_worker_burst(self, timeout=120) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"], cwd=ROOT,
+                              env=self.worker_env(), capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
+    shop_proc.reset()
+    ebay_proc.control("POST", "/sandbox/reset", {"seed": 5})
+    saved = {k: app.config[k] for k in ("EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL", "EBAY_CLIENT_ID",
+                                        "EBAY_CLIENT_SECRET", "EBAY_REDIRECT_URI", "ORDER_BUFFER_SECONDS",
+                                        "ORDER_LEASE_SECONDS")}
+    app.config.update(EBAY_API_BASE_URL=ebay_proc.url, EBAY_AUTH_BASE_URL=ebay_proc.url,
+                      EBAY_CLIENT_ID="autoorder-demo", EBAY_CLIENT_SECRET="demo-secret",
+                      EBAY_REDIRECT_URI="autoorder-demo-RuName", ORDER_BUFFER_SECONDS=600, ORDER_LEASE_SECONDS=30)
+    yield Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
+    app.config.update(saved)
+

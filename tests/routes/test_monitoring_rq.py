@@ -1,0 +1,51 @@
+"""rq-dashboard at /rq: inside our login, admins only, CSRF-checked, on the app's real Redis."""
+
+import pytest
+from rq import Queue
+
+from tests.factories import make_user
+from tests.support import login
+
+
+@pytest.fixture
+def users(app):
+    from autoorder.extensions import db
+
+    with app.app_context():
+        admin = make_user(email="admin@example.com", role="admin")
+        make_user(admin.team, email="member@example.com")
+        db.session.commit()
+
+
+def test_dashboard_renders_for_admins_with_real_redis(app, client, users, redis):
+    Queue("orders", connection=redis).enqueue("autoorder.jobs.bots.test_bot_login", 12345)
+    login(client, "admin@example.com")
+    page = client.get("/rq/")
+    assert page.status_code == 200 and "RQ dashboard" in page.get_data(as_text=True)
+    queues = client.get("/rq/0/data/queues.json").get_json()
+    assert {"name": "orders", "count": 1} in [{"name": q["name"], "count": q["count"]} for q in queues["queues"]]
+    assert 'href="/rq/">Jobs</a>' in client.get("/bots/").get_data(as_text=True)  # in the navigation
+
+
+def test_members_are_refused_everywhere_under_rq(client, users, redis):
+    login(client, "member@example.com")
+    for path in ("/rq/", "/rq/0/view/workers", "/rq/0/data/queues.json", "/rq/static/css/main.css"):
+        assert client.get(path).status_code == 403, path
+    assert client.post("/rq/queue/orders/queued/empty").status_code == 403
+    assert 'href="/rq/"' not in client.get("/bots/").get_data(as_text=True)
+
+
+def test_changes_need_the_csrf_token_the_dashboard_sends(client, users, redis):
+    queue = Queue("orders", connection=redis)
+    queue.enqueue("autoorder.jobs.bots.test_bot_login", 1)
+    login(client, "admin@example.com")
+    client.get("/rq/")
+    cookie = client.get_cookie("_csrf_token", path="/rq")
+    assert cookie is not None and not cookie.http_only
+    refused = client.post("/rq/queue/orders/queued/empty")
+    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    assert client.get("/rq/requeue/orders").status_code == 400  # a change behind a GET
+    assert queue.count == 1
+    ok = client.post("/rq/queue/orders/queued/empty", headers={"X-CSRFToken": cookie.value})
+    assert ok.status_code == 200 and ok.get_json() == {"status": "OK"}
+    assert queue.count == 0

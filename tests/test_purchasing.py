@@ -1,0 +1,43 @@
+"""Purchasing rules that need no browser: a lost browser before the click gives the sale back,
+three times at most."""
+
+import uuid
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from autoorder import orders
+from autoorder.extensions import db
+from autoorder.models import PurchaseAttempt
+from autoorder.orders import OrderStatus as S
+from autoorder.purchasing import MAX_BROWSER_LOSSES, release_after_browser_loss
+from autoorder.scrapers.browser import browser_gone
+from tests.factories import make_order, make_team
+
+
+def test_browser_gone_tells_a_lost_browser_from_a_page_problem():
+    assert browser_gone(PlaywrightError("Target page, context or browser has been closed"))
+    assert browser_gone(Exception("Connection closed while reading from the driver"))
+    assert not browser_gone(PlaywrightTimeout("Locator.click: Timeout 5000ms exceeded."))
+    assert not browser_gone(ValueError("bad data"))
+
+
+def _attempt(order):
+    attempt = PurchaseAttempt(order_id=order.id, idempotency_key=uuid.uuid4().hex)
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def test_a_lost_browser_releases_the_sale_then_gives_up(ctx):
+    order = make_order(make_team(), status="in_progress")
+    error = PlaywrightError("Target page, context or browser has been closed")
+    for n in range(1, MAX_BROWSER_LOSSES):
+        assert release_after_browser_loss(order, _attempt(order), error) == "released: browser lost"
+        assert order.status == "waiting"
+        orders.transition(order, S.IN_PROGRESS, reason=f"taken again ({n})")
+        db.session.commit()
+    assert release_after_browser_loss(order, _attempt(order), error) == "unknown"
+    assert (order.status, order.failure_code) == ("needs_attention", "unknown")
+    assert f"stopped {MAX_BROWSER_LOSSES} times" in order.failure_message
+    assert {a.state for a in order.attempts} == {"not_placed"}
