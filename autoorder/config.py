@@ -73,6 +73,7 @@ class Config:
         )
         self.ORDER_BUFFER_SECONDS = env_int("AUTOORDER_ORDER_BUFFER_SECONDS", 600)
         self.POLL_SECONDS = env_int("AUTOORDER_POLL_SECONDS", 60)  # eBay sale detection interval
+        self.SALES_POLL_SECONDS = env_int("AUTOORDER_SALES_POLL_SECONDS", 5)  # dashboard refresh
         self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
         self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
         self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)

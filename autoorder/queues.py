@@ -15,7 +15,7 @@ QUEUE_NAMES = ("orders", "tracking", "default")  # by workload; orders run a bro
 def redis_connection(url: str | None = None) -> Redis:
     """Return a Redis client for REDIS_URL (rediss:// gets TLS without hostname pinning)."""
     url = url or current_app.config["REDIS_URL"]
-    options = {}
+    options = {"socket_connect_timeout": 5}  # an unreachable Redis must not hang a web request
     if url.startswith("rediss://"):
         options["ssl_cert_reqs"] = None  # Heroku Redis presents a self-signed certificate
     return Redis.from_url(url, **options)

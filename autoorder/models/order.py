@@ -20,6 +20,7 @@ class Order(db.Model):
         Index("ix_orders_due", "status", "order_after"),
         Index("ix_orders_tracking_due", "tracking_status", "next_tracking_check_at"),
         Index("ix_orders_team_sold", "team_id", "sold_at"),
+        Index("ix_orders_team_status", "team_id", "status"),  # the dashboard's counts per status
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -244,3 +244,45 @@ def test_tracking_schedule_24h_then_every_4h_until_7_days(loop):
     assert checks[-1] == (timedelta(days=7), "not found (gave up)")
     order = loop.order(order_id)
     assert order.tracking_status == "not_found" and len(order.tracking_checks) == 37
+
+
+def test_tracking_already_on_ebay_is_not_uploaded_again(loop):
+    """An upload whose answer was lost (crash after eBay accepted it) is not repeated on retry."""
+    loop.setup()
+    order_id = _sell_and_detect(loop)
+    assert _buy(loop, order_id).startswith("succeeded")
+    order = loop.order(order_id)
+    shipped = loop.shop.control("POST", f"/sandbox/orders/{order.supplier_order_number}/ship", {"format": "usps"})
+    with loop.app.app_context():  # eBay got the tracking earlier, but we never recorded it
+        from autoorder.ebay.accounts import client_for
+        from autoorder.models import EbayAccount
+
+        client_for(db.session.get(EbayAccount, loop.account_id)).create_shipping_fulfillment(
+            order.ebay_order_id, line_items=[{"lineItemId": order.ebay_line_item_id, "quantity": 1}],
+            carrier_code="USPS", tracking_number=shipped["tracking_number"], shipped_at=clock.now())
+        row = db.session.get(Order, order_id)
+        row.next_tracking_check_at = clock.now()
+        db.session.commit()
+        assert refresh_tracking(order_id) == "uploaded"
+    fulfillments = loop.ebay.control("GET", "/sandbox/fulfillments")
+    fulfillments = fulfillments.get("fulfillments", fulfillments) if isinstance(fulfillments, dict) else fulfillments
+    assert len(fulfillments) == 1
+    assert any("already had" in e.reason for e in loop.order(order_id).events)
+
+
+def test_invalid_tracking_number_is_never_uploaded(loop):
+    loop.setup()
+    order_id = _sell_and_detect(loop)
+    assert _buy(loop, order_id).startswith("succeeded")
+    order = loop.order(order_id)
+    loop.shop.control("POST", f"/sandbox/orders/{order.supplier_order_number}/ship",
+                      {"carrier": "USPS", "tracking_number": "9400111899223197428491"})  # bad check digit
+    with loop.app.app_context():
+        db.session.get(Order, order_id).next_tracking_check_at = clock.now()
+        db.session.commit()
+        assert refresh_tracking(order_id) == "invalid tracking number"
+    order = loop.order(order_id)
+    assert order.tracking_status == "upload_failed" and "check digit" in order.tracking_message.lower()
+    fulfillments = loop.ebay.control("GET", "/sandbox/fulfillments")
+    fulfillments = fulfillments.get("fulfillments", fulfillments) if isinstance(fulfillments, dict) else fulfillments
+    assert fulfillments == []

@@ -1,0 +1,286 @@
+"""Queries and view models behind the Sales & Orders pages: filters, counts, the poll's row
+versions, and the labels and tooltips of the cart and envelope icons."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app, request, url_for
+from sqlalchemy import func, select
+
+from autoorder import clock
+from autoorder.auth import team_select
+from autoorder.extensions import db
+from autoorder.models import CreditEntry, Order, OrderBot, OrderEvent, Supplier
+from autoorder.orders import ACTIVE
+from autoorder.orders import OrderStatus as S
+from autoorder.orders import TrackingStatus as T
+from autoorder.routes import is_htmx
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+SLOW_POLL_SECONDS = 30  # after a 286: only watches for new sales and for rows changed by others
+NEW_SALE_LOOKBACK = timedelta(days=2)  # bounds the new-sale scan to the (team_id, sold_at) index
+COMMIT_LAG = timedelta(seconds=30)  # a sale flushed just before the page rendered may commit after it
+FILTER_KEYS = ("cart", "envelope", "supplier", "bot", "sold_from", "sold_to", "q")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICRO = timedelta(microseconds=1)
+CART_LABELS = {S.WAITING: "Waiting", S.IN_PROGRESS: "Buying", S.SUCCEEDED: "Ordered", S.FAILED: "Failed",
+               S.NEEDS_ATTENTION: "Needs attention", S.CANCELLED: "Cancelled"}
+ENVELOPE_LABELS = {T.NOT_DUE: "Not due", T.SEARCHING: "Searching", T.UPLOADED: "Uploaded",
+                   T.NOT_FOUND: "Not found", T.UPLOAD_FAILED: "Upload failed"}
+
+
+def parse_filters(args) -> dict:
+    """Return the valid filters in ``args`` (invalid values are ignored, not errors)."""
+    filters = {}
+    if args.get("cart") in CART_LABELS:
+        filters["cart"] = args["cart"]
+    if args.get("envelope") in ENVELOPE_LABELS:
+        filters["envelope"] = args["envelope"]
+    for key in ("supplier", "bot"):
+        value = args.get(key, type=int)
+        if value is not None:
+            filters[key] = value
+    for key in ("sold_from", "sold_to"):
+        try:
+            filters[key] = date.fromisoformat(args.get(key, ""))
+        except ValueError:
+            pass
+    query = (args.get("q") or "").strip()[:100]
+    if query:
+        filters["q"] = query
+    return filters
+
+
+def apply_filters(query, filters: dict, *, cart: bool = True):
+    """Add the filters' WHERE clauses to a query on Order (without the cart status if cart=False)."""
+    if cart and "cart" in filters:
+        query = query.where(Order.status == filters["cart"])
+    if "envelope" in filters:
+        query = query.where(Order.tracking_status == filters["envelope"])
+    if "bot" in filters:
+        query = query.where(Order.bot_id == filters["bot"])
+    if "supplier" in filters:
+        query = query.where(Order.bot_id.in_(
+            team_select(OrderBot).with_only_columns(OrderBot.id).where(OrderBot.supplier_id == filters["supplier"])))
+    if "sold_from" in filters:
+        query = query.where(Order.sold_at >= datetime.combine(filters["sold_from"], time.min, UTC))
+    if "sold_to" in filters:
+        query = query.where(Order.sold_at < datetime.combine(filters["sold_to"] + timedelta(days=1), time.min, UTC))
+    if "q" in filters:
+        text = filters["q"]
+        query = query.where(Order.ebay_order_id.icontains(text, autoescape=True)
+                            | Order.buyer_username.icontains(text, autoescape=True)
+                            | Order.buyer_name.icontains(text, autoescape=True)
+                            | Order.supplier_order_number.icontains(text, autoescape=True))
+    return query
+
+
+def status_counts(filters: dict) -> dict[str, int]:
+    """{cart status: number of sales} under every filter but the cart status: one GROUP BY."""
+    return dict(db.session.execute(
+        apply_filters(team_select(Order), filters, cart=False)
+        .with_only_columns(Order.status, func.count()).group_by(Order.status)).all())
+
+
+def counts_context(filters: dict, counts: dict, *, oob: bool = False) -> dict:
+    args = filter_args(filters)
+    return dict(counts=counts, filters=filters, filter_args=args, statuses=list(S), cart_labels=CART_LABELS,
+                base_args={k: v for k, v in args.items() if k != "cart"}, counts_oob=oob)
+
+
+def filter_args(filters: dict) -> dict:
+    """The filters as query-string values (for links and the poller)."""
+    return {key: str(filters[key]) for key in FILTER_KEYS if key in filters}
+
+
+def new_sale_ids(filters: dict, known: dict, rendered_at: datetime) -> list[int]:
+    """Ids of the team's sales created since the page rendered that match its filters, newest first."""
+    query = (apply_filters(team_select(Order), filters).with_only_columns(Order.id)
+             .where(Order.sold_at >= rendered_at - NEW_SALE_LOOKBACK, Order.created_at >= rendered_at - COMMIT_LAG)
+             .order_by(Order.sold_at.desc(), Order.id.desc()).limit(PAGE_SIZE))
+    if known:
+        query = query.where(Order.id.not_in(known))
+    return list(db.session.scalars(query))
+
+
+def by_ids(ids, *columns):
+    """The team's orders (or these columns of them) with these ids, looked up by primary key.
+
+    The team rule is team_select's own clause. SQLite without ANALYZE statistics believes
+    ``team_id = ?`` matches ~10 rows and scans the whole team through ix_orders_team_sold instead
+    (12 ms at 100k orders); likely() tells it that term is not selective, so the rowid is used.
+    """
+    team_rule = team_select(Order).whereclause
+    if db.session.get_bind().dialect.name == "sqlite":
+        team_rule = func.likely(team_rule)
+    return select(*(columns or (Order,))).where(team_rule, Order.id.in_(ids))
+
+
+def load_orders(ids) -> list[Order]:
+    if not ids:
+        return []
+    found = {o.id: o for o in db.session.scalars(by_ids(ids).execution_options(populate_existing=True))}
+    return [found[i] for i in ids if i in found]
+
+
+def parse_versions(text: str) -> dict[int, int]:
+    """``"12.1717000000123456,13.…"`` → {order id: version}; malformed pairs are skipped."""
+    known = {}
+    for pair in text.split(",")[: PAGE_SIZE * 4]:
+        order_id, _, seen = pair.partition(".")
+        if order_id.isdigit() and seen.isdigit():
+            known[int(order_id)] = int(seen)
+    return known
+
+
+def version(moment: datetime | None) -> int:
+    """A row version: updated_at in whole microseconds since the epoch (exact, unlike float)."""
+    return (moment - EPOCH) // MICRO if moment is not None else 0
+
+
+def from_version(value: int) -> datetime | None:
+    try:
+        return EPOCH + value * MICRO
+    except OverflowError:
+        return None
+
+
+def is_active(status: str, tracking_status: str) -> bool:
+    """Will this row change without a human? (The envelope moves only once the sale is bought.)"""
+    return status in ACTIVE or (status == S.SUCCEEDED and tracking_status in ACTIVE)
+
+
+def poller(filters, page, *, at, fast, oob=False) -> dict:
+    seconds = current_app.config.get("SALES_POLL_SECONDS", 5) if fast else SLOW_POLL_SECONDS
+    vals = filter_args(filters) | {"page": page, "at": at, "mode": "fast" if fast else "slow"}
+    return {"seconds": seconds, "vals": vals, "oob": oob, "mode": vals["mode"], "now": clock.now().isoformat()}
+
+
+def wants_fragment() -> bool:
+    return is_htmx() and request.headers.get("HX-History-Restore-Request") != "true"
+
+
+@dataclass
+class BotName:
+    id: int
+    name: str
+    supplier_id: int
+    supplier_name: str
+
+
+def team_bots() -> dict[int, BotName]:
+    """{bot id: names} of the team's bots, without loading (and decrypting) the bots' secrets."""
+    rows = db.session.execute(team_select(OrderBot).join(Supplier, Supplier.id == OrderBot.supplier_id)
+                              .with_only_columns(OrderBot.id, OrderBot.name, Supplier.id, Supplier.name))
+    return {bot_id: BotName(bot_id, name, supplier_id, supplier) for bot_id, name, supplier_id, supplier in rows}
+
+
+@dataclass
+class RowView:
+    """Everything a row shows, computed once in Python (the template only prints it)."""
+
+    order: Order
+    url: str  # the detail page; the actions are url + "/cancel", "/retry", … (see the routes above)
+    version: int
+    active: bool
+    cart_label: str
+    cart_title: str
+    envelope_label: str
+    envelope_title: str
+    sale: str | None
+    cost: str | None
+    profit: str | None
+    profit_class: str
+    bot: BotName | None
+    has_actions: bool
+
+
+def row_views(orders: list[Order], bots: dict[int, BotName]) -> list[RowView]:
+    """What the row template shows for each order (labels and tooltips need the last events)."""
+    reasons = last_reasons([o.id for o in orders])
+    prefix = url_for("orders.detail", order_id=0)[:-1]  # one url_for per render, not five per row
+    views = []
+    for o in orders:
+        profit = o.profit
+        views.append(RowView(
+            order=o, url=f"{prefix}{o.id}", version=version(o.updated_at), active=is_active(o.status, o.tracking_status),
+            cart_label=CART_LABELS.get(o.status, o.status), cart_title=cart_title(o, reasons),
+            envelope_label=ENVELOPE_LABELS.get(o.tracking_status, o.tracking_status),
+            envelope_title=envelope_title(o, reasons), sale=money(o.sale_price, o.sale_currency),
+            cost=money(o.supplier_cost, o.sale_currency), profit=money(profit, o.sale_currency),
+            profit_class="" if profit is None else ("positive" if profit >= 0 else "negative"),
+            bot=bots.get(o.bot_id), has_actions=o.status in ACTIONABLE
+            or (o.status == S.SUCCEEDED and o.tracking_status != T.UPLOADED)))
+    return views
+
+
+ACTIONABLE = frozenset({S.WAITING, S.FAILED, S.NEEDS_ATTENTION})
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def money(value, currency: str = "USD") -> str | None:
+    """``-3.5`` → ``"−$3.50"``; None stays None (the template shows a dash)."""
+    if value is None:
+        return None
+    symbol = SYMBOLS.get(currency)
+    text = f"{symbol}{abs(value):,.2f}" if symbol else f"{abs(value):,.2f} {currency}"
+    return f"−{text}" if value < 0 else text
+
+
+def last_reasons(ids) -> dict:
+    """{(order id, "cart" | "tracking"): reason of the latest such event} for these orders."""
+    if not ids:
+        return {}
+    latest = (select(func.max(OrderEvent.id)).where(OrderEvent.order_id.in_(ids),
+                                                    OrderEvent.kind.in_(("cart", "tracking")))
+              .group_by(OrderEvent.order_id, OrderEvent.kind))
+    rows = db.session.execute(select(OrderEvent.order_id, OrderEvent.kind, OrderEvent.reason)
+                              .where(OrderEvent.id.in_(latest)))
+    return {(order_id, kind): reason for order_id, kind, reason in rows}
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def cart_title(order: Order, reasons: dict) -> str:
+    reason = reasons.get((order.id, "cart"))
+    match order.status:
+        case S.WAITING:
+            return f"Waiting: buys at {when(order.order_after)} (end of the cancellation buffer)."
+        case S.IN_PROGRESS:
+            return f"Buying on the supplier site since {when(order.status_changed_at)}."
+        case S.SUCCEEDED:
+            number = order.supplier_order_number or "—"
+            return f"Ordered {when(order.ordered_at or order.status_changed_at)}: supplier order {number}."
+        case S.FAILED | S.NEEDS_ATTENTION:
+            return order.failure_message or reason or CART_LABELS[order.status]
+        case _:
+            return reason or CART_LABELS.get(order.status, order.status)
+
+
+def envelope_title(order: Order, reasons: dict) -> str:
+    reason = reasons.get((order.id, "tracking"))
+    match order.tracking_status:
+        case T.NOT_DUE if order.status != S.SUCCEEDED:
+            return "Tracking is looked for once the sale is bought."
+        case T.NOT_DUE if order.next_tracking_check_at is None:
+            return "Bought; the first tracking check is not scheduled yet."
+        case T.NOT_DUE:
+            return f"First tracking check {when(order.next_tracking_check_at)}."
+        case T.SEARCHING:
+            text = f"Searching: next check {when(order.next_tracking_check_at)}."
+            return f"{text} {order.tracking_message}" if order.tracking_message else text
+        case T.UPLOADED:
+            return f"Uploaded to eBay: {order.tracking_carrier or order.ebay_carrier_code or ''} {order.tracking_number or ''}"
+        case _:
+            return order.tracking_message or reason or ENVELOPE_LABELS.get(order.tracking_status, "")
+
+
+def detail_context(order: Order) -> dict:
+    credit = db.session.scalar(team_select(CreditEntry).where(CreditEntry.key == f"order:{order.id}"))
+    view = row_views([order], team_bots())[0]
+    return {"order": order, "row": view, "credit": credit, "section": "orders", "money": money}
