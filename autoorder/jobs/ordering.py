@@ -9,6 +9,7 @@ history instead of buying again; nothing is retried automatically once the click
 import logging
 import os
 import socket
+import time
 import uuid
 
 from flask import current_app
@@ -21,6 +22,8 @@ from autoorder.models import Order, PurchaseAttempt
 from autoorder.orders import OrderStatus as S
 
 log = logging.getLogger(__name__)
+
+MAX_EARLY_WAIT = 2.0  # seconds
 
 
 def owner_id() -> str:
@@ -36,7 +39,10 @@ def place_order(order_id: int) -> str:
     owner = owner_id()
     lease = current_app.config["ORDER_LEASE_SECONDS"]
     if order.status == S.WAITING:
-        if order.order_after > clock.now():
+        early = (order.order_after - clock.now()).total_seconds()
+        if 0 < early <= MAX_EARLY_WAIT:  # started a moment early (schedulers round): wait it out
+            time.sleep(early)
+        elif early > 0:
             return "not due"
         if not credits.has_credits(order.team_id):
             orders.fail(order, S.NEEDS_ATTENTION, code="out_of_credits",

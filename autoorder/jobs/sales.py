@@ -61,7 +61,7 @@ def poll_ebay_account(account_id: int) -> str:
 
 
 def _enqueue_buying(new_sales) -> None:
-    """Schedule each new waiting sale at its buffer end (RQ's scheduler: about 1 s late at most).
+    """Schedule each new waiting sale at its buffer end (RQ's scheduler polls every second).
 
     Best effort after the commit: if Redis is down, the periodic tick enqueues it from the database.
     """

@@ -5,6 +5,7 @@ due tracking check and due eBay poll is enqueued again, under a fixed job id per
 """
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import or_, select
 
@@ -32,6 +33,8 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
     """
     from flask import current_app
 
+    if at is not None and at.microsecond:  # RQ keeps whole seconds: never start before the buffer ends
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
     return enqueue_once("orders", "autoorder.jobs.ordering.place_order", order_id,
                         job_id=order_job_id(order_id), at=at, restart_after=restart_after,
                         timeout=current_app.config["ORDER_JOB_TIMEOUT"],

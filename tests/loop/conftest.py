@@ -110,6 +110,11 @@ class Loop:
         data = self.shop.control("GET", "/sandbox/orders")
         return data["orders"] if isinstance(data, dict) else data
 
+    def fulfillments(self) -> list[dict]:
+        """Every shipping fulfillment the eBay emulator received."""
+        data = self.ebay.control("GET", "/sandbox/fulfillments")
+        return data.get("fulfillments", data) if isinstance(data, dict) else data
+
     def worker_env(self, **extra) -> dict:
         config = self.app.config
         return subprocess_env(

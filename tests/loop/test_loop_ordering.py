@@ -76,8 +76,7 @@ def test_happy_path_buys_once_and_uploads_tracking_once(loop):
     order = loop.order(order_id)
     shipped = loop.shop.control("GET", f"/sandbox/orders/{placed['number']}")
     assert order.tracking_status == "uploaded" and order.tracking_number == shipped["tracking_number"]
-    fulfillments = loop.ebay.control("GET", "/sandbox/fulfillments")
-    fulfillments = fulfillments.get("fulfillments", fulfillments) if isinstance(fulfillments, dict) else fulfillments
+    fulfillments = loop.fulfillments()
     assert [f["shipmentTrackingNumber"] for f in fulfillments] == [shipped["tracking_number"]]
     assert fulfillments[0]["shippingCarrierCode"] == "USPS"
 
@@ -264,8 +263,7 @@ def test_tracking_already_on_ebay_is_not_uploaded_again(loop):
         row.next_tracking_check_at = clock.now()
         db.session.commit()
         assert refresh_tracking(order_id) == "uploaded"
-    fulfillments = loop.ebay.control("GET", "/sandbox/fulfillments")
-    fulfillments = fulfillments.get("fulfillments", fulfillments) if isinstance(fulfillments, dict) else fulfillments
+    fulfillments = loop.fulfillments()
     assert len(fulfillments) == 1
     assert any("already had" in e.reason for e in loop.order(order_id).events)
 
@@ -283,6 +281,5 @@ def test_invalid_tracking_number_is_never_uploaded(loop):
         assert refresh_tracking(order_id) == "invalid tracking number"
     order = loop.order(order_id)
     assert order.tracking_status == "upload_failed" and "check digit" in order.tracking_message.lower()
-    fulfillments = loop.ebay.control("GET", "/sandbox/fulfillments")
-    fulfillments = fulfillments.get("fulfillments", fulfillments) if isinstance(fulfillments, dict) else fulfillments
+    fulfillments = loop.fulfillments()
     assert fulfillments == []
