@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import requests
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from autoorder import clock, orders
 from autoorder import tracking_numbers as numbers
@@ -13,7 +14,7 @@ from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, EbayRequestError, ReauthorizationNeededError
 from autoorder.ebay.sync import NO_CANCEL, cancel_state
 from autoorder.extensions import db
-from autoorder.models import EbayAccount, Order, TrackingCheck
+from autoorder.models import EbayAccount, Order, OrderBot, TrackingCheck
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
 from autoorder.scrapers import browser, get_adapter
@@ -27,7 +28,7 @@ ERROR_BACKOFF_CAP = timedelta(hours=1)
 
 def refresh_tracking(order_id: int) -> str:
     """Check one order's tracking if it is due; safe to run twice (it re-checks due-ness)."""
-    order = db.session.get(Order, order_id)
+    order = db.session.get(Order, order_id, options=[joinedload(Order.bot).joinedload(OrderBot.supplier)])
     if order is None or order.status != S.SUCCEEDED or order.tracking_status not in (T.NOT_DUE, T.SEARCHING):
         return "nothing to do"
     now = clock.now()
@@ -56,8 +57,7 @@ def refresh_tracking(order_id: int) -> str:
         return "invalid tracking number"
     order.tracking_number, order.tracking_carrier = valid.number, info.carrier or valid.courier_name
     order.ebay_carrier_code = valid.ebay_carrier_code
-    db.session.commit()
-    return upload_tracking(order)
+    return upload_tracking(order)  # commits on every path it returns from
 
 
 def _fetch(order: Order):

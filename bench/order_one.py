@@ -1,0 +1,242 @@
+"""Benchmark 1: one order through the full job vs a bare Playwright script; worker throughput.
+
+    .venv/bin/python bench/order_one.py          # BENCH_PAIRS=12 BENCH_BLOCKS=4 BENCH_BLOCK=4 by default
+
+Subject: ``autoorder.jobs.ordering.place_order(order_id)`` in-process (DB claim, pre-buy eBay check
+against the emulator, attempt records, checkout in the pooled Chromium with the bot's saved session,
+evidence screenshots written to disk, credit spent, tracking scheduled).
+Baseline: a bare Playwright script on the same pooled browser doing the same page steps on the demo
+shop: new context from the same storage state, order history (signed in?), product, variant, qty,
+add to cart, checkout, address, payment, review (note + full-page screenshot), place, confirmation
+(number + full-page screenshot). No DB, no eBay, no cart-leftover check, no saving of the state.
+Both run interleaved (ABBA) after one warm-up order each (browser launch + first sign-in).
+Throughput: BENCH_BLOCKS × BENCH_BLOCK due orders back to back through place_order in one loop (the
+in-process "worker", browser pooled), in blocks alternating with blocks of the bare script.
+Targets: median subject/baseline ≤ 1.15x; ≥ 30 orders/min through one in-process worker loop.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _order_stand import (  # noqa: E402
+    ADDRESS,
+    CHROMIUM,
+    PAYMENT,
+    Stand,
+    machine,
+    median,
+    percentile,
+    verdict,
+)
+
+from autoorder.extensions import db  # noqa: E402
+from autoorder.jobs.ordering import place_order  # noqa: E402
+from autoorder.models import Order, OrderBot  # noqa: E402
+from autoorder.scrapers.browser import DEFAULT_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, POOL  # noqa: E402
+
+PAIRS = int(os.environ.get("BENCH_PAIRS", 12))
+BLOCKS, BLOCK = int(os.environ.get("BENCH_BLOCKS", 4)), int(os.environ.get("BENCH_BLOCK", 4))
+TARGET_RATIO, TARGET_PER_MIN = 1.15, 30.0
+ADDRESS_IDS = {"full_name": "#ship-full-name", "address_line1": "#ship-address1", "address_line2": "#ship-address2",
+               "city": "#ship-city", "state": "#ship-state", "postal_code": "#ship-postal-code",
+               "phone": "#ship-phone"}
+
+
+def bare_playwright_order(shop_url: str, state: dict, note: str, parts: dict | None = None) -> str:
+    """The same page steps, written the shortest way Playwright allows; adds ms per step to ``parts``."""
+    parts = {} if parts is None else parts
+    last = [time.perf_counter()]
+
+    def mark(name):
+        now = time.perf_counter()
+        parts[name] = parts.get(name, 0.0) + now - last[0]
+        last[0] = now
+
+    context = POOL.browser(CHROMIUM).new_context(storage_state=state, viewport={"width": 1280, "height": 900},
+                                                 locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        mark("context")
+        page.goto(shop_url + "/orders")
+        page.wait_for_selector("#orders-table, #no-orders", state="attached")  # still signed in
+        mark("login")
+        page.goto(shop_url + "/products/phone-case")
+        page.click('button.variant-option[data-option="color"][data-value="Black"]')
+        page.fill("#quantity", "1")
+        with page.expect_navigation():
+            page.click("#add-to-cart")
+        mark("add_to_cart")
+        with page.expect_navigation():
+            page.click("#checkout-button")
+        for name, selector in ADDRESS_IDS.items():
+            page.fill(selector, ADDRESS[name])
+        page.select_option("#ship-country", "US")
+        with page.expect_navigation():
+            page.click("#address-continue")
+        page.check("#pay-method-card")
+        for name in ("card_holder", "card_number", "card_expiry", "card_cvc"):
+            page.fill(f"#{name.replace('_', '-')}", PAYMENT[name])
+        with page.expect_navigation():
+            page.click("#payment-continue")
+        mark("checkout_steps")
+        page.fill("#order-note", note)
+        review_png = page.screenshot(full_page=True)
+        mark("review")
+        with page.expect_navigation():
+            page.click("#place-order-button")
+        number = page.get_attribute("#confirmation-number", "data-order-number")
+        confirmation_png = page.screenshot(full_page=True)
+        mark("place_click")
+        assert number and len(review_png) > 1000 and len(confirmation_png) > 1000
+        return number
+    finally:
+        context.close()
+        mark("context")
+
+
+class Breakdown:
+    """Wall time spent in parts of the subject (wrappers on module attributes; microseconds of overhead)."""
+
+    def __init__(self):
+        from autoorder import purchasing
+        from autoorder.scrapers.demo_shop import DemoShopAdapter
+
+        self.totals: dict[str, float] = {}
+        self._timed(purchasing, "check_ebay_before_buying", "ebay_check")
+        self._timed(purchasing, "complete", "complete")
+        self._timed(DemoShopAdapter, "login", "login")
+        self._timed(DemoShopAdapter, "place_order", "place_order")
+        self._timed(DemoShopAdapter, "_add_to_cart", "add_to_cart")
+        self._timed(DemoShopAdapter, "_checkout_steps", "checkout_steps")
+        self._timed(DemoShopAdapter, "_place", "place_click")
+        original_guard = purchasing._guard
+
+        def guard(*args, **kwargs):
+            return self._wrap(original_guard(*args, **kwargs), "before_place")
+        purchasing._guard = guard
+
+    def _wrap(self, fn, part):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.totals[part] = self.totals.get(part, 0.0) + time.perf_counter() - started
+        return timed
+
+    def _timed(self, owner, name, part):
+        setattr(owner, name, self._wrap(getattr(owner, name), part))
+
+    def parts(self, total: float) -> dict:
+        t = dict(self.totals)
+        t["cart_check+checkout_click+review"] = t.pop("place_order") - sum(
+            t.get(k, 0.0) for k in ("add_to_cart", "checkout_steps", "before_place", "place_click"))
+        t["other (claim, attempt, context, state save)"] = total - sum(t.values())
+        return t
+
+
+def show_parts(parts: dict, orders: int) -> str:
+    return ", ".join(f"{k} {v / orders * 1000:.0f}" for k, v in parts.items())
+
+
+def main():
+    print(f"== Benchmark 1: one order, full job vs bare Playwright  ({machine()})")
+    with Stand("order-one") as stand:
+        stand.setup_team()
+        app, shop_url = stand.app, stand.shop.url
+        ids = stand.sell(1 + PAIRS + BLOCKS * BLOCK)
+        warm, ab_ids, loop_ids = ids[0], ids[1:1 + PAIRS], ids[1 + PAIRS:]
+        counter = iter(range(1, 10_000))
+
+        def subject(order_id):
+            started = time.perf_counter()
+            with app.app_context():
+                result = place_order(order_id)
+                db.session.remove()
+            elapsed = time.perf_counter() - started
+            assert result.startswith("succeeded"), f"order {order_id}: {result}"
+            return elapsed
+
+        def saved_state():
+            with app.app_context():
+                state = json.loads(db.session.get(OrderBot, stand.bot_id).browser_state)
+                db.session.remove()
+            return state
+
+        base_parts: dict[str, float] = {}
+
+        def baseline(state, parts=None):
+            started = time.perf_counter()
+            bare_playwright_order(shop_url, state, f"BASE-{next(counter)}", parts)
+            return time.perf_counter() - started
+
+        stand.make_due(ids)
+        first = subject(warm)  # browser launch + password sign-in + saving the session
+        baseline(saved_state())  # warm the baseline's code paths too
+        print(f"  warm-up order (Chromium launch + sign-in): {first * 1000:.0f} ms")
+        breakdown = Breakdown()
+        subject_s, baseline_s = [], []
+        for n, order_id in enumerate(ab_ids):
+            state = saved_state()  # the session the job saved last (outside the timing)
+            if n % 2 == 0:
+                subject_s.append(subject(order_id))
+                baseline_s.append(baseline(state, base_parts))
+            else:
+                baseline_s.append(baseline(state, base_parts))
+                subject_s.append(subject(order_id))
+        sub, base = median(subject_s) * 1000, median(baseline_s) * 1000
+        ratio = sub / base
+        print(f"  one order ({PAIRS} interleaved pairs): subject median {sub:.0f} ms (p90 "
+              f"{percentile(subject_s, 90) * 1000:.0f}), baseline median {base:.0f} ms (p90 "
+              f"{percentile(baseline_s, 90) * 1000:.0f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
+              f"{verdict(ratio <= TARGET_RATIO)}")
+        pair_ratios = [s / b for s, b in zip(subject_s, baseline_s, strict=True)]
+        print(f"    per-pair ratio median {median(pair_ratios):.2f}x (min {min(pair_ratios):.2f}, "
+              f"max {max(pair_ratios):.2f})")
+        print(f"    subject  ms/order by step (mean): {show_parts(breakdown.parts(sum(subject_s)), PAIRS)}")
+        print(f"    baseline ms/order by step (mean): {show_parts(base_parts, PAIRS)}")
+
+        # Throughput: due orders back to back through one in-process "worker" loop (browser pooled),
+        # in blocks alternating with blocks of the bare script.
+        sub_time = base_time = 0.0
+        state = saved_state()
+        for b in range(BLOCKS):
+            block_ids = loop_ids[b * BLOCK:(b + 1) * BLOCK]
+            for turn in ((0, 1) if b % 2 == 0 else (1, 0)):
+                started = time.perf_counter()
+                for order_id in block_ids:
+                    if turn == 0:
+                        with app.app_context():
+                            result = place_order(order_id)
+                            db.session.remove()
+                        assert result.startswith("succeeded"), result
+                    else:
+                        bare_playwright_order(shop_url, state, f"BASE-{next(counter)}")
+                if turn == 0:
+                    sub_time += time.perf_counter() - started
+                else:
+                    base_time += time.perf_counter() - started
+        n = BLOCKS * BLOCK
+        per_min, base_per_min = n / sub_time * 60, n / base_time * 60
+        print(f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} orders/min per worker "
+              f"(bare script in the same blocks: {base_per_min:.1f}/min, ratio {base_per_min / per_min:.2f}x)  "
+              f"target ≥ {TARGET_PER_MIN:.0f}/min  {verdict(per_min >= TARGET_PER_MIN)}")
+
+        with app.app_context():  # sanity: every subject order bought exactly once, with evidence
+            bought = db.session.query(Order).filter(Order.status == "succeeded").count()
+            shop_orders = stand.shop.control("GET", "/sandbox/orders")
+            db.session.remove()
+        assert bought == len(ids), bought
+        assert len(shop_orders) == len(ids) + next(counter) - 1, len(shop_orders)
+        print(f"  checked: {bought} sales bought once each; {len(shop_orders)} shop orders in all "
+              f"(the rest are the baseline's)")
+
+
+if __name__ == "__main__":
+    main()
