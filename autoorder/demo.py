@@ -20,7 +20,7 @@ DEMO_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "hol
 # eBay listing (as the emulator sells it) -> the demo shop product and variant that fills it.
 CATALOG = [
     {"ebay": {"sku": "CASE-BLK", "legacyItemId": "325400200001", "title": "Shockproof iPhone 15 Case - Black",
-              "price": "14.99"}, "product": "phone-case", "variant": "Black", "max": "15.00"},
+              "price": "19.99"}, "product": "phone-case", "variant": "Black", "max": "15.00"},
     {"ebay": {"sku": "TEE-BLK-M", "legacyItemId": "325400200002", "legacyVariationId": "620000000301",
               "title": "Heavyweight Cotton T-Shirt", "price": "39.95",
               "variationAspects": [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}]},
