@@ -44,6 +44,7 @@ from autoorder.routes.order_views import (
     parse_versions,
     poller,
     row_views,
+    shared_counts,
     status_counts,
     team_bots,
     version,
@@ -110,7 +111,8 @@ def poll():
         "orders/_poll_answer.html", changed=[by_id[i] for i in changed if i in by_id],
         new=[by_id[i] for i in new if i in by_id],
         poll=poller(filters, page, at=rendered_at, fast=active, oob=True) if swap_poller else None,
-        **(counts_context(filters, status_counts(filters), oob=True) if rows else {}))
+        **(counts_context(filters, shared_counts(filters, tuple(sorted(
+            (row.order.id, version(row.order.updated_at)) for row in rows))), oob=True) if rows else {}))
     return body, (286 if not slow and not active else 200)
 
 
