@@ -17,6 +17,16 @@ def register(app):
         app.cli.add_command(command)
 
 
+def _log_to_stderr():
+    """One log line per record for the long-running processes (Flask's own handler would repeat
+    every ``autoorder.*`` record that the root handler prints)."""
+    from flask import current_app
+    from flask.logging import default_handler
+
+    current_app.logger.removeHandler(default_handler)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
 @click.command("create-admin")
 @with_appcontext
 @click.option("--email", required=True)
@@ -62,17 +72,23 @@ def rotate_keys():
 @click.option("--queues", default="orders,tracking,default", show_default=True)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
-def worker(queues, burst, name):
-    """Run an RQ worker (with its scheduler) on the app's queues."""
+@click.option("--fork", is_flag=True,
+              help="Run each job in a forked work-horse (RQ's default; a new browser per order job).")
+def worker(queues, burst, name, fork):
+    """Run an RQ worker (with its scheduler) on the app's queues.
+
+    By default jobs run in the worker process itself, so its browser is reused across orders.
+    """
     from flask import current_app
 
     from autoorder.queues import get_queue, redis_connection
-    from autoorder.worker import AppWorker
+    from autoorder.worker import AppWorker, ForkingAppWorker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _log_to_stderr()
     connection = redis_connection()
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    w = AppWorker([get_queue(n, connection) for n in names], connection=connection, name=name,
+    worker_class = ForkingAppWorker if fork else AppWorker
+    w = worker_class([get_queue(n, connection) for n in names], connection=connection, name=name,
                   app=current_app._get_current_object())
     w.work(with_scheduler=True, burst=burst)
 
@@ -87,7 +103,7 @@ def scheduler(interval):
     from autoorder.jobs.schedule import schedule_periodic_jobs
     from autoorder.queues import redis_connection
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    _log_to_stderr()
     s = Scheduler(connection=redis_connection(), interval=interval)
     schedule_periodic_jobs(s)
     s.run()

@@ -1,20 +1,31 @@
-"""The RQ worker process: runs jobs inside the Flask app context."""
+"""The RQ worker process: runs jobs inside the Flask app context.
 
-from rq.worker import HerokuWorker
+Two kinds, chosen with ``flask worker --fork``:
+
+- ``AppWorker`` (the default) runs each job in the worker process itself (``rq.SimpleWorker``), so the
+  one Chromium in ``scrapers.browser.POOL`` is launched once and reused by every order the worker
+  buys (a fresh context per order). A forked work-horse would launch its own Chromium for every job:
+  about 1 s more per order and a second browser's worth of memory while the two overlap.
+  Shutdown is warm: SIGTERM lets the job in hand finish (an order job normally takes seconds, well
+  inside Heroku's 30 s grace), a second SIGTERM/SIGINT stops at once. A job killed half-way is
+  recovered from the database (lease + purchase attempt), never from RQ.
+- ``ForkingAppWorker`` is RQ's HerokuWorker: a work-horse per job, for isolation over speed.
+"""
+
+from rq.worker import HerokuWorker, SimpleWorker
 
 from autoorder.extensions import db
 
 
-class AppWorker(HerokuWorker):
-    """A HerokuWorker (clean SIGTERM handling) whose work-horses run inside the app context."""
-
+class _InAppContext:
     def __init__(self, *args, app=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
 
     def work(self, *args, **kwargs):
         with self.app.app_context():
-            # The parent must not hand pooled DB connections to forked work-horses.
+            # Pooled DB connections must not be shared with forked processes (work-horses, RQ's
+            # scheduler); none is open yet when a worker starts, and none is kept across the fork.
             db.engine.dispose()
             return super().work(*args, **kwargs)
 
@@ -24,3 +35,19 @@ class AppWorker(HerokuWorker):
                 return super().perform_job(job, queue)
             finally:
                 db.session.remove()
+
+
+class AppWorker(_InAppContext, SimpleWorker):
+    """Jobs run in this process; the browser pool lives as long as the worker."""
+
+    def work(self, *args, **kwargs):
+        from autoorder.scrapers.browser import POOL
+
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            POOL.close()
+
+
+class ForkingAppWorker(_InAppContext, HerokuWorker):
+    """Each job in a forked work-horse (and so a Chromium per order job)."""

@@ -12,7 +12,11 @@ add to cart, checkout, address, payment, review (note + full-page screenshot), p
 Both run interleaved (ABBA) after one warm-up order each (browser launch + first sign-in).
 Throughput: BENCH_BLOCKS × BENCH_BLOCK due orders back to back through place_order in one loop (the
 in-process "worker", browser pooled), in blocks alternating with blocks of the bare script.
-Targets: median subject/baseline ≤ 1.15x; ≥ 30 orders/min through one in-process worker loop.
+Real worker: a ``flask --app app worker`` process (the default, jobs in the worker process, and
+``--fork``, a work-horse per job) warmed with one order, then BENCH_WORKER_ORDERS due orders enqueued at
+once, timed from the enqueue to the last one succeeded (the DB is polled every 0.1 s), against a block of
+the bare script over as many orders right before it.
+Targets: median subject/baseline ≤ 1.15x; ≥ 30 orders/min per worker.
 """
 
 import json
@@ -30,6 +34,7 @@ from _order_stand import (  # noqa: E402
     machine,
     median,
     percentile,
+    stop_process_group,
     verdict,
 )
 
@@ -39,6 +44,7 @@ from autoorder.models import Order, OrderBot  # noqa: E402
 from autoorder.scrapers.browser import DEFAULT_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, POOL  # noqa: E402
 
 PAIRS = int(os.environ.get("BENCH_PAIRS", 12))
+WORKER_ORDERS = int(os.environ.get("BENCH_WORKER_ORDERS", 20))  # per real-worker run (0 = skip)
 BLOCKS, BLOCK = int(os.environ.get("BENCH_BLOCKS", 4)), int(os.environ.get("BENCH_BLOCK", 4))
 TARGET_RATIO, TARGET_PER_MIN = 1.15, 30.0
 ADDRESS_IDS = {"full_name": "#ship-full-name", "address_line1": "#ship-address1", "address_line2": "#ship-address2",
@@ -141,6 +147,44 @@ class Breakdown:
         return t
 
 
+def real_worker_run(stand, ids, fork: bool) -> float:
+    """Seconds for a real worker process to buy ``ids[1:]`` after warming up on ``ids[0]``."""
+    from sqlalchemy import func, select
+
+    from autoorder.jobs.tick import enqueue_order
+
+    argv = [sys.executable, "-m", "flask", "--app", "app", "worker", *(["--fork"] if fork else [])]
+    worker = stand.start_worker(argv)
+
+    def enqueue_and_wait(batch):
+        started = time.perf_counter()
+        with stand.app.app_context():
+            for order_id in batch:
+                enqueue_order(order_id)
+            db.session.remove()
+        deadline = time.monotonic() + 60 + 15 * len(batch)
+        while True:
+            with stand.app.app_context():
+                done = db.session.scalar(select(func.count()).select_from(Order).where(
+                    Order.id.in_(batch), Order.status.not_in(("waiting", "in_progress"))))
+                db.session.remove()
+            if done == len(batch):
+                return time.perf_counter() - started
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker stopped or timed out\n{stand.worker_log()}")
+            time.sleep(0.1)
+
+    stand.make_due(ids)
+    enqueue_and_wait(ids[:1])  # Chromium launch (once per worker, or per job with --fork)
+    elapsed = enqueue_and_wait(ids[1:])
+    stop_process_group(worker)
+    with stand.app.app_context():
+        bad = db.session.scalars(select(Order.status).where(Order.id.in_(ids), Order.status != "succeeded")).all()
+        db.session.remove()
+    assert not bad, f"not bought: {bad}\n{stand.worker_log()}"
+    return elapsed
+
+
 def show_parts(parts: dict, orders: int) -> str:
     return ", ".join(f"{k} {v / orders * 1000:.0f}" for k, v in parts.items())
 
@@ -150,8 +194,11 @@ def main():
     with Stand("order-one") as stand:
         stand.setup_team()
         app, shop_url = stand.app, stand.shop.url
-        ids = stand.sell(1 + PAIRS + BLOCKS * BLOCK)
-        warm, ab_ids, loop_ids = ids[0], ids[1:1 + PAIRS], ids[1 + PAIRS:]
+        ids = stand.sell(1 + PAIRS + BLOCKS * BLOCK + (2 * (WORKER_ORDERS + 1) if WORKER_ORDERS else 0))
+        stand.flush_redis()  # bought only when this benchmark says so
+        warm, ab_ids = ids[0], ids[1:1 + PAIRS]
+        loop_ids = ids[1 + PAIRS:1 + PAIRS + BLOCKS * BLOCK]
+        worker_ids = ids[1 + PAIRS + BLOCKS * BLOCK:]
         counter = iter(range(1, 10_000))
 
         def subject(order_id):
@@ -176,7 +223,7 @@ def main():
             bare_playwright_order(shop_url, state, f"BASE-{next(counter)}", parts)
             return time.perf_counter() - started
 
-        stand.make_due(ids)
+        stand.make_due(ids[:1 + PAIRS + BLOCKS * BLOCK])
         first = subject(warm)  # browser launch + password sign-in + saving the session
         baseline(saved_state())  # warm the baseline's code paths too
         print(f"  warm-up order (Chromium launch + sign-in): {first * 1000:.0f} ms")
@@ -227,6 +274,21 @@ def main():
         print(f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} orders/min per worker "
               f"(bare script in the same blocks: {base_per_min:.1f}/min, ratio {base_per_min / per_min:.2f}x)  "
               f"target ≥ {TARGET_PER_MIN:.0f}/min  {verdict(per_min >= TARGET_PER_MIN)}")
+
+        if WORKER_ORDERS:
+            n = WORKER_ORDERS
+            for fork, group in ((False, worker_ids[:n + 1]), (True, worker_ids[n + 1:])):
+                started = time.perf_counter()
+                for _ in range(n):
+                    bare_playwright_order(shop_url, state, f"BASE-{next(counter)}")
+                base_s = time.perf_counter() - started
+                worker_s = real_worker_run(stand, group, fork)
+                per_min, base_per_min = n / worker_s * 60, n / base_s * 60
+                kind = "flask worker --fork (work-horse per job)" if fork else "flask worker (default)"
+                print(f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} orders/min "
+                      f"(bare script, same count just before: {base_per_min:.1f}/min, ratio "
+                      f"{base_per_min / per_min:.2f}x)  target ≥ {TARGET_PER_MIN:.0f}/min  "
+                      f"{verdict(per_min >= TARGET_PER_MIN)}")
 
         with app.app_context():  # sanity: every subject order bought exactly once, with evidence
             bought = db.session.query(Order).filter(Order.status == "succeeded").count()

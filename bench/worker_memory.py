@@ -8,11 +8,17 @@ RQ scheduler fork, Playwright's node driver, every Chromium process), plus any p
 descendant that is still alive after being re-parented (a leak would be counted, not lost).
 Reported: peak of the summed RSS (target ≤ 450 MB, a 512 MB dyno) and peak of the summed PSS (shared
 pages counted once: what the machine really holds), with the breakdown by process kind at the peak.
+Where the machine lets us create a memory cgroup (v1 or v2, as root), the worker also runs inside its own
+cgroup, which is how a container (a Heroku dyno) is charged: the cgroup's peak usage (anonymous + page
+cache, Heroku's ``memory_total``) and its peak anonymous memory (``memory_rss``) are reported; then the same
+orders again with the cgroup capped at 512 MB and no swap. That last run is the real test of "fits a
+512 MB dyno": every order must be bought with no OOM kill.
 Then Chromium flag variants (same worker via bench/_chromium_args_worker.py, fewer orders each).
 """
 
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -100,6 +106,7 @@ class Sampler(threading.Thread):
         self.peak_parts: dict[str, dict] = {m: {} for m in self.METRICS}
         self.max_procs = self.samples = 0
         self.leaked = 0
+        self.started, self.elapsed = time.monotonic(), 0.0
         self._halt = threading.Event()
 
     def tree(self) -> set[int]:
@@ -164,20 +171,115 @@ class Sampler(threading.Thread):
         return self.peak[metric] / 1024
 
 
+class Cgroup:
+    """A memory cgroup of our own (v1 ``/sys/fs/cgroup/memory`` or v2 ``/sys/fs/cgroup``); None if not allowed."""
+
+    def __init__(self, path: Path, version: int):
+        self.path, self.version = path, version
+        self.peak_anon = 0
+        self._halt = threading.Event()
+        self._thread = None
+
+    @classmethod
+    def create(cls, name: str, limit_mb: int | None = None):
+        for root, version in ((Path("/sys/fs/cgroup/memory"), 1), (Path("/sys/fs/cgroup"), 2)):
+            if version == 2 and "memory" not in _read(str(root / "cgroup.subtree_control")).split():
+                continue
+            path = root / f"{name}-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            group = cls(path, version)
+            try:
+                if limit_mb is not None:
+                    group.limit(limit_mb)
+                return group
+            except OSError:
+                group.remove()
+        return None
+
+    def limit(self, mb: int):
+        value = str(mb * 1024 * 1024)
+        if self.version == 1:
+            (self.path / "memory.limit_in_bytes").write_text(value)
+            swap = self.path / "memory.memsw.limit_in_bytes"  # memory + swap: no swap at all
+            if swap.exists():
+                swap.write_text(value)
+        else:
+            (self.path / "memory.max").write_text(value)
+            (self.path / "memory.swap.max").write_text("0")
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """Run ``argv`` inside this cgroup (the shell moves itself in, then execs: children follow)."""
+        procs = self.path / "cgroup.procs"
+        return ["sh", "-c", f'echo $$ > {shlex.quote(str(procs))} && exec "$@"', "sh", *argv]
+
+    def stat(self) -> dict:
+        out = {}
+        for line in _read(str(self.path / "memory.stat")).splitlines():
+            key, _, value = line.partition(" ")
+            if value.isdigit():
+                out[key] = int(value)
+        return out
+
+    def anon(self) -> int:
+        stat = self.stat()
+        return stat.get("total_rss", stat.get("rss", 0)) if self.version == 1 else stat.get("anon", 0)
+
+    def peak(self) -> int:
+        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
+        text = _read(str(self.path / name)).strip()
+        return int(text) if text.isdigit() else 0
+
+    def oom_kills(self) -> int:
+        if self.version == 1:
+            return _kb(_read(str(self.path / "memory.oom_control")).replace("oom_kill ", "oom_kill: "), "oom_kill:")
+        return _kb(_read(str(self.path / "memory.events")).replace("oom_kill ", "oom_kill: "), "oom_kill:")
+
+    def start_sampling(self, interval: float = 0.1):
+        def run():
+            while not self._halt.is_set():
+                self.peak_anon = max(self.peak_anon, self.anon())
+                self._halt.wait(interval)
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def stop_sampling(self):
+        self._halt.set()
+        if self._thread:
+            self._thread.join(5)
+
+    def remove(self):
+        for pid in _read(str(self.path / "cgroup.procs")).split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
 def parts(d: dict) -> str:
     return ", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
 
 
-def run_worker(stand: Stand, order_ids, extra_args=None) -> Sampler:
+def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None = None) -> Sampler:
     stand.make_due(order_ids)
-    argv = None
+    argv = [sys.executable, "-m", "flask", "--app", "app", "worker"]
     env = {}
     if extra_args is not None:
         argv = [sys.executable, str(Path(__file__).resolve().parent / "_chromium_args_worker.py")]
         env["BENCH_CHROMIUM_EXTRA_ARGS"] = json.dumps(extra_args)
-    worker = stand.start_worker(argv, **env)
+    worker = stand.start_worker(cgroup.wrap(argv) if cgroup else argv, **env)
     sampler = Sampler(worker.pid)
     sampler.start()
+    if cgroup:
+        cgroup.start_sampling()
     with stand.app.app_context():
         for order_id in order_ids:
             enqueue_order(order_id)  # due now: straight onto the orders queue, as the tick does
@@ -191,10 +293,15 @@ def run_worker(stand: Stand, order_ids, extra_args=None) -> Sampler:
             break
         if worker.poll() is not None or time.monotonic() > deadline:
             sampler.stop()
+            if cgroup:
+                cgroup.stop_sampling()
             raise RuntimeError(f"worker stopped or timed out; statuses {statuses}\n{stand.worker_log()}")
         time.sleep(0.5)
+    sampler.elapsed = time.monotonic() - sampler.started
     time.sleep(0.5)
     sampler.stop()
+    if cgroup:
+        cgroup.stop_sampling()
     leaked = sampler.leftovers()
     stop_process_group(worker)
     for pid in leaked:  # Chromium outliving its work-horse: report and clean up (by pid)
@@ -213,21 +320,50 @@ def main():
     print(f"  CHROMIUM_ARGS as shipped: {' '.join(CHROMIUM_ARGS)}")
     with Stand("worker-memory") as stand:
         stand.setup_team()
-        ids = stand.sell(ORDERS + VARIANT_ORDERS * len(VARIANTS))
+        probe = Cgroup.create("autoorder-bench")
+        capped_orders = ORDERS if probe else 0
+        if probe:
+            probe.remove()
+        ids = stand.sell(ORDERS + capped_orders + VARIANT_ORDERS * len(VARIANTS))
         stand.flush_redis()  # bought only when this benchmark enqueues them
-        started = time.monotonic()
-        s = run_worker(stand, ids[:ORDERS])
-        print(f"  as shipped: {ORDERS} orders in {time.monotonic() - started:.0f} s, {s.samples} samples, up to "
+        group = Cgroup.create("autoorder-bench")
+        try:
+            s = run_worker(stand, ids[:ORDERS], cgroup=group)
+        finally:
+            if group:
+                group.remove()
+        print(f"  as shipped (flask worker): {ORDERS} orders in {s.elapsed:.0f} s, {s.samples} samples, up to "
               f"{s.max_procs} processes; Chromium processes left behind: {s.leaked}")
-        print(f"    peak RSS sum {s.mb('rss'):.0f} MB  target ≤ {TARGET_MB} MB  {verdict(s.mb('rss') <= TARGET_MB)}  "
-              f"(counts shared pages once per process)")
-        print(f"    peak dyno estimate {s.mb('dyno'):.0f} MB  {verdict(s.mb('dyno') <= TARGET_MB)}  "
-              f"(anonymous + files once per program);  peak anonymous sum {s.mb('anon'):.0f} MB;  "
-              f"peak PSS sum {s.mb('pss'):.0f} MB")
+        if group:
+            total, anon = group.peak() / 2**20, group.peak_anon / 2**20
+            print(f"    cgroup v{group.version} (what a dyno is charged): peak usage {total:.0f} MB (anonymous + page "
+                  f"cache, Heroku's memory_total), peak anonymous {anon:.0f} MB (memory_rss)  target ≤ {TARGET_MB} MB  "
+                  f"{verdict(total <= TARGET_MB)}")
+        print(f"    peak RSS sum {s.mb('rss'):.0f} MB (shared pages counted once per process: an upper bound);  "
+              f"dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per program);  "
+              f"anonymous sum {s.mb('anon'):.0f} MB;  PSS sum {s.mb('pss'):.0f} MB")
         print(f"    at the RSS peak (MB): {parts(s.peak_parts['rss'])}")
         print(f"    at the dyno-estimate peak (MB): {parts(s.peak_parts['dyno'])}")
         print(f"    at the anonymous peak (MB): {parts(s.peak_parts['anon'])}")
         rest = ids[ORDERS:]
+        if capped_orders:
+            capped = Cgroup.create("autoorder-bench", limit_mb=512)
+            batch, rest = rest[:capped_orders], rest[capped_orders:]
+            if capped is None:
+                print("  512 MB cap: the cgroup could not be limited here (skipped)")
+            else:
+                try:
+                    c = run_worker(stand, batch, cgroup=capped)
+                    kills = capped.oom_kills()
+                    print(f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in {c.elapsed:.0f} s "
+                          f"({c.elapsed / s.elapsed:.2f}x the uncapped run), OOM kills {kills}, peak usage "
+                          f"{capped.peak() / 2**20:.0f} MB, peak anonymous {capped.peak_anon / 2**20:.0f} MB  "
+                          f"{verdict(kills == 0)}")
+                except (RuntimeError, AssertionError) as exc:
+                    print(f"  inside a 512 MB cgroup with no swap: FAILED (OOM kills {capped.oom_kills()}): "
+                          f"{str(exc)[:300]}")
+                finally:
+                    capped.remove()
         for n, (name, extra) in enumerate(VARIANTS if VARIANT_ORDERS else []):
             group = rest[n * VARIANT_ORDERS:(n + 1) * VARIANT_ORDERS]
             v = run_worker(stand, group, extra)

@@ -1,7 +1,9 @@
 """Tracking: look for the shipment on the supplier site, validate it, upload it to eBay once."""
 
+import hashlib
 import json
 import logging
+from collections import OrderedDict
 from datetime import timedelta
 
 import requests
@@ -60,17 +62,38 @@ def refresh_tracking(order_id: int) -> str:
     return upload_tracking(order)  # commits on every path it returns from
 
 
+SESSION_CACHE_SIZE = 64  # bots whose HTTP session (cookies + open keep-alive connections) a worker keeps
+_sessions: OrderedDict[int, tuple[str, requests.Session]] = OrderedDict()
+
+
+def _session_for(bot: OrderBot) -> requests.Session:
+    """The bot's signed-in requests.Session, reused across this worker's checks while the saved
+    browser session is unchanged (no new TLS handshake per order against a real supplier)."""
+    if not bot.browser_state:
+        raise LoginFailedError("no saved supplier session")
+    key = hashlib.sha256(bot.browser_state.encode()).hexdigest()
+    cached = _sessions.get(bot.id)
+    if cached is not None and cached[0] == key:
+        _sessions.move_to_end(bot.id)
+        return cached[1]
+    if cached is not None:
+        cached[1].close()
+    session = session_from_storage_state(json.loads(bot.browser_state))
+    _sessions[bot.id] = (key, session)
+    while len(_sessions) > SESSION_CACHE_SIZE:
+        _sessions.popitem(last=False)[1][1].close()
+    return session
+
+
 def _fetch(order: Order):
     bot = order.bot
     adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
-    state = json.loads(bot.browser_state) if bot.browser_state else None
     try:
-        if state is None:
-            raise LoginFailedError("no saved supplier session")
-        html = adapter.fetch_tracking_html(session_from_storage_state(state), order.supplier_order_number)
+        html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
     except LoginFailedError:
-        state = _log_in_again(bot, adapter)  # the saved session expired: one browser login
-        html = adapter.fetch_tracking_html(session_from_storage_state(state), order.supplier_order_number)
+        _sessions.pop(bot.id, None)
+        _log_in_again(bot, adapter)  # the saved session expired: one browser login
+        html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
     return adapter.parse_tracking(html)
 
 

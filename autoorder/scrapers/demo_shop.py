@@ -20,6 +20,7 @@ ORDER_LIST, ORDER_ROW = "#orders-table, #no-orders", "tr.order-row[data-order-nu
 OPTION_BUTTON, VARIANT_ID, STOCK, QUANTITY = "button.variant-option", "#variant-id", "#stock-status", "#quantity"
 ADD_TO_CART, PRODUCT_ERROR, CART_LINE, CART_EMPTY = "#add-to-cart", "#product-error", "tr.cart-line", "#cart-empty"
 CLEAR_CART, CHECKOUT, ADDRESS_FORM = "#clear-cart-button", "#checkout-button", "#address-form"
+CART_COUNT = "#cart-count"  # in every page's header
 ADDRESS_REJECTED, FORM_ERRORS, FIELD_ERRORS = "#address-rejected", "#form-errors", ".field-error"
 COUNTRY, ADDRESS_CONTINUE, PAYMENT_FORM = "#ship-country", "#address-continue", "#payment-form"
 ADDRESS_FIELDS = {"name": "#ship-full-name", "line1": "#ship-address1", "line2": "#ship-address2", "city": "#ship-city",
@@ -64,10 +65,11 @@ class DemoShopAdapter(base.SupplierAdapter):
     # --- buying ----------------------------------------------------------------------------------
     def place_order(self, page, request, credentials, before_place=None) -> base.PlacedOrder:
         """Check out exactly ``request``; call ``before_place(totals)`` right before the one click."""
-        page.goto(self.base_url + CART_PATH)
-        if which(page, {"lines": CART_LINE, "empty": CART_EMPTY}) == "lines":
-            submit(page, CLEAR_CART)  # leftovers of an earlier, failed run
-            need(page, CART_EMPTY)
+        if self._cart_may_hold_items(page):  # leftovers of an earlier, failed run
+            page.goto(self.base_url + CART_PATH)
+            if which(page, {"lines": CART_LINE, "empty": CART_EMPTY}) == "lines":
+                submit(page, CLEAR_CART)
+                need(page, CART_EMPTY)
         variant_id = self._add_to_cart(page, request)
         submit(page, CHECKOUT)
         self._checkout_steps(page, request, credentials)
@@ -80,6 +82,13 @@ class DemoShopAdapter(base.SupplierAdapter):
         if before_place is not None:
             before_place(totals)  # may raise (price guard, lost lease): then nothing is clicked
         return self._place(page, totals, review_png)
+
+    @staticmethod
+    def _cart_may_hold_items(page) -> bool:
+        """False only when the header of the page in hand (the order history, just loaded by
+        ``login``) says the cart is empty; anything else (no counter, not a number) means look."""
+        counter = page.query_selector(CART_COUNT)
+        return counter is None or counter.inner_text().strip() != "0"
 
     def _add_to_cart(self, page, request) -> str:
         page.goto(urljoin(self.base_url + "/", request.product_url))

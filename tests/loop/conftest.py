@@ -1,9 +1,12 @@
 """The order loop against the real stand-ins: eBay emulator + demo shop subprocesses, real Redis,
 real worker processes, real Chromium."""
 
+import os
+import signal
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -37,12 +40,28 @@ def ebay_proc(tmp_path_factory):
     server.stop()
 
 
+def descendants(pid) -> list[int]:
+    """All processes below ``pid`` (RQ's work-horse calls setsid, so a process group misses it)."""
+    found, stack = [], [pid]
+    while stack:
+        parent = stack.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            stack += children
+    return found
+
+
 class Loop:
     """One team wired to the stand-ins, and ways to drive it."""
 
     def __init__(self, app, shop, ebay, redis_url, db_url, tmp_path):
         self.app, self.shop, self.ebay = app, shop, ebay
         self.redis_url, self.db_url, self.tmp_path = redis_url, db_url, tmp_path
+        self.workers: list[subprocess.Popen] = []
 
     def setup(self, *, payment_method="card", card="4242424242424242", credits_count=10, bot_email=SHOP_EMAIL):
         with self.app.app_context():
@@ -127,9 +146,21 @@ class Loop:
     def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
         """A real worker process (in its own process group, so a test can kill it with its horse)."""
         log = open(self.tmp_path / f"worker-{len(list(self.tmp_path.iterdir()))}.log", "w")  # noqa: SIM115
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT,
-                                env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=start_new_session)
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT,
+                                  env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=start_new_session)
+        self.workers.append(worker)
+        return worker
+
+    def kill_workers(self):
+        """Stop what a test left running (a failed test must not leave a worker buying in the next)."""
+        for worker in self.workers:
+            for pid in [worker.pid, *descendants(worker.pid)]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            worker.wait(30)
 
     def run_worker_burst(self, timeout=120) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"], cwd=ROOT,
@@ -146,6 +177,8 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
     app.config.update(EBAY_API_BASE_URL=ebay_proc.url, EBAY_AUTH_BASE_URL=ebay_proc.url,
                       EBAY_CLIENT_ID="autoorder-demo", EBAY_CLIENT_SECRET="demo-secret",
                       EBAY_REDIRECT_URI="autoorder-demo-RuName", ORDER_BUFFER_SECONDS=600, ORDER_LEASE_SECONDS=30)
-    yield Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
+    loop = Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
+    yield loop
+    loop.kill_workers()
     app.config.update(saved)
 

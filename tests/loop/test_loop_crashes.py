@@ -12,6 +12,7 @@ from autoorder.extensions import db
 from autoorder.jobs.tick import enqueue_order, tick
 from autoorder.models import PurchaseAttempt
 from autoorder.queues import get_queue
+from tests.loop.conftest import descendants
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LEASE = 4
@@ -40,24 +41,9 @@ def _wait_for_attempt(loop, order_id, state, timeout=60):
     raise AssertionError(f"attempt never reached {state!r}; saw {states}")
 
 
-def _descendants(pid):
-    """All processes below ``pid`` (RQ's work-horse calls setsid, so a process group misses it)."""
-    found, stack = [], [pid]
-    while stack:
-        parent = stack.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            stack += children
-    return found
-
-
 def _kill_group(proc, sig=signal.SIGKILL):
     """Signal the worker and everything it started (work-horse, browser), like a dyno stop."""
-    for pid in [proc.pid, *_descendants(proc.pid)]:
+    for pid in [proc.pid, *descendants(proc.pid)]:
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
@@ -123,15 +109,34 @@ def test_worker_killed_after_the_click(loop, due_sale):
     assert any("order history" in e.reason for e in order.events)
 
 
+def _work_horses(pid):
+    """The worker's forked python children that drive a browser (RQ's scheduler fork does not)."""
+    children = [int(c) for task in Path(f"/proc/{pid}/task").glob("*")
+                 for c in (task / "children").read_text().split()]
+    return [child for child in children if "python" in _cmdline(child)
+            and any("chrom" in _cmdline(d) for d in descendants(child))]
+
+
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def test_main_process_killed_while_the_work_horse_runs_on(loop, due_sale):
+    """With ``flask worker --fork`` (a work-horse per job, RQ's HerokuWorker)."""
     loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 1})
     _enqueue(loop, due_sale)
-    worker = loop.start_worker()
+    worker = loop.start_worker("--fork")
     _wait_for_attempt(loop, due_sale, "started")
-    horse = _descendants(worker.pid)
+    deadline = time.monotonic() + 30
+    while not (horses := _work_horses(worker.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the attempt row is written before the browser starts
+    assert len(horses) == 1, [_cmdline(p) for p in descendants(worker.pid)]
     os.kill(worker.pid, signal.SIGKILL)  # the horse (a forked child) keeps running
     worker.wait(30)
-    assert horse and Path(f"/proc/{horse[0]}").exists()
+    assert Path(f"/proc/{horses[0]}").exists()
     with loop.app.app_context():  # a retried copy runs concurrently with the orphaned horse
         tick()
     second = loop.start_worker("--burst")
@@ -143,6 +148,22 @@ def test_main_process_killed_while_the_work_horse_runs_on(loop, due_sale):
     order = _recover(loop, due_sale) if loop.order(due_sale).status == "in_progress" else loop.order(due_sale)
     assert order.status == "succeeded", order.failure_message
     assert len(loop.shop_orders()) == 1
+
+
+def test_sigterm_to_the_worker_lets_the_order_in_hand_finish(loop, due_sale):
+    """The default worker runs jobs in its own process: a warm shutdown finishes the checkout, then exits."""
+    loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 0.5})
+    _enqueue(loop, due_sale)
+    worker = loop.start_worker()
+    _wait_for_attempt(loop, due_sale, "started")
+    assert _work_horses(worker.pid) == []
+    os.kill(worker.pid, signal.SIGTERM)  # the process only (Chromium and its driver are not signalled)
+    assert worker.wait(90) == 0
+    order = loop.order(due_sale)
+    assert order.status == "succeeded", order.failure_message
+    assert [a.state for a in order.attempts] == ["placed"]
+    assert len(loop.shop_orders()) == 1
+    assert not [p for p in descendants(worker.pid) if "chrom" in _cmdline(p)]
 
 
 def test_every_process_sigtermed_mid_checkout(loop, due_sale):

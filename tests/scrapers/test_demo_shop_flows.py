@@ -88,6 +88,13 @@ def _count(page, prefix: str) -> int:
     return sum(1 for line in page.seen if line.startswith(prefix))
 
 
+def _before_adding(page, prefix: str) -> int:
+    """Like _count, over the requests before the first add to cart (which lands on /cart)."""
+    seen = page.seen[:next((i for i, line in enumerate(page.seen) if line.startswith("POST /cart/add")),
+                           len(page.seen))]
+    return sum(1 for line in seen if line.startswith(prefix))
+
+
 class Guard:
     """A before_place callback that records the totals and optionally raises."""
 
@@ -292,6 +299,35 @@ def test_leftover_cart_lines_are_removed(adapter, browse, shop):
     browse(flow)
     (order,) = orders(shop)
     assert [(i["variant_id"], i["quantity"]) for i in order["items"]] == [("TS-GRY-S", 1)]
+
+
+def test_leftovers_from_an_earlier_session_are_seen_in_the_header_and_removed(adapter, browse, shop):
+    def leave_a_line(_context, page):
+        adapter.login(page, CARD)
+        page.goto(f"{shop.url}/products/phone-case?variant=PC-BLK")
+        page.click("#add-to-cart")
+        page.wait_for_url("**/cart")
+
+    def buy_fresh(_context, page):
+        adapter.login(page, CARD)
+        adapter.place_order(page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard())
+        return _before_adding(page, "GET /cart "), _count(page, "POST /cart/clear")
+
+    browse(leave_a_line)
+    cart_views, clears = browse(buy_fresh)
+    assert cart_views >= 1 and clears == 1
+    (order,) = orders(shop)
+    assert [(i["variant_id"], i["quantity"]) for i in order["items"]] == [("TS-GRY-S", 1)]
+
+
+def test_an_empty_cart_is_not_opened_before_adding(adapter, browse, shop):
+    def flow(_context, page):
+        adapter.login(page, CARD)
+        adapter.place_order(page, purchase(shop), CARD, before_place=Guard())
+        return _before_adding(page, "GET /cart "), _count(page, "POST /cart/add")
+
+    assert browse(flow) == (0, 1)  # the order history's header already said 0
+    assert len(orders(shop)) == 1
 
 
 # --- signing in -----------------------------------------------------------------------------------
