@@ -74,7 +74,9 @@ def rotate_keys():
 @click.option("--name", default=None)
 @click.option("--fork", is_flag=True,
               help="Run each job in a forked work-horse (RQ's default; a new browser per order job).")
-def worker(queues, burst, name, fork):
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
+              help="Also move due scheduled jobs to their queues (RQ runs this in one worker at a time).")
+def worker(queues, burst, name, fork, with_scheduler):
     """Run an RQ worker (with its scheduler) on the app's queues.
 
     By default jobs run in the worker process itself, so its browser is reused across orders.
@@ -90,21 +92,21 @@ def worker(queues, burst, name, fork):
     worker_class = ForkingAppWorker if fork else AppWorker
     w = worker_class([get_queue(n, connection) for n in names], connection=connection, name=name,
                   app=current_app._get_current_object())
-    w.work(with_scheduler=True, burst=burst)
+    w.work(with_scheduler=with_scheduler, burst=burst)
 
 
 @click.command("scheduler")
 @with_appcontext
-@click.option("--interval", default=5, show_default=True, help="Seconds between scheduler polls.")
+@click.option("--interval", default=1, show_default=True,
+              help="Seconds between scheduler polls (how late a job scheduled for a time may start).")
 def scheduler(interval):
-    """Register the periodic jobs, then run rq-scheduler."""
-    from rq_scheduler import Scheduler
-
-    from autoorder.jobs.schedule import schedule_periodic_jobs
+    """Register the periodic jobs, then run the scheduler: rq-scheduler's periodic jobs and RQ's
+    promotion of jobs scheduled for a time (so workers can run with --no-scheduler)."""
+    from autoorder.jobs.schedule import AppScheduler, schedule_periodic_jobs
     from autoorder.queues import redis_connection
 
     _log_to_stderr()
-    s = Scheduler(connection=redis_connection(), interval=interval)
+    s = AppScheduler(connection=redis_connection(), interval=interval)
     schedule_periodic_jobs(s)
     s.run()
 

@@ -109,8 +109,8 @@ def processes(env: dict) -> list[tuple[str, str]]:
                                f"--dir {data} --appendonly yes --save '' --maxmemory-policy noeviction"))
     procs += [
         ("web", f"{py} -m gunicorn --bind 127.0.0.1:{p['web']} --workers 2 --threads 4 app:app"),
-        ("worker", f"{wait} {flask} worker"),
-        ("scheduler", f"{wait} {seed} {flask} scheduler --interval 1"),
+        ("worker", f"{wait} {flask} worker --no-scheduler"),
+        ("scheduler", f"{wait} {seed} {flask} scheduler"),
     ]
     return procs
 

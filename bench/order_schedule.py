@@ -1,22 +1,21 @@
 """Benchmark 3: scheduling lateness — how late a real worker starts buying after the buffer ends.
 
-    .venv/bin/python bench/order_schedule.py     # BENCH_SPACED=10 BENCH_FIX=8 BENCH_DENSE=5 by default
+    .venv/bin/python bench/order_schedule.py     # BENCH_SPACED=10 BENCH_DENSE=5 by default
 
 Sales are detected by the product's poll, then given buffer ends (order_after) at known times and
-enqueued the way the product does it: ``enqueue_order(order_id, at=order.order_after)`` (RQ's
-scheduler inside the worker). The Procfile's processes run for real: ``flask --app app worker`` (one
-worker, real Chromium, buying on the demo shop with the pre-buy check against the eBay emulator)
-and ``flask --app app scheduler`` (rq-scheduler running the periodic tick every 15 s).
+enqueued the way the product does it: ``enqueue_order(order_id, at=order.order_after)``. The Procfile's
+processes run for real: ``flask --app app worker --no-scheduler`` (one worker, real Chromium, buying on
+the demo shop with the pre-buy check against the eBay emulator) and ``flask --app app scheduler``
+(the periodic tick every 15 s, and RQ's promotion of timed jobs every second).
 Lateness = the OrderEvent "taken by a worker to buy" ``at`` minus order_after.
   probe:  3 sales queued together, to measure how long one job takes in the real worker.
-  spaced: BENCH_SPACED sales, one every max(1.5 × the worker's time per job, 0.4 s): one worker can keep up. Target p99 ≤ 2 s.
-  fix:    BENCH_FIX sales, same spacing, enqueued at order_after rounded UP to the whole second (a
-          proposed one-line change to enqueue_order; RQ scores scheduled jobs in whole seconds).
+  spaced: BENCH_SPACED sales, one every max(1.5 × the worker's time per job, 0.4 s): one worker can keep up.
+          Target p99 ≤ 2 s.
   dense:  BENCH_DENSE sales at the brief's rate (50 in 20 s = one every 0.4 s): shows the queueing
           when one worker cannot keep up (reported, not a target).
 From the RQ job: scheduler lag (enqueued_at − order_after), queue wait (started_at − enqueued_at),
-claim delay (taken − started_at: fork, app context, DB claim); "rescued by the tick" counts sales
-whose scheduled job ran before order_after (place_order said "not due") and that the tick re-enqueued.
+claim delay (taken − started_at: app context, DB claim); "rescued by the tick" counts sales whose
+scheduled job ran before order_after (place_order said "not due") and that the tick re-enqueued.
 """
 
 import os
@@ -38,7 +37,6 @@ from autoorder.models import Order, OrderEvent  # noqa: E402
 from autoorder.queues import redis_connection  # noqa: E402
 
 SPACED = int(os.environ.get("BENCH_SPACED", 10))
-FIX = int(os.environ.get("BENCH_FIX", 8))
 DENSE = int(os.environ.get("BENCH_DENSE", 5))
 TARGET_P99 = 2.0
 TAKEN = "taken by a worker to buy"
@@ -48,16 +46,12 @@ def utc(value):
     return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def ceil_second(at):
-    return at if at.microsecond == 0 else at.replace(microsecond=0) + timedelta(seconds=1)
-
-
-def schedule(stand: Stand, order_ids, first_at, spacing: float, rounded_up: bool = False) -> None:
+def schedule(stand: Stand, order_ids, first_at, spacing: float) -> None:
     times = {order_id: first_at + timedelta(seconds=n * spacing) for n, order_id in enumerate(order_ids)}
     stand.set_order_after(times)
     with stand.app.app_context():
         for order_id, at in times.items():
-            assert enqueue_order(order_id, at=ceil_second(at) if rounded_up else at) is not None
+            assert enqueue_order(order_id, at=at) is not None
         db.session.remove()
 
 
@@ -113,44 +107,41 @@ def main():
     print(f"== Benchmark 3: scheduling lateness with one real worker  ({machine()})")
     with Stand("order-schedule") as stand:
         stand.setup_team()
-        ids = stand.sell(3 + SPACED + FIX + DENSE)
-        probe, spaced, fix, dense = (ids[:3], ids[3:3 + SPACED], ids[3 + SPACED:3 + SPACED + FIX],
-                                     ids[3 + SPACED + FIX:])
+        ids = stand.sell(3 + SPACED + DENSE)
+        probe, spaced, dense = ids[:3], ids[3:3 + SPACED], ids[3 + SPACED:]
         stand.flush_redis()  # the poll scheduled them at its own buffer end; we pick the times
-        stand.start_worker()
-        stand.start_worker([sys.executable, "-m", "flask", "--app", "app", "scheduler"])  # the periodic tick
+        stand.start_worker([sys.executable, "-m", "flask", "--app", "app", "worker", "--no-scheduler"])
+        stand.start_worker([sys.executable, "-m", "flask", "--app", "app", "scheduler"])
         connection = redis_connection(stand.redis.url)
         deadline = time.monotonic() + 30
         while not Worker.all(connection=connection):
             assert time.monotonic() < deadline and stand.workers[0].poll() is None, stand.worker_log(0)
             time.sleep(0.2)
-        time.sleep(1.5)  # let the worker's scheduler take its lock
+        time.sleep(1.5)  # let the scheduler take its locks
 
-        schedule(stand, probe, clock.now() + timedelta(seconds=1), 0.2, rounded_up=True)  # none early
+        schedule(stand, probe, clock.now() + timedelta(seconds=1), 0.2)
         wait_done(stand, probe, 120)
         m = measure(stand, probe)
         job_s = median(m["job"])
         occupied = (max(m["start"]) - min(m["start"])).total_seconds() / (len(probe) - 1)
         spacing = max(1.5 * occupied, 0.4)
         print(f"  probe: one job takes {job_s:.2f} s in the worker and occupies it {occupied:.2f} s (start to next "
-              f"start: fork, a fresh Chromium per work-horse, teardown)")
+              f"start)")
         print(show("probe (3 queued together): ", m))
 
         results = {}
-        for name, group, gap, rounded in (("spaced", spaced, spacing, False), ("fix", fix, spacing, True),
-                                          ("dense", dense, 0.4, False)):
+        for name, group, gap in (("spaced", spaced, spacing), ("dense", dense, 0.4)):
             if not group:
                 continue
             started = time.monotonic()
-            schedule(stand, group, clock.now() + timedelta(seconds=2), gap, rounded_up=rounded)
+            schedule(stand, group, clock.now() + timedelta(seconds=2), gap)
             wait_done(stand, group, 60 + len(group) * max(gap, job_s) * 2)
             results[name] = m = measure(stand, group)
             label = {"spaced": f"spaced, as the product enqueues ({len(group)} sales, one every {gap:.2f} s)",
-                     "fix": f"spaced, enqueued at order_after rounded up to the second ({len(group)} sales)",
                      "dense": f"dense ({len(group)} sales, one every 0.40 s = 50 in 20 s; not a target)"}[name]
             print(f"  {label}, took {time.monotonic() - started:.0f} s:")
             line = show("  ", m)
-            if name in ("spaced", "fix"):
+            if name == "spaced":
                 p99 = percentile(m["late"], 99)
                 line += f"\n      target p99 ≤ {TARGET_P99:.0f} s  {verdict(p99 <= TARGET_P99)}"
             print(line)

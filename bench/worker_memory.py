@@ -1,19 +1,22 @@
-"""Benchmark 4: peak memory of a real worker (with its work-horses, Chromium and the Playwright driver).
+"""Benchmark 4: peak memory of a real worker with its browser (Chromium and Playwright's node driver).
 
-    .venv/bin/python bench/worker_memory.py      # BENCH_ORDERS=20, BENCH_VARIANT_ORDERS=3 (0 = no variants)
+    .venv/bin/python bench/worker_memory.py      # BENCH_ORDERS=20 BENCH_CAPPED_ORDERS=110 BENCH_VARIANT_ORDERS=5
 
-A real ``flask --app app worker`` buys BENCH_ORDERS due sales on the demo shop (pre-buy check against
-the eBay emulator). Every 100 ms the bench reads /proc: the worker and all its descendants (work-horse,
-RQ scheduler fork, Playwright's node driver, every Chromium process), plus any process once seen as a
-descendant that is still alive after being re-parented (a leak would be counted, not lost).
-Reported: peak of the summed RSS (target ≤ 450 MB, a 512 MB dyno) and peak of the summed PSS (shared
-pages counted once: what the machine really holds), with the breakdown by process kind at the peak.
-Where the machine lets us create a memory cgroup (v1 or v2, as root), the worker also runs inside its own
-cgroup, which is how a container (a Heroku dyno) is charged: the cgroup's peak usage (anonymous + page
-cache, Heroku's ``memory_total``) and its peak anonymous memory (``memory_rss``) are reported; then the same
-orders again with the cgroup capped at 512 MB and no swap. That last run is the real test of "fits a
-512 MB dyno": every order must be bought with no OOM kill.
-Then Chromium flag variants (same worker via bench/_chromium_args_worker.py, fewer orders each).
+The worker as the Procfile runs it (``flask --app app worker --no-scheduler``) buys BENCH_ORDERS due sales
+on the demo shop (pre-buy check against the eBay emulator). Target: ≤ 450 MB, to fit a 512 MB dyno.
+
+- Where the machine lets us create a memory cgroup (v1 or v2, as root), the worker runs inside its own
+  cgroup, which is how a container (a Heroku dyno) is charged: the cgroup's peak usage (anonymous + page
+  cache, Heroku's ``memory_total``, the figure held against the target) and its peak anonymous memory
+  (``memory_rss``). Then BENCH_CAPPED_ORDERS orders (past the browser's relaunch after 100) with the
+  cgroup capped at 512 MB and no swap: the real test of "fits a 512 MB dyno" (every order bought, no
+  OOM kill, and the time per order against the uncapped run).
+- Every 100 ms the bench also reads /proc for the worker and all its descendants (plus any process once
+  seen as a descendant that is still alive after being re-parented): peak of the summed RSS (shared pages
+  counted in every process: an upper bound), PSS and anonymous memory, with the breakdown by process kind.
+- Variants, BENCH_VARIANT_ORDERS orders each, each in a cgroup of its own: the worker with RQ's scheduler
+  fork, the forking worker, the node driver with its default young generation, and some Chromium flags
+  (added via bench/_chromium_args_worker.py).
 """
 
 import json
@@ -35,16 +38,19 @@ from autoorder.models import Order  # noqa: E402
 from autoorder.scrapers.browser import CHROMIUM_ARGS  # noqa: E402
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", 20))
-VARIANT_ORDERS = int(os.environ.get("BENCH_VARIANT_ORDERS", 3))
+VARIANT_ORDERS = int(os.environ.get("BENCH_VARIANT_ORDERS", 5))
+CAPPED_ORDERS = int(os.environ.get("BENCH_CAPPED_ORDERS", 110))  # past the browser's relaunch at 100
 TARGET_MB = 450
+PROCFILE_WORKER = ["--no-scheduler"]  # as the Procfile runs it (the scheduler process promotes timed jobs)
 COMBINED = ["--renderer-process-limit=1", "--disable-site-isolation-trials", "--in-process-gpu",
-            "--disable-features=SpareRendererForSitePerProcess", "--no-zygote"]
+            "--disable-features=SpareRendererForSitePerProcess"]
+# (name, Chromium flags added or None, environment, worker arguments)
 VARIANTS = [
-    ("--renderer-process-limit=1", ["--renderer-process-limit=1"]),
-    ("--disable-site-isolation-trials", ["--disable-site-isolation-trials"]),
-    ("--js-flags=--max-old-space-size=64", ["--js-flags=--max-old-space-size=64"]),
-    ("--no-zygote", ["--no-zygote"]),
-    ("combined: " + " ".join(COMBINED), COMBINED),
+    ("flask worker (with RQ's scheduler fork)", None, {}, []),
+    ("flask worker --fork (a work-horse and a Chromium per job)", None, {}, ["--fork", "--no-scheduler"]),
+    ("node driver with its default young generation", None, {"NODE_OPTIONS": "--max-semi-space-size=16"},
+     PROCFILE_WORKER),
+    ("Chromium + " + " ".join(COMBINED), COMBINED, {}, PROCFILE_WORKER),
 ]
 
 
@@ -268,12 +274,13 @@ def parts(d: dict) -> str:
     return ", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
 
 
-def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None = None) -> Sampler:
+def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None = None,
+               worker_args=PROCFILE_WORKER, env=None) -> Sampler:
     stand.make_due(order_ids)
-    argv = [sys.executable, "-m", "flask", "--app", "app", "worker"]
-    env = {}
+    argv = [sys.executable, "-m", "flask", "--app", "app", "worker", *worker_args]
+    env = dict(env or {})
     if extra_args is not None:
-        argv = [sys.executable, str(Path(__file__).resolve().parent / "_chromium_args_worker.py")]
+        argv = [sys.executable, str(Path(__file__).resolve().parent / "_chromium_args_worker.py"), *worker_args]
         env["BENCH_CHROMIUM_EXTRA_ARGS"] = json.dumps(extra_args)
     worker = stand.start_worker(cgroup.wrap(argv) if cgroup else argv, **env)
     sampler = Sampler(worker.pid)
@@ -302,9 +309,10 @@ def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None =
     sampler.stop()
     if cgroup:
         cgroup.stop_sampling()
-    leaked = sampler.leftovers()
     stop_process_group(worker)
-    for pid in leaked:  # Chromium outliving its work-horse: report and clean up (by pid)
+    time.sleep(1)
+    leaked = sampler.leftovers()  # Chromium outliving the worker: report and clean up (by pid)
+    for pid in leaked:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -315,62 +323,66 @@ def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None =
     return sampler
 
 
+def measured(stand, ids, limit_mb=None, **options):
+    """Run the worker on ``ids`` inside a fresh cgroup (if allowed); return (sampler, cgroup figures or None)."""
+    group = Cgroup.create("autoorder-bench", limit_mb=limit_mb)
+    try:
+        sampler = run_worker(stand, ids, cgroup=group, **options)
+        figures = None if group is None else {"peak": group.peak() / 2**20, "anon": group.peak_anon / 2**20,
+                                               "oom": group.oom_kills(), "version": group.version}
+        return sampler, figures
+    finally:
+        if group is not None:
+            group.remove()
+
+
 def main():
     print(f"== Benchmark 4: worker peak memory with its browser  ({machine()})")
     print(f"  CHROMIUM_ARGS as shipped: {' '.join(CHROMIUM_ARGS)}")
     with Stand("worker-memory") as stand:
         stand.setup_team()
-        probe = Cgroup.create("autoorder-bench")
-        capped_orders = ORDERS if probe else 0
+        probe = Cgroup.create("autoorder-bench", limit_mb=512)
+        capped_orders = CAPPED_ORDERS if probe else 0
         if probe:
             probe.remove()
+        else:
+            print("  (no memory cgroup can be created here: run as root on cgroup v1, or v2 with the memory "
+                  "controller delegated, for the dyno figures)")
         ids = stand.sell(ORDERS + capped_orders + VARIANT_ORDERS * len(VARIANTS))
         stand.flush_redis()  # bought only when this benchmark enqueues them
-        group = Cgroup.create("autoorder-bench")
-        try:
-            s = run_worker(stand, ids[:ORDERS], cgroup=group)
-        finally:
-            if group:
-                group.remove()
-        print(f"  as shipped (flask worker): {ORDERS} orders in {s.elapsed:.0f} s, {s.samples} samples, up to "
-              f"{s.max_procs} processes; Chromium processes left behind: {s.leaked}")
-        if group:
-            total, anon = group.peak() / 2**20, group.peak_anon / 2**20
-            print(f"    cgroup v{group.version} (what a dyno is charged): peak usage {total:.0f} MB (anonymous + page "
-                  f"cache, Heroku's memory_total), peak anonymous {anon:.0f} MB (memory_rss)  target ≤ {TARGET_MB} MB  "
-                  f"{verdict(total <= TARGET_MB)}")
-        print(f"    peak RSS sum {s.mb('rss'):.0f} MB (shared pages counted once per process: an upper bound);  "
-              f"dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per program);  "
-              f"anonymous sum {s.mb('anon'):.0f} MB;  PSS sum {s.mb('pss'):.0f} MB")
+        s, cg = measured(stand, ids[:ORDERS])
+        print(f"  as shipped (Procfile: flask worker --no-scheduler): {ORDERS} orders in {s.elapsed:.0f} s, "
+              f"{s.samples} samples, up to {s.max_procs} processes; Chromium processes left behind: {s.leaked}")
+        if cg:
+            print(f"    cgroup v{cg['version']} (how a dyno is charged): peak usage {cg['peak']:.0f} MB (anonymous + "
+                  f"page cache: Heroku's memory_total)  target ≤ {TARGET_MB} MB  {verdict(cg['peak'] <= TARGET_MB)};  "
+                  f"peak anonymous {cg['anon']:.0f} MB (memory_rss)")
+        print(f"    process-tree sums: peak RSS {s.mb('rss'):.0f} MB (shared pages counted once per process: an "
+              f"upper bound), dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per program), anonymous "
+              f"{s.mb('anon'):.0f} MB, PSS {s.mb('pss'):.0f} MB")
         print(f"    at the RSS peak (MB): {parts(s.peak_parts['rss'])}")
-        print(f"    at the dyno-estimate peak (MB): {parts(s.peak_parts['dyno'])}")
         print(f"    at the anonymous peak (MB): {parts(s.peak_parts['anon'])}")
         rest = ids[ORDERS:]
         if capped_orders:
-            capped = Cgroup.create("autoorder-bench", limit_mb=512)
             batch, rest = rest[:capped_orders], rest[capped_orders:]
-            if capped is None:
-                print("  512 MB cap: the cgroup could not be limited here (skipped)")
-            else:
-                try:
-                    c = run_worker(stand, batch, cgroup=capped)
-                    kills = capped.oom_kills()
-                    print(f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in {c.elapsed:.0f} s "
-                          f"({c.elapsed / s.elapsed:.2f}x the uncapped run), OOM kills {kills}, peak usage "
-                          f"{capped.peak() / 2**20:.0f} MB, peak anonymous {capped.peak_anon / 2**20:.0f} MB  "
-                          f"{verdict(kills == 0)}")
-                except (RuntimeError, AssertionError) as exc:
-                    print(f"  inside a 512 MB cgroup with no swap: FAILED (OOM kills {capped.oom_kills()}): "
-                          f"{str(exc)[:300]}")
-                finally:
-                    capped.remove()
-        for n, (name, extra) in enumerate(VARIANTS if VARIANT_ORDERS else []):
-            group = rest[n * VARIANT_ORDERS:(n + 1) * VARIANT_ORDERS]
-            v = run_worker(stand, group, extra)
-            print(f"  + {name} ({len(group)} orders, up to {v.max_procs} processes): RSS {v.mb('rss'):.0f} MB "
-                  f"({v.mb('rss') / s.mb('rss') - 1:+.0%}), dyno est. {v.mb('dyno'):.0f} MB "
-                  f"({v.mb('dyno') / s.mb('dyno') - 1:+.0%}), anonymous {v.mb('anon'):.0f} MB "
-                  f"({v.mb('anon') / s.mb('anon') - 1:+.0%});  at that peak: {parts(v.peak_parts['anon'])}")
+            try:
+                c, capped = measured(stand, batch, limit_mb=512)
+                per_order = (c.elapsed / len(batch)) / (s.elapsed / ORDERS)
+                print(f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in {c.elapsed:.0f} s "
+                      f"({per_order:.2f}x the uncapped run's time per order), OOM kills {capped['oom']}, peak usage "
+                      f"{capped['peak']:.0f} MB, peak anonymous {capped['anon']:.0f} MB  {verdict(capped['oom'] == 0)}")
+            except (RuntimeError, AssertionError) as exc:
+                print(f"  inside a 512 MB cgroup with no swap: FAILED: {str(exc)[:300]}")
+        for n, (name, chromium, env, worker_args) in enumerate(VARIANTS if VARIANT_ORDERS else []):
+            batch = rest[n * VARIANT_ORDERS:(n + 1) * VARIANT_ORDERS]
+            v, vg = measured(stand, batch, extra_args=chromium, env=env, worker_args=worker_args)
+            line = f"  variant: {name} ({len(batch)} orders in {v.elapsed:.0f} s, up to {v.max_procs} processes): "
+            if vg and cg:
+                line += (f"cgroup peak usage {vg['peak']:.0f} MB ({vg['peak'] / cg['peak'] - 1:+.0%}), anonymous "
+                         f"{vg['anon']:.0f} MB ({vg['anon'] / cg['anon'] - 1:+.0%}); ")
+            line += f"RSS sum {v.mb('rss'):.0f} MB, anonymous sum {v.mb('anon'):.0f} MB"
+            print(line)
+            print(f"    at the anonymous peak (MB): {parts(v.peak_parts['anon'])}")
 
 
 if __name__ == "__main__":

@@ -47,3 +47,44 @@ def schedule_periodic_jobs(scheduler: Scheduler, jobs: list[dict] | None = None)
     kept = [jid for jid in wanted if jid in existing]
     log.info("periodic jobs: %d added, %d kept, %d removed", len(added), len(kept), len(removed))
     return {"added": added, "kept": kept, "removed": removed}
+
+
+class AppScheduler(Scheduler):
+    """The ``scheduler`` process: rq-scheduler's periodic jobs, plus RQ's own promotion of jobs enqueued
+    with ``enqueue_at`` (orders due at their buffer end), in one loop.
+
+    RQ normally promotes scheduled jobs inside one of the workers (``flask worker --scheduler``), which
+    forks a copy of the worker for it (≈ 45 MB in the worker's dyno). Done here, the workers run with
+    ``--no-scheduler``. RQ's per-queue scheduler locks still let one promoter at a time work, so a
+    worker started with its scheduler (the default, handy without a scheduler process) can run beside
+    this one.
+    """
+
+    def __init__(self, *args, queue_names=None, **kwargs):
+        from rq.scheduler import RQScheduler
+
+        from autoorder.queues import QUEUE_NAMES
+
+        super().__init__(*args, **kwargs)
+        self.promoter = RQScheduler(list(queue_names or QUEUE_NAMES), connection=self.connection,
+                                    interval=max(1, int(self._interval)))
+
+    def enqueue_jobs(self):
+        jobs = super().enqueue_jobs()
+        self.promote_due_jobs()
+        return jobs
+
+    def promote_due_jobs(self) -> None:
+        """Move jobs whose ``enqueue_at`` time has come onto their queues (for the queues we hold the lock of)."""
+        promoter = self.promoter
+        if promoter.should_reacquire_locks:
+            promoter.acquire_locks()
+        if promoter.acquired_locks:
+            promoter.heartbeat()
+            promoter.enqueue_scheduled_jobs()
+
+    def run(self, burst=False):
+        try:
+            return super().run(burst=burst)
+        finally:
+            self.promoter.release_locks()

@@ -142,6 +142,9 @@ PAGE_WAIT_MS = 5_000  # an expected element: a changed page fails in seconds, no
 SUBMIT_WAIT_MS = 30_000  # a form submit and the page it leads to
 
 
+# Each Playwright call is a round trip to the driver and the browser (≈ 5–10 ms): the helpers act on
+# the element directly (Playwright waits for it) instead of waiting for it first, and ``which`` looks
+# up all candidates at once.
 def need(page, selector: str, timeout: int = PAGE_WAIT_MS):
     """Return the first element matching ``selector``; raise PageChangedError if it never appears."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -150,34 +153,62 @@ def need(page, selector: str, timeout: int = PAGE_WAIT_MS):
     try:
         locator.wait_for(state="attached", timeout=timeout)
     except PlaywrightTimeoutError:
-        raise PageChangedError(f"expected element {selector} is missing on {page.url}") from None
+        raise missing_element(page, selector) from None
     return locator
+
+
+def act(page, selector: str, action: str, *args, timeout: int = PAGE_WAIT_MS, **kwargs):
+    """``locator.<action>(*args)`` on the first element matching ``selector`` (fill, click, check,
+    input_value, get_attribute, inner_text, select_option…); PageChangedError if it never becomes usable."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        return getattr(page.locator(selector).first, action)(*args, timeout=timeout, **kwargs)
+    except PlaywrightTimeoutError:
+        raise missing_element(page, selector) from None
+
+
+def missing_element(page, selector: str) -> "PageChangedError":
+    return PageChangedError(f"expected element {selector} is missing on {page.url}")
+
+
+FIRST_PRESENT_JS = """selectors => {
+  for (let i = 0; i < selectors.length; i++) {
+    try { if (document.querySelector(selectors[i])) return i; } catch (e) { return -2; }
+  }
+  return -1;
+}"""
 
 
 def which(page, expected: dict[str, str], timeout: int = PAGE_WAIT_MS) -> str:
     """Wait until one of the ``expected`` selectors is on the page; return the first matching key."""
     need(page, ", ".join(expected.values()), timeout)
-    found = next((key for key, selector in expected.items() if page.locator(selector).count()), None)
-    if found is None:  # the page moved on between the wait and the look
+    keys = list(expected)
+    index = page.evaluate(FIRST_PRESENT_JS, list(expected.values()))
+    if index == -2:  # not plain CSS (a Playwright-only selector): ask Playwright one by one
+        index = next((i for i, key in enumerate(keys) if page.locator(expected[key]).count()), -1)
+    if index < 0:  # the page moved on between the wait and the look
         raise PageChangedError(f"none of {', '.join(expected.values())} is on {page.url}")
-    return found
+    return keys[index]
 
 
 def submit(page, selector: str, timeout: int = SUBMIT_WAIT_MS) -> None:
     """Click ``selector`` and wait for the page the click leads to."""
-    button = need(page, selector)
     with page.expect_navigation(timeout=timeout):  # a slow answer is the navigation's wait, not the click's
-        button.click(timeout=PAGE_WAIT_MS, no_wait_after=True)
+        act(page, selector, "click", no_wait_after=True)
 
 
 def text_of(page, selector: str) -> str:
     """Return the element's visible text with whitespace collapsed."""
-    return " ".join(need(page, selector).inner_text(timeout=PAGE_WAIT_MS).split())
+    return " ".join(act(page, selector, "inner_text").split())
 
 
 def amount_of(page, selector: str, attribute: str = "data-amount") -> Decimal:
     """Return the money amount in the element's ``attribute``; PageChangedError if it is not one."""
-    raw = need(page, selector).get_attribute(attribute)
+    return to_amount(act(page, selector, "get_attribute", attribute), selector, attribute)
+
+
+def to_amount(raw, selector: str, attribute: str = "data-amount") -> Decimal:
     try:
         return Decimal(raw)
     except (InvalidOperation, TypeError):

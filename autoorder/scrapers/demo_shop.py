@@ -8,7 +8,17 @@ from urllib.parse import urljoin, urlparse
 from bs4 import BeautifulSoup
 
 from autoorder.scrapers import base
-from autoorder.scrapers.base import PageChangedError, SupplierError, amount_of, need, submit, text_of, which
+from autoorder.scrapers.base import (
+    PageChangedError,
+    SupplierError,
+    act,
+    amount_of,
+    need,
+    submit,
+    text_of,
+    to_amount,
+    which,
+)
 
 FLAKY_RETRIES = 2  # per checkout page, and only before the place-order click
 FIND_LIMIT = 30  # most recent orders searched for a reference
@@ -51,8 +61,8 @@ class DemoShopAdapter(base.SupplierAdapter):
         page.goto(self.base_url + ORDERS_PATH)
         state = which(page, {"in": ORDER_LIST, "form": LOGIN_FORM, "otp": OTP_FORM, "captcha": CAPTCHA})
         if state == "form":
-            need(page, LOGIN_EMAIL).fill(credentials.email)
-            need(page, LOGIN_PASSWORD).fill(credentials.password)
+            act(page, LOGIN_EMAIL, "fill", credentials.email)
+            act(page, LOGIN_PASSWORD, "fill", credentials.password)
             submit(page, LOGIN_SUBMIT)
             state = which(page, {"in": ORDER_LIST, "error": LOGIN_ERROR, "otp": OTP_FORM, "captcha": CAPTCHA})
         if state == "error":
@@ -73,11 +83,10 @@ class DemoShopAdapter(base.SupplierAdapter):
         variant_id = self._add_to_cart(page, request)
         submit(page, CHECKOUT)
         self._checkout_steps(page, request, credentials)
-        lines = page.eval_on_selector_all(REVIEW_LINE, "rs => rs.map(r => r.dataset.variantId)")
-        if lines != [variant_id] or text_of(page, REVIEW_QUANTITY) != str(request.quantity):  # cart is per account
+        lines, quantity, totals = _read_review(page)
+        if lines != [variant_id] or quantity != str(request.quantity):  # the cart is per account
             raise SupplierError(f"the review page lists {lines}, expected only {variant_id} x {request.quantity}")
-        totals = base.ReviewTotals(**{k: amount_of(page, sel) for k, sel in REVIEW_AMOUNTS.items()})
-        need(page, ORDER_NOTE).fill(request.reference)
+        act(page, ORDER_NOTE, "fill", request.reference)
         review_png = page.screenshot(full_page=True)
         if before_place is not None:
             before_place(totals)  # may raise (price guard, lost lease): then nothing is clicked
@@ -94,13 +103,18 @@ class DemoShopAdapter(base.SupplierAdapter):
         page.goto(urljoin(self.base_url + "/", request.product_url))
         need(page, PRODUCT_TITLE)
         _choose_variant(page, request.variant)
-        variant_id = need(page, VARIANT_ID).input_value()
-        stock = need(page, STOCK).get_attribute("data-stock") or ""
+        variant_id, stock = page.evaluate(
+            "([v, s]) => [document.querySelector(v)?.value, document.querySelector(s)?.dataset.stock]",
+            [VARIANT_ID, STOCK])
+        for selector, value in ((VARIANT_ID, variant_id), (STOCK, stock)):
+            if value is None:
+                raise base.missing_element(page, selector)
+        stock = stock or ""
         if not stock.isdigit():
             raise PageChangedError(f"{STOCK} has no numeric data-stock after choosing {variant_id}")
         if int(stock) < request.quantity:
             raise base.OutOfStockError(f"{variant_id}: {stock} in stock, {request.quantity} needed")
-        need(page, QUANTITY).fill(str(request.quantity))
+        act(page, QUANTITY, "fill", str(request.quantity))
         submit(page, ADD_TO_CART)
         if which(page, {"cart": CART_LINE, "error": PRODUCT_ERROR}) == "error":
             message = text_of(page, PRODUCT_ERROR)
@@ -149,7 +163,7 @@ class DemoShopAdapter(base.SupplierAdapter):
         if outcome == "error" and redirect is None:
             raise SupplierError(f"the place-order click led to an error page ({text_of(page, ERROR_PAGE)})")
         if outcome == "placed":
-            number = need(page, CONFIRMATION_NUMBER).get_attribute("data-order-number")
+            number = act(page, CONFIRMATION_NUMBER, "get_attribute", "data-order-number")
             number, total = number or text_of(page, CONFIRMATION_NUMBER), amount_of(page, CONFIRMATION_TOTAL)
         else:  # placed (the redirect names the order) but the confirmation page failed: read the order page
             number, total = redirect.group(1), totals.total
@@ -217,7 +231,7 @@ def _choose_variant(page, label: str | None) -> None:
         groups.setdefault(option, []).append(value)
     if not groups and label and _norm(label) not in ("standard", "default"):
         raise PageChangedError(f"the product has no options, but the listing asks for variant {label!r}")
-    if not groups or (not label and need(page, VARIANT_ID).input_value()):
+    if not groups or (not label and act(page, VARIANT_ID, "input_value")):
         return  # a single-variant product, or a variant preselected by the product URL (?variant=)
     if not label:
         raise PageChangedError(f"the product needs a choice of {', '.join(groups)} but the listing has no variant")
@@ -225,9 +239,27 @@ def _choose_variant(page, label: str | None) -> None:
     if picks is None:
         raise PageChangedError(f"variant {label!r} is not offered; the options are {groups}")
     for option, value in picks:
-        need(page, f"{OPTION_BUTTON}[data-option={json.dumps(option)}][data-value={json.dumps(value)}]").click()
-    if not need(page, VARIANT_ID).input_value():
+        act(page, f"{OPTION_BUTTON}[data-option={json.dumps(option)}][data-value={json.dumps(value)}]", "click")
+    if not act(page, VARIANT_ID, "input_value"):
         raise PageChangedError(f"choosing {label!r} selected no variant ({VARIANT_ID} stayed empty)")
+
+
+REVIEW_JS = """s => {
+  const q = sel => document.querySelector(sel);
+  return [Array.from(document.querySelectorAll(s.line)).map(r => r.dataset.variantId),
+          q(s.quantity) ? q(s.quantity).innerText : null,
+          Object.fromEntries(Object.entries(s.amounts).map(([k, sel]) => [k, q(sel)?.getAttribute("data-amount")]))];
+}"""
+
+
+def _read_review(page) -> tuple[list[str], str, base.ReviewTotals]:
+    """The review page's lines (variant ids), quantity and amounts, read in one round trip."""
+    lines, quantity, amounts = page.evaluate(REVIEW_JS, {"line": REVIEW_LINE, "quantity": REVIEW_QUANTITY,
+                                                         "amounts": REVIEW_AMOUNTS})
+    if quantity is None:
+        raise base.missing_element(page, REVIEW_QUANTITY)
+    totals = base.ReviewTotals(**{k: to_amount(amounts.get(k), sel) for k, sel in REVIEW_AMOUNTS.items()})
+    return lines, " ".join(quantity.split()), totals
 
 
 def _fill_address(page, address) -> None:
@@ -235,12 +267,12 @@ def _fill_address(page, address) -> None:
         shown = page.locator(f"{ADDRESS_REJECTED}, {FIELD_ERRORS}").all_inner_texts()
         raise base.AddressRejectedError("Demo Shop rejected the ship-to address: " + " ".join(shown))
     for field, selector in ADDRESS_FIELDS.items():
-        need(page, selector).fill(getattr(address, field) or "")
+        act(page, selector, "fill", getattr(address, field) or "")
     options = page.eval_on_selector_all(f"{COUNTRY} option", "os => os.map(o => [o.value, o.textContent])")
     value = next((v for v, text in options if _norm(address.country) in (_norm(v), _norm(text))), None)
     if value is None:
         raise base.AddressRejectedError(f"Demo Shop does not ship to {address.country!r} ({[v for v, _ in options]})")
-    need(page, COUNTRY).select_option(value)
+    act(page, COUNTRY, "select_option", value)
     submit(page, ADDRESS_CONTINUE)
 
 
@@ -250,10 +282,10 @@ def _fill_payment(page, credentials) -> None:
         raise base.PaymentDeclinedError("Demo Shop refused the payment: " + " ".join(shown))
     if credentials.payment_method not in ("card", "gift_card"):
         raise SupplierError(f"Demo Shop has no payment method {credentials.payment_method!r}")
-    need(page, PAY_GIFT if credentials.payment_method == "gift_card" else PAY_CARD).check()
+    act(page, PAY_GIFT if credentials.payment_method == "gift_card" else PAY_CARD, "check")
     for field, selector in CARD_FIELDS.items() if credentials.payment_method == "card" else ():
         value = getattr(credentials, field) or ""  # the expiry field wants MM/YY: a stored MM/YYYY is shortened
         if field == "card_expiry":
             value = re.sub(r"^\s*(\d\d?)\s*/\s*(?:\d\d)?(\d\d)\s*$", lambda m: f"{int(m[1]):02d}/{m[2]}", value)
-        need(page, selector).fill(value)
+        act(page, selector, "fill", value)
     submit(page, PAYMENT_CONTINUE)

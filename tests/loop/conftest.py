@@ -152,6 +152,14 @@ class Loop:
         self.workers.append(worker)
         return worker
 
+    def start_scheduler(self) -> subprocess.Popen:
+        """The Procfile's ``scheduler`` process (periodic tick + RQ's promotion of timed jobs)."""
+        log = open(self.tmp_path / "scheduler.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT,
+                                env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.workers.append(proc)
+        return proc
+
     def kill_workers(self):
         """Stop what a test left running (a failed test must not leave a worker buying in the next)."""
         for worker in self.workers:

@@ -308,3 +308,39 @@ def test_tracking_reuses_the_bots_session_and_signs_in_again_when_it_expired(loo
         assert tracking._sessions[loop.bot_id][1] is not first
     assert [loop.order(i).tracking_status for i in ids] == ["uploaded"] * 3
     assert len(loop.fulfillments()) == 3
+
+
+def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
+    """`worker --no-scheduler` + `scheduler`, as the Procfile runs them: the scheduler process moves the
+    order job onto the queue at the buffer end, the worker buys it."""
+    import signal
+    import time
+
+    from rq.job import Job
+
+    from autoorder.jobs.tick import enqueue_order, order_job_id
+    from autoorder.models import PurchaseAttempt
+
+    loop.setup()
+    order_id = _sell_and_detect(loop)  # the poll schedules the order job for the buffer end...
+    with loop.app.app_context():  # ...which we move to 4 s from now (the shared eBay emulator's clock
+        order = db.session.get(Order, order_id)  # may be days ahead after other tests)
+        order.order_after = clock.now() + timedelta(seconds=4)
+        db.session.commit()
+        Job.fetch(order_job_id(order_id), connection=redis).delete()
+        assert enqueue_order(order_id, at=order.order_after) is not None
+    worker = loop.start_worker("--no-scheduler")
+    scheduler = loop.start_scheduler()
+    deadline = time.monotonic() + 90
+    while loop.order(order_id).status in ("waiting", "in_progress") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    for proc in (worker, scheduler):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    order = loop.order(order_id)
+    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(loop.tmp_path.glob("*.log")))
+    assert order.status == "succeeded", f"{order.status} {order.failure_message}\n{logs}"
+    assert len(loop.shop_orders()) == 1
+    with loop.app.app_context():
+        started = db.session.query(PurchaseAttempt.started_at).filter_by(order_id=order_id).scalar()
+    assert order.order_after <= started < order.order_after + timedelta(seconds=5)  # not the 15 s tick

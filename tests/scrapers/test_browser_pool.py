@@ -73,3 +73,26 @@ def test_an_error_inside_the_page_closes_its_context_and_keeps_the_browser(on_th
         return context.pages, _visit(pool), pool.launches
 
     assert on_thread(flow) == ([], "ok", 1)
+
+
+def test_the_driver_gets_a_small_young_generation_and_the_environment_is_left_as_it_was(on_thread, monkeypatch):
+    import os
+    from pathlib import Path
+
+    from autoorder.scrapers.browser import DRIVER_NODE_OPTIONS
+
+    monkeypatch.setenv("NODE_OPTIONS", "--trace-warnings")
+
+    def drivers():
+        return {child for task in Path(f"/proc/{os.getpid()}/task").glob("*")
+                for child in (task / "children").read_text().split()
+                if b"run-driver" in Path(f"/proc/{child}/cmdline").read_bytes()}
+
+    def flow(pool):
+        before = drivers()  # other tests' Playwright may be running in this process
+        _visit(pool)
+        return [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in drivers() - before]
+
+    (environ,) = on_thread(flow)
+    assert f"NODE_OPTIONS={DRIVER_NODE_OPTIONS} --trace-warnings".encode() in environ
+    assert os.environ["NODE_OPTIONS"] == "--trace-warnings"
