@@ -5,13 +5,19 @@ from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from autoorder import clock
 from autoorder.ebay import accounts
-from autoorder.ebay.client import EbayError, ReauthorizationNeededError, parse_ebay_timestamp
+from autoorder.ebay.client import (
+    EbayError,
+    EbayRequestError,
+    ReauthorizationNeededError,
+    parse_ebay_timestamp,
+)
 from autoorder.ebay.sync import MalformedOrderError, ingest
 from autoorder.extensions import db
-from autoorder.models import EbayAccount
+from autoorder.models import EbayAccount, EbayOrderProblem
 from autoorder.orders import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -30,19 +36,25 @@ def poll_ebay_account(account_id: int) -> str:
     since = (account.poll_cursor or started - FIRST_LOOKBACK) - OVERLAP
     client = accounts.client_for(account)
     newest, created, seen = account.poll_cursor, 0, 0
+    unreadable = set(db.session.scalars(select(EbayOrderProblem.ebay_order_id).where(
+        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.resolved_at.is_(None))))
     try:
         for page in client.iter_orders_modified_since(since):
             new_sales = []
             for ebay_order in page.get("orders") or []:
-                new_sales += ingest(account, ebay_order)
+                new_sales += _ingest_or_record(account, ebay_order, unreadable)
                 seen += 1
-                modified = ebay_order.get("lastModifiedDate")
-                if modified:
-                    stamp = parse_ebay_timestamp(modified)
+                modified = ebay_order.get("lastModifiedDate") if isinstance(ebay_order, dict) else None
+                stamp = _timestamp_or_none(modified)
+                if stamp is not None:
                     newest = stamp if newest is None or stamp > newest else newest
             db.session.commit()  # each page's sales are safe even if a later page fails
             created += len(new_sales)
             _enqueue_buying(new_sales)
+        retried = _retry_problems(account, client)
+        db.session.commit()
+        created += len(retried)
+        _enqueue_buying(retried)
     except ReauthorizationNeededError as exc:
         db.session.rollback()
         accounts.mark_reconnect_needed(db.session.get(EbayAccount, account_id), exc)
@@ -58,6 +70,75 @@ def poll_ebay_account(account_id: int) -> str:
     db.session.commit()
     log.info("ebay account %s polled: %d orders seen, %d sales created", account_id, seen, created)
     return f"seen={seen} created={created}"
+
+
+PROBLEM_RETRIES_PER_POLL = 5  # getOrder calls for unreadable orders: a constant, whatever the history
+
+
+def _timestamp_or_none(value):
+    try:
+        return parse_ebay_timestamp(value) if value else None
+    except ValueError:
+        return None
+
+
+def _ingest_or_record(account: EbayAccount, ebay_order, unreadable: set) -> list:
+    """Ingest one eBay order; if it cannot be read, record it as a problem (visible, retried by id
+    later) instead of stopping the account's polling for every other order."""
+    order_id = ebay_order.get("orderId") if isinstance(ebay_order, dict) else None
+    order_id = order_id if isinstance(order_id, str) and order_id else None
+    try:
+        with db.session.begin_nested():
+            created = ingest(account, ebay_order)
+    except MalformedOrderError as exc:
+        _record_problem(account, order_id, str(exc))
+        return []
+    if order_id in unreadable:
+        _resolve_problem(account, order_id)
+    return created
+
+
+def _record_problem(account: EbayAccount, order_id: str | None, error: str) -> None:
+    now = clock.now()
+    problem = None if order_id is None else db.session.scalar(select(EbayOrderProblem).where(
+        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.ebay_order_id == order_id))
+    if problem is None:
+        db.session.add(EbayOrderProblem(ebay_account_id=account.id, ebay_order_id=order_id, error=error,
+                                        first_seen_at=now, last_seen_at=now))
+    else:
+        problem.error, problem.last_seen_at, problem.resolved_at = error, now, None
+        problem.attempts += 1
+    log.warning("ebay account %s: order %s could not be read, recorded: %s", account.id, order_id, error)
+
+
+def _resolve_problem(account: EbayAccount, order_id: str) -> None:
+    problem = db.session.scalar(select(EbayOrderProblem).where(
+        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.ebay_order_id == order_id,
+        EbayOrderProblem.resolved_at.is_(None)))
+    if problem is not None:
+        problem.resolved_at = clock.now()
+        log.info("ebay account %s: order %s can be read now", account.id, order_id)
+
+
+def _retry_problems(account: EbayAccount, client) -> list:
+    """Read a few unresolved problem orders again by id (getOrder), least recently tried first."""
+    created = []
+    problems = db.session.scalars(select(EbayOrderProblem).where(
+        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.resolved_at.is_(None),
+        EbayOrderProblem.ebay_order_id.is_not(None))
+        .order_by(EbayOrderProblem.last_seen_at, EbayOrderProblem.id)
+        .limit(PROBLEM_RETRIES_PER_POLL)).all()
+    for problem in problems:
+        try:
+            ebay_order = client.get_order(problem.ebay_order_id)
+        except EbayRequestError as exc:  # 4xx for this one order; 429/5xx propagate (back off, retry later)
+            if exc.status == 404:
+                problem.resolved_at, problem.error = clock.now(), problem.error + " (eBay no longer has this order)"
+            else:
+                _record_problem(account, problem.ebay_order_id, f"getOrder refused: {exc}")
+            continue
+        created += _ingest_or_record(account, ebay_order, {problem.ebay_order_id})
+    return created
 
 
 def _enqueue_buying(new_sales) -> None:

@@ -3,7 +3,7 @@
 from sqlalchemy import event
 
 from autoorder.models.credits import CreditEntry, CreditPackage
-from autoorder.models.ebay_account import EbayAccount
+from autoorder.models.ebay_account import EbayAccount, EbayOrderProblem
 from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
 from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
 from autoorder.models.team import ROLES, Team, User
@@ -24,7 +24,7 @@ for _model in APPEND_ONLY:
     event.listen(_model, "before_delete", _refuse)
 
 __all__ = [
-    "AppendOnlyError", "CreditEntry", "CreditPackage", "EbayAccount", "Evidence", "Listing",
+    "AppendOnlyError", "CreditEntry", "CreditPackage", "EbayAccount", "EbayOrderProblem", "Evidence", "Listing",
     "Order", "OrderBot", "OrderEvent", "PAYMENT_METHODS", "PurchaseAttempt", "ROLES",
     "Supplier", "Team", "TrackingCheck", "User",
 ]

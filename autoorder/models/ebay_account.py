@@ -29,3 +29,26 @@ class EbayAccount(db.Model):
 
     def __repr__(self):
         return f"<EbayAccount {self.id} team={self.team_id} status={self.status}>"
+
+
+class EbayOrderProblem(db.Model):
+    """An eBay order the poller could not read (a line item without an id, a bad date…).
+
+    Recorded so the account's polling goes on for every other order and this one is not lost: it is
+    shown on the settings page and read again by id (getOrder) on later polls until it can be ingested.
+    """
+
+    __tablename__ = "ebay_order_problems"
+    __table_args__ = (db.UniqueConstraint("ebay_account_id", "ebay_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ebay_account_id: Mapped[int] = mapped_column(ForeignKey("ebay_accounts.id"), index=True)
+    ebay_order_id: Mapped[str | None] = mapped_column(String(64))  # None: eBay sent no usable id
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=1)
+    first_seen_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    last_seen_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    resolved_at = mapped_column(UTCDateTime)
+
+    def __repr__(self):
+        return f"<EbayOrderProblem {self.ebay_order_id} account={self.ebay_account_id}>"

@@ -6,13 +6,14 @@ import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from autoorder.auth import admin_required, team_get_or_404, team_select
 from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError
 from autoorder.extensions import db
 from autoorder.forms import EbayConnectForm, TeamSettingsForm
-from autoorder.models import EbayAccount, Team
+from autoorder.models import EbayAccount, EbayOrderProblem, Team
 
 bp = Blueprint("settings", __name__)
 
@@ -114,8 +115,14 @@ def _refused(message):
 def _page(team, form, status=200):
     config = current_app.config
     ebay_accounts = db.session.scalars(team_select(EbayAccount).order_by(EbayAccount.created_at)).all()
+    problems: dict[int, list] = {}
+    if ebay_accounts:
+        for problem in db.session.scalars(select(EbayOrderProblem).where(
+                EbayOrderProblem.ebay_account_id.in_([a.id for a in ebay_accounts]),
+                EbayOrderProblem.resolved_at.is_(None)).order_by(EbayOrderProblem.first_seen_at)):
+            problems.setdefault(problem.ebay_account_id, []).append(problem)
     return render_template(
-        "settings/index.html", team=team, form=form, ebay_accounts=ebay_accounts,
+        "settings/index.html", team=team, form=form, ebay_accounts=ebay_accounts, problems=problems,
         connect_form=EbayConnectForm(formdata=None),
         default_buffer_minutes=config["ORDER_BUFFER_SECONDS"] // 60, default_min_profit=config.get("MIN_PROFIT"),
         tracking={"first": config["TRACKING_FIRST_CHECK_SECONDS"], "retry": config["TRACKING_RETRY_SECONDS"],

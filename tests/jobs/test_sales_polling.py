@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from autoorder import clock
-from autoorder.ebay.client import EbayClient, parse_ebay_timestamp
+from autoorder.ebay.client import EbayClient, EbayServerError, parse_ebay_timestamp
 from autoorder.extensions import db
 from autoorder.jobs.sales import poll_ebay_account
 from autoorder.models import EbayAccount, Order, Team
@@ -181,3 +181,80 @@ def test_cancel_request_and_payment_seen_by_later_polls(ebay_sandbox, ebay_accou
     by_id = {o.ebay_order_id: o for o in sales()}
     assert by_id[to_cancel["orderId"]].status == "cancelled"
     assert (by_id[unpaid["orderId"]].status, by_id[unpaid["orderId"]].failure_code) == ("waiting", None)
+
+
+def _break_order(monkeypatch, broken: dict, times: int = 1):
+    """Let getOrders hand back ``broken[orderId] -> changes`` applied to that order, ``times`` times."""
+    original, calls = EbayClient.get_orders, []
+
+    def get_orders(self, **kwargs):
+        page = original(self, **kwargs)
+        calls.append(kwargs)
+        if len(calls) <= times:
+            for order in page.get("orders") or []:
+                for key, value in broken.get(order["orderId"], {}).items():
+                    if value is None:
+                        order.pop(key, None)
+                    else:
+                        order[key] = value
+        return page
+
+    monkeypatch.setattr(EbayClient, "get_orders", get_orders)
+
+
+def test_an_unreadable_order_is_recorded_and_read_again_without_holding_up_the_others(
+        ebay_sandbox, ebay_account, monkeypatch):
+    from autoorder.models import EbayOrderProblem
+
+    first, broken, third = (sale(ebay_sandbox) for _ in range(3))
+    _break_order(monkeypatch, {broken["orderId"]: {"lineItems": None}}, times=99)  # the listing stays broken
+    original_get_order, by_id = EbayClient.get_order, []
+
+    def get_order(self, order_id):
+        by_id.append(order_id)
+        if len(by_id) == 1:
+            raise EbayServerError("getOrder failed once", status=500, request_id="r-1")
+        return original_get_order(self, order_id)
+
+    monkeypatch.setattr(EbayClient, "get_order", get_order)
+    clock.freeze(clock.now())
+    assert poll_ebay_account(ebay_account.id) == "backoff"  # the retry by id hit a 500: try again later
+    assert {o.ebay_order_id for o in sales()} == {first["orderId"], third["orderId"]}  # kept, not held up
+    (problem,) = db.session.scalars(select(EbayOrderProblem)).all()
+    assert problem.ebay_order_id == broken["orderId"] and "lineItems" in problem.error
+    assert problem.resolved_at is None and problem.attempts == 1
+
+    clock.advance(120)
+    assert poll_ebay_account(ebay_account.id) == "seen=3 created=1"  # read again by id: that one is fine
+    assert by_id == [broken["orderId"]] * 2
+    assert count_sales() == 3 and broken["orderId"] in {o.ebay_order_id for o in sales()}
+    account = fresh(ebay_account)
+    assert (account.poll_failures, account.last_error) == (0, None)
+    assert account.poll_cursor == newest_modified(ebay_sandbox)
+    db.session.refresh(problem)
+    assert problem.resolved_at == clock.now() and problem.attempts == 2
+
+
+def test_an_order_that_stays_unreadable_is_shown_until_fixed(ebay_sandbox, ebay_account, monkeypatch, client):
+    from autoorder.models import EbayOrderProblem
+
+    broken = sale(ebay_sandbox)
+    _break_order(monkeypatch, {broken["orderId"]: {"creationDate": "yesterday"}}, times=99)
+    monkeypatch.setattr(EbayClient, "get_order", lambda self, order_id: {"orderId": order_id, "lineItems": []})
+    clock.freeze(clock.now())
+    assert poll_ebay_account(ebay_account.id) == "seen=1 created=0"
+    clock.advance(60)
+    assert poll_ebay_account(ebay_account.id) == "seen=1 created=0"
+    (problem,) = db.session.scalars(select(EbayOrderProblem)).all()
+    assert problem.attempts == 4 and problem.resolved_at is None  # in the listing and by id, twice
+    assert "lineItems" in problem.error  # what getOrder answered last
+    assert count_sales() == 0
+
+    from tests.factories import make_user
+    from tests.support import login
+
+    admin = make_user(team=db.session.get(Team, ebay_account.team_id), role="admin")
+    db.session.commit()
+    login(client, admin.email)
+    page = client.get("/settings/").get_data(as_text=True)
+    assert f"eBay order {broken['orderId']} could not be read" in page and "creationDate" in page

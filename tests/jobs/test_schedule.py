@@ -1,5 +1,8 @@
 """Periodic job registration against a real Redis: no duplicates across restarts."""
 
+import signal
+
+import pytest
 from rq_scheduler import Scheduler
 
 from autoorder.jobs.schedule import job_id, schedule_periodic_jobs
@@ -46,7 +49,16 @@ def test_other_scheduled_jobs_are_left_alone(redis):
     assert [j.id for j in scheduler.get_jobs()] == ["one-off"]
 
 
-def test_the_scheduler_process_moves_due_timed_jobs_onto_their_queues(redis):
+@pytest.fixture
+def keep_signal_handlers():
+    """rq-scheduler's run() installs SIGINT/SIGTERM handlers: give pytest its own back afterwards."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_the_scheduler_process_moves_due_timed_jobs_onto_their_queues(redis, keep_signal_handlers):
     """`flask scheduler` also does RQ's promotion of enqueue_at jobs, so workers can run --no-scheduler."""
     from datetime import timedelta
 
@@ -65,7 +77,7 @@ def test_the_scheduler_process_moves_due_timed_jobs_onto_their_queues(redis):
     assert due.get_status(refresh=True) == "queued" and later.get_status(refresh=True) == "scheduled"
 
 
-def test_only_the_holder_of_rqs_scheduler_lock_promotes(redis):
+def test_only_the_holder_of_rqs_scheduler_lock_promotes(redis, keep_signal_handlers):
     from datetime import timedelta
 
     from rq import Queue
