@@ -287,12 +287,17 @@ def test_checkout_that_always_fails_gives_up_cleanly(adapter, browse, shop):
     assert guard.calls == [] and orders(shop) == []
 
 
+def _leave_a_line(adapter, shop, page):
+    """Sign in and put one phone case in the cart, as a failed earlier run would have."""
+    adapter.login(page, CARD)
+    page.goto(f"{shop.url}/products/phone-case?variant=PC-BLK")
+    page.click("#add-to-cart")
+    page.wait_for_url("**/cart")
+
+
 def test_leftover_cart_lines_are_removed(adapter, browse, shop):
     def flow(_context, page):
-        adapter.login(page, CARD)
-        page.goto(f"{shop.url}/products/phone-case?variant=PC-BLK")
-        page.click("#add-to-cart")
-        page.wait_for_url("**/cart")
+        _leave_a_line(adapter, shop, page)
         assert page.locator("tr.cart-line").count() == 1
         adapter.place_order(page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard())
 
@@ -302,18 +307,12 @@ def test_leftover_cart_lines_are_removed(adapter, browse, shop):
 
 
 def test_leftovers_from_an_earlier_session_are_seen_in_the_header_and_removed(adapter, browse, shop):
-    def leave_a_line(_context, page):
-        adapter.login(page, CARD)
-        page.goto(f"{shop.url}/products/phone-case?variant=PC-BLK")
-        page.click("#add-to-cart")
-        page.wait_for_url("**/cart")
-
     def buy_fresh(_context, page):
         adapter.login(page, CARD)
         adapter.place_order(page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard())
         return _before_adding(page, "GET /cart "), _count(page, "POST /cart/clear")
 
-    browse(leave_a_line)
+    browse(lambda _context, page: _leave_a_line(adapter, shop, page))
     cart_views, clears = browse(buy_fresh)
     assert cart_views >= 1 and clears == 1
     (order,) = orders(shop)
