@@ -1,6 +1,6 @@
 """The order-loop benchmarks, one after the other (each also runs on its own):
 
-    .venv/bin/python bench/order_loop.py            # all four, ~12-15 minutes on 2 cores
+    .venv/bin/python bench/order_loop.py            # all four, ~15-18 minutes on 2 cores
     .venv/bin/python bench/order_loop.py 1 3        # only benchmarks 1 and 3
 
   1  bench/order_one.py        one order: full job vs bare Playwright (≤ 1.15x); ≥ 30 orders/min per worker
