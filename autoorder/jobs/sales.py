@@ -100,8 +100,10 @@ def _ingest_or_record(account: EbayAccount, ebay_order, unreadable: set) -> list
 
 def _record_problem(account: EbayAccount, order_id: str | None, error: str) -> None:
     now = clock.now()
-    problem = None if order_id is None else db.session.scalar(select(EbayOrderProblem).where(
-        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.ebay_order_id == order_id))
+    same = (EbayOrderProblem.ebay_order_id == order_id if order_id is not None else  # without an id: the
+            (EbayOrderProblem.ebay_order_id.is_(None) & (EbayOrderProblem.error == error)))  # same complaint
+    problem = db.session.scalar(select(EbayOrderProblem).where(EbayOrderProblem.ebay_account_id == account.id, same)
+                                .order_by(EbayOrderProblem.id).limit(1))
     if problem is None:
         db.session.add(EbayOrderProblem(ebay_account_id=account.id, ebay_order_id=order_id, error=error,
                                         first_seen_at=now, last_seen_at=now))

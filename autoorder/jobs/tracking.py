@@ -91,7 +91,9 @@ def _fetch(order: Order):
     try:
         html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
     except LoginFailedError:
-        _sessions.pop(bot.id, None)
+        expired = _sessions.pop(bot.id, None)
+        if expired is not None:
+            expired[1].close()
         _log_in_again(bot, adapter)  # the saved session expired: one browser login
         html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
     return adapter.parse_tracking(html)

@@ -110,7 +110,6 @@ class DemoShopAdapter(base.SupplierAdapter):
         for selector, value in ((VARIANT_ID, variant_id), (STOCK, stock)):
             if value is None:
                 raise base.missing_element(page, selector)
-        stock = stock or ""
         if not stock.isdigit():
             raise PageChangedError(f"{STOCK} has no numeric data-stock after choosing {variant_id}")
         if int(stock) < request.quantity:

@@ -258,3 +258,17 @@ def test_an_order_that_stays_unreadable_is_shown_until_fixed(ebay_sandbox, ebay_
     login(client, admin.email)
     page = client.get("/settings/").get_data(as_text=True)
     assert f"eBay order {broken['orderId']} could not be read" in page and "creationDate" in page
+
+
+def test_an_order_without_an_id_is_recorded_once_however_often_it_is_seen(ebay_sandbox, ebay_account, monkeypatch):
+    from autoorder.models import EbayOrderProblem
+
+    good, broken = sale(ebay_sandbox), sale(ebay_sandbox)
+    _break_order(monkeypatch, {broken["orderId"]: {"orderId": None}}, times=99)
+    clock.freeze(clock.now())
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=1"
+    clock.advance(60)
+    assert poll_ebay_account(ebay_account.id) == "seen=2 created=0"  # re-read in the overlap
+    (problem,) = db.session.scalars(select(EbayOrderProblem)).all()  # one row, not one per poll
+    assert problem.ebay_order_id is None and problem.attempts == 2 and "orderId" in problem.error
+    assert [o.ebay_order_id for o in sales()] == [good["orderId"]]
