@@ -42,5 +42,6 @@ fi
 case "${1:-}" in
   demo) shift; exec "$VENV/bin/python" -m autoorder.runner demo "$@" ;;
   test) shift; exec "$VENV/bin/python" -m pytest "$@" ;;
-  *) echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2; exit 2 ;;
+  lint) shift; "$VENV/bin/ruff" check . && exec "$VENV/bin/ruff" format --check . ;;
+  *) echo "usage: ./run.sh demo | ./run.sh test [pytest args] | ./run.sh lint" >&2; exit 2 ;;
 esac

@@ -18,10 +18,15 @@ def create_app(config: Config | None = None) -> Flask:
     if missing:
         raise ConfigError(
             "autoorder cannot start: missing required environment variable(s): "
-            + ", ".join(missing) + ". See .env.example (`make demo` writes local development keys)."
+            + ", ".join(missing)
+            + ". See .env.example (`make demo` writes local development keys)."
         )
-    app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_relative_config=True)
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
     app.config.from_mapping(config.as_dict())
     app.logger.setLevel(logging.INFO)
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -42,4 +47,4 @@ def create_app(config: Config | None = None) -> Flask:
 def _make_sqlite_folder(url: str) -> None:
     """The embedded default keeps its SQLite file under instance/; make sure the folder exists."""
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)

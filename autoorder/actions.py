@@ -17,8 +17,12 @@ class ActionError(ValueError):
 
 def cancel(order: Order, actor: str) -> None:
     if order.status not in (S.WAITING, S.NEEDS_ATTENTION, S.FAILED):
-        raise ActionError(f"A sale that is {order.status.replace('_', ' ')} cannot be cancelled here.")
-    orders.transition(order, S.CANCELLED, reason="cancelled by the seller; nothing bought", actor=actor)
+        raise ActionError(
+            f"A sale that is {order.status.replace('_', ' ')} cannot be cancelled here."
+        )
+    orders.transition(
+        order, S.CANCELLED, reason="cancelled by the seller; nothing bought", actor=actor
+    )
 
 
 def order_now(order: Order, actor: str) -> None:
@@ -41,7 +45,9 @@ def retry(order: Order, actor: str) -> None:
 def mark_ordered(order: Order, actor: str, *, supplier_order_number: str, cost: str) -> None:
     """Record a purchase made by hand on the supplier site (spends the credit like any order)."""
     if order.status not in (S.NEEDS_ATTENTION, S.FAILED):
-        raise ActionError("Only a failed sale or one that needs attention can be marked as ordered.")
+        raise ActionError(
+            "Only a failed sale or one that needs attention can be marked as ordered."
+        )
     number = (supplier_order_number or "").strip()
     if not number:
         raise ActionError("Enter the supplier order number.")
@@ -52,7 +58,9 @@ def mark_ordered(order: Order, actor: str, *, supplier_order_number: str, cost: 
     if amount < 0:
         raise ActionError("The supplier cost cannot be negative.")
     order.supplier_order_number, order.supplier_cost, order.ordered_at = number, amount, clock.now()
-    orders.transition(order, S.SUCCEEDED, reason=f"marked as ordered by hand: {number}", actor=actor)
+    orders.transition(
+        order, S.SUCCEEDED, reason=f"marked as ordered by hand: {number}", actor=actor
+    )
     credits.spend_for_order(order.team_id, order.id)
     schedule_first_check(order)
 
@@ -60,7 +68,9 @@ def mark_ordered(order: Order, actor: str, *, supplier_order_number: str, cost: 
 def recheck_tracking(order: Order, actor: str) -> None:
     """Look for tracking again now (also after the tracking window ended)."""
     if order.status != S.SUCCEEDED or order.tracking_status == T.UPLOADED:
-        raise ActionError("Tracking can be re-checked only for a bought sale without uploaded tracking.")
+        raise ActionError(
+            "Tracking can be re-checked only for a bought sale without uploaded tracking."
+        )
     if order.tracking_status in (T.NOT_FOUND, T.UPLOAD_FAILED):
         orders.transition(order, T.SEARCHING, reason="tracking re-check requested", actor=actor)
         order.tracking_deadline_at = max(order.tracking_deadline_at or clock.now(), clock.now())
@@ -71,14 +81,18 @@ def recheck_tracking(order: Order, actor: str) -> None:
 def enter_tracking(order: Order, actor: str, *, tracking_number: str, carrier: str | None) -> None:
     """Validate a tracking number typed by hand; it is then uploaded like a found one."""
     if order.status != S.SUCCEEDED or order.tracking_status == T.UPLOADED:
-        raise ActionError("Tracking can be entered only for a bought sale without uploaded tracking.")
+        raise ActionError(
+            "Tracking can be entered only for a bought sale without uploaded tracking."
+        )
     try:
         valid = numbers.validate(tracking_number, carrier or None)
     except numbers.InvalidTrackingNumberError as exc:
         raise ActionError(str(exc)) from None
     order.tracking_number, order.tracking_carrier = valid.number, carrier or valid.courier_name
     order.ebay_carrier_code = valid.ebay_carrier_code
-    orders.note(order, f"tracking entered by hand: {valid.ebay_carrier_code} {valid.number}", actor=actor)
+    orders.note(
+        order, f"tracking entered by hand: {valid.ebay_carrier_code} {valid.number}", actor=actor
+    )
     if order.tracking_status != T.SEARCHING:
         orders.transition(order, T.SEARCHING, reason="tracking entered by hand", actor=actor)
     order.tracking_deadline_at = max(order.tracking_deadline_at or clock.now(), clock.now())

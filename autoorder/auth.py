@@ -54,4 +54,3 @@ def team_get_or_404(model, object_id):
     if row is None:
         abort(404)
     return row
-

@@ -31,8 +31,11 @@ def _log_to_stderr():
 @with_appcontext
 @click.option("--email", required=True)
 @click.option("--team", "team_name", default="My team", show_default=True)
-@click.option("--password", envvar="AUTOORDER_ADMIN_PASSWORD",
-              help="Read from AUTOORDER_ADMIN_PASSWORD, else asked for.")
+@click.option(
+    "--password",
+    envvar="AUTOORDER_ADMIN_PASSWORD",
+    help="Read from AUTOORDER_ADMIN_PASSWORD, else asked for.",
+)
 @click.option("--if-missing", is_flag=True, help="Do nothing if the user exists.")
 def create_admin(email, team_name, password, if_missing):
     """Create the first admin user and their team."""
@@ -72,10 +75,18 @@ def rotate_keys():
 @click.option("--queues", default="orders,tracking,default", show_default=True)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None)
-@click.option("--fork", is_flag=True,
-              help="Run each job in a forked work-horse (RQ's default; a new browser per order job).")
-@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
-              help="Also move due scheduled jobs to their queues (RQ runs this in one worker at a time).")
+@click.option(
+    "--fork",
+    is_flag=True,
+    help="Run each job in a forked work-horse (RQ's default; a new browser per order job).",
+)
+@click.option(
+    "--scheduler/--no-scheduler",
+    "with_scheduler",
+    default=True,
+    show_default=True,
+    help="Also move due scheduled jobs to their queues (RQ runs this in one worker at a time).",
+)
 def worker(queues, burst, name, fork, with_scheduler):
     """Run an RQ worker (with its scheduler) on the app's queues.
 
@@ -90,15 +101,23 @@ def worker(queues, burst, name, fork, with_scheduler):
     connection = redis_connection()
     names = [q.strip() for q in queues.split(",") if q.strip()]
     worker_class = ForkingAppWorker if fork else AppWorker
-    w = worker_class([get_queue(n, connection) for n in names], connection=connection, name=name,
-                  app=current_app._get_current_object())
+    w = worker_class(
+        [get_queue(n, connection) for n in names],
+        connection=connection,
+        name=name,
+        app=current_app._get_current_object(),
+    )
     w.work(with_scheduler=with_scheduler, burst=burst)
 
 
 @click.command("scheduler")
 @with_appcontext
-@click.option("--interval", default=1, show_default=True,
-              help="Seconds between scheduler polls (how late a job scheduled for a time may start).")
+@click.option(
+    "--interval",
+    default=1,
+    show_default=True,
+    help="Seconds between scheduler polls (how late a job scheduled for a time may start).",
+)
 def scheduler(interval):
     """Register the periodic jobs, then run the scheduler: rq-scheduler's periodic jobs and RQ's
     promotion of jobs scheduled for a time (so workers can run with --no-scheduler)."""
@@ -116,12 +135,16 @@ def scheduler(interval):
 @click.option("--admin-email", required=True)
 @click.option("--shop-url", required=True)
 @click.option("--ebay-url", required=True)
-@click.option("--sales-every", type=float, default=None, help="Seconds between generated eBay sales.")
+@click.option(
+    "--sales-every", type=float, default=None, help="Seconds between generated eBay sales."
+)
 def seed_demo(admin_email, shop_url, ebay_url, sales_every):
     """Create the demo's supplier, bot, listings, credits and eBay connection (idempotent)."""
     from autoorder import demo
 
-    demo.seed(admin_email=admin_email, shop_url=shop_url, ebay_url=ebay_url, sales_every=sales_every)
+    demo.seed(
+        admin_email=admin_email, shop_url=shop_url, ebay_url=ebay_url, sales_every=sales_every
+    )
     click.echo("demo data ready")
 
 

@@ -44,7 +44,7 @@ def database_url(url):
     """Return a SQLAlchemy URL: Heroku's postgres:// becomes postgresql+psycopg://."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -69,7 +69,8 @@ class Config:
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env_str(
-            "REDIS_URL", f"redis://127.0.0.1:{env_int('AUTOORDER_REDIS_PORT', EMBEDDED_REDIS_PORT)}/0"
+            "REDIS_URL",
+            f"redis://127.0.0.1:{env_int('AUTOORDER_REDIS_PORT', EMBEDDED_REDIS_PORT)}/0",
         )
         self.ORDER_BUFFER_SECONDS = env_int("AUTOORDER_ORDER_BUFFER_SECONDS", 600)
         self.POLL_SECONDS = env_int("AUTOORDER_POLL_SECONDS", 60)  # eBay sale detection interval

@@ -19,8 +19,9 @@ def has_credits(team_id: int) -> bool:
     return balance(team_id) > 0
 
 
-def record_package_purchase(team_id: int, package: CreditPackage, *, actor: str,
-                            payment_reference: str | None = None) -> CreditEntry:
+def record_package_purchase(
+    team_id: int, package: CreditPackage, *, actor: str, payment_reference: str | None = None
+) -> CreditEntry:
     """Book a paid package's credits. The payment step itself lives outside (see payments).
 
     ``payment_reference`` makes the booking idempotent: the same payment is credited once.
@@ -29,16 +30,29 @@ def record_package_purchase(team_id: int, package: CreditPackage, *, actor: str,
     existing = db.session.scalar(select(CreditEntry).where(CreditEntry.key == key))
     if existing is not None:
         return existing
-    entry = CreditEntry(team_id=team_id, key=key, delta=package.credits, reason="purchase",
-                        package_id=package.id, actor=actor, note=package.name)
+    entry = CreditEntry(
+        team_id=team_id,
+        key=key,
+        delta=package.credits,
+        reason="purchase",
+        package_id=package.id,
+        actor=actor,
+        note=package.name,
+    )
     db.session.add(entry)
     return entry
 
 
 def spend_for_order(team_id: int, order_id: int) -> bool:
     """Spend one credit for a bought order; False if already spent. Does not commit."""
-    entry = CreditEntry(team_id=team_id, key=f"order:{order_id}", delta=-1, reason="order",
-                        order_id=order_id, note="order placed")
+    entry = CreditEntry(
+        team_id=team_id,
+        key=f"order:{order_id}",
+        delta=-1,
+        reason="order",
+        order_id=order_id,
+        note="order placed",
+    )
     try:
         with db.session.begin_nested():
             db.session.add(entry)

@@ -101,4 +101,3 @@ def rotate_all(connection, metadata):
             )
             rotated += 1
     return rotated
-

@@ -19,50 +19,119 @@ SHOP_ACCOUNT = ("buyer@demo.test", "demo-password")
 DEMO_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Demo Seller"}
 # eBay listing (as the emulator sells it) -> the demo shop product and variant that fills it.
 CATALOG = [
-    {"ebay": {"sku": "CASE-BLK", "legacyItemId": "325400200001", "title": "Shockproof iPhone 15 Case - Black",
-              "price": "19.99"}, "product": "phone-case", "variant": "Black", "max": "15.00"},
-    {"ebay": {"sku": "TEE-BLK-M", "legacyItemId": "325400200002", "legacyVariationId": "620000000301",
-              "title": "Heavyweight Cotton T-Shirt", "price": "39.95",
-              "variationAspects": [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}]},
-     "product": "cotton-tshirt", "variant": "Black / M", "max": "35.00"},
-    {"ebay": {"sku": "LAMP-STD", "legacyItemId": "325400200003", "title": "Dimmable LED Desk Lamp, USB Port",
-              "price": "44.50"}, "product": "led-desk-lamp", "variant": None, "max": "35.00"},
+    {
+        "ebay": {
+            "sku": "CASE-BLK",
+            "legacyItemId": "325400200001",
+            "title": "Shockproof iPhone 15 Case - Black",
+            "price": "19.99",
+        },
+        "product": "phone-case",
+        "variant": "Black",
+        "max": "15.00",
+    },
+    {
+        "ebay": {
+            "sku": "TEE-BLK-M",
+            "legacyItemId": "325400200002",
+            "legacyVariationId": "620000000301",
+            "title": "Heavyweight Cotton T-Shirt",
+            "price": "39.95",
+            "variationAspects": [
+                {"name": "Color", "value": "Black"},
+                {"name": "Size", "value": "M"},
+            ],
+        },
+        "product": "cotton-tshirt",
+        "variant": "Black / M",
+        "max": "35.00",
+    },
+    {
+        "ebay": {
+            "sku": "LAMP-STD",
+            "legacyItemId": "325400200003",
+            "title": "Dimmable LED Desk Lamp, USB Port",
+            "price": "44.50",
+        },
+        "product": "led-desk-lamp",
+        "variant": None,
+        "max": "35.00",
+    },
 ]
 
 
 def seed(*, admin_email: str, shop_url: str, ebay_url: str, sales_every: float | None) -> None:
     """Create (once) everything the demo needs for the admin's team; safe to run at every start."""
-    team = db.session.get(Team, db.session.scalar(select(User.team_id).where(User.email == admin_email)))
+    team = db.session.get(
+        Team, db.session.scalar(select(User.team_id).where(User.email == admin_email))
+    )
     supplier = _supplier(shop_url)
-    bot = db.session.scalar(select(OrderBot).where(OrderBot.team_id == team.id, OrderBot.name == "Demo Shop main"))
+    bot = db.session.scalar(
+        select(OrderBot).where(OrderBot.team_id == team.id, OrderBot.name == "Demo Shop main")
+    )
     if bot is None:
-        bot = OrderBot(team_id=team.id, supplier=supplier, name="Demo Shop main", account_email=SHOP_ACCOUNT[0],
-                       password=SHOP_ACCOUNT[1], payment_method="card")
-        bot.set_card(**DEMO_CARD, billing_address={"addressLine1": "1 Demo Way", "city": "Austin",
-                                                    "stateOrProvince": "TX", "postalCode": "78701",
-                                                    "countryCode": "US"})
+        bot = OrderBot(
+            team_id=team.id,
+            supplier=supplier,
+            name="Demo Shop main",
+            account_email=SHOP_ACCOUNT[0],
+            password=SHOP_ACCOUNT[1],
+            payment_method="card",
+        )
+        bot.set_card(
+            **DEMO_CARD,
+            billing_address={
+                "addressLine1": "1 Demo Way",
+                "city": "Austin",
+                "stateOrProvince": "TX",
+                "postalCode": "78701",
+                "countryCode": "US",
+            },
+        )
         db.session.add(bot)
         db.session.flush()
     for item in CATALOG:
         ebay = item["ebay"]
         key = ebay.get("legacyVariationId", "")
-        if db.session.scalar(select(Listing).where(Listing.team_id == team.id, Listing.ebay_item_id ==
-                                                   ebay["legacyItemId"], Listing.ebay_variation_key == key)) is None:
-            db.session.add(Listing(team_id=team.id, ebay_item_id=ebay["legacyItemId"], ebay_variation_key=key,
-                                   sku=ebay["sku"], title=ebay["title"], bot_id=bot.id,
-                                   supplier_product_url=f"{shop_url}/products/{item['product']}",
-                                   supplier_variant=item["variant"], max_buy_price=Decimal(item["max"])))
+        if (
+            db.session.scalar(
+                select(Listing).where(
+                    Listing.team_id == team.id,
+                    Listing.ebay_item_id == ebay["legacyItemId"],
+                    Listing.ebay_variation_key == key,
+                )
+            )
+            is None
+        ):
+            db.session.add(
+                Listing(
+                    team_id=team.id,
+                    ebay_item_id=ebay["legacyItemId"],
+                    ebay_variation_key=key,
+                    sku=ebay["sku"],
+                    title=ebay["title"],
+                    bot_id=bot.id,
+                    supplier_product_url=f"{shop_url}/products/{item['product']}",
+                    supplier_variant=item["variant"],
+                    max_buy_price=Decimal(item["max"]),
+                )
+            )
     package = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "Starter 100"))
     if package is None:
         package = CreditPackage(name="Starter 100", credits=100, price=Decimal("9.00"))
         db.session.add(package)
         db.session.flush()
-    credits.record_package_purchase(team.id, package, actor="demo", payment_reference=f"demo-team-{team.id}")
+    credits.record_package_purchase(
+        team.id, package, actor="demo", payment_reference=f"demo-team-{team.id}"
+    )
     db.session.commit()
     _connect_ebay(team)
     if sales_every:
-        requests.post(f"{ebay_url}/sandbox/generator", json={
-            "every": sales_every, "catalog": [item["ebay"] for item in CATALOG]}, timeout=10).raise_for_status()
+        requests.post(
+            f"{ebay_url}/sandbox/generator",
+            json={"every": sales_every, "catalog": [item["ebay"] for item in CATALOG]},
+            timeout=10,
+        ).raise_for_status()
 
 
 def _supplier(shop_url: str) -> Supplier:
@@ -77,8 +146,14 @@ def _supplier(shop_url: str) -> Supplier:
 
 def _connect_ebay(team: Team) -> None:
     """Run the OAuth consent + code exchange against the emulator, as a user would in a browser."""
-    if db.session.scalar(select(EbayAccount).where(EbayAccount.team_id == team.id,
-                                                   EbayAccount.status == "connected")) is not None:
+    if (
+        db.session.scalar(
+            select(EbayAccount).where(
+                EbayAccount.team_id == team.id, EbayAccount.status == "connected"
+            )
+        )
+        is not None
+    ):
         return
     client = client_for()
     consent = requests.get(client.consent_url("demo-state"), allow_redirects=False, timeout=10)

@@ -10,8 +10,14 @@ from autoorder.models import Evidence, Order
 SUFFIX = {"image/png": "png", "text/html": "html"}
 
 
-def save(order: Order, kind: str, content: bytes | None, *, attempt: int | None = None,
-         content_type: str = "image/png") -> Evidence | None:
+def save(
+    order: Order,
+    kind: str,
+    content: bytes | None,
+    *,
+    attempt: int | None = None,
+    content_type: str = "image/png",
+) -> Evidence | None:
     """Write ``content`` to disk and add an Evidence row (not committed); None if no content."""
     if not content:
         return None
@@ -19,7 +25,9 @@ def save(order: Order, kind: str, content: bytes | None, *, attempt: int | None 
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{attempt or 0:04d}-{kind}.{SUFFIX.get(content_type, 'bin')}"
     (folder / name).write_bytes(content)
-    row = Evidence(order_id=order.id, kind=kind, path=f"{order.id}/{name}", content_type=content_type)
+    row = Evidence(
+        order_id=order.id, kind=kind, path=f"{order.id}/{name}", content_type=content_type
+    )
     db.session.add(row)
     return row
 

@@ -74,8 +74,11 @@ class BotForm(FlaskForm):
     name = StringField("Bot name", validators=[DataRequired(), Length(max=120)])
     account_email = EmailField("Account email", validators=[DataRequired(), valid_email])
     password = PasswordField("Account password", validators=[Optional(), Length(max=200)])
-    payment_method = RadioField("Payment", choices=[("card", "Credit card"),
-                                                    ("gift_card", "Use a gift card")], default="card")
+    payment_method = RadioField(
+        "Payment",
+        choices=[("card", "Credit card"), ("gift_card", "Use a gift card")],
+        default="card",
+    )
     card_holder = StringField("Card holder", validators=[Optional(), Length(max=120)])
     card_number = PasswordField("Card number", validators=[Optional(), Length(max=23)])
     card_expiry = StringField("Expiry (MM/YY)", validators=[Optional(), Length(max=7)])
@@ -85,8 +88,9 @@ class BotForm(FlaskForm):
     billing_state = StringField("State", validators=[Optional(), Length(max=100)])
     billing_postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
     billing_country = StringField("Country", validators=[Optional(), Length(max=2)], default="US")
-    gift_card_balance = DecimalField("Gift card balance", places=2,
-                                     validators=[Optional(), NumberRange(min=0)])
+    gift_card_balance = DecimalField(
+        "Gift card balance", places=2, validators=[Optional(), NumberRange(min=0)]
+    )
     enabled = BooleanField("Enabled", default=True)
 
     def validate_for(self, bot=None) -> bool:
@@ -119,8 +123,15 @@ class BotForm(FlaskForm):
 
 # --- inline (HTMX) validation of one bot field --------------------------------------------------
 # Not the password or the CVC: nothing about them is worth an extra trip to the server.
-INLINE_FIELDS = ("name", "account_email", "card_holder", "card_number", "card_expiry", "billing_country",
-                 "gift_card_balance")
+INLINE_FIELDS = (
+    "name",
+    "account_email",
+    "card_holder",
+    "card_number",
+    "card_expiry",
+    "billing_country",
+    "gift_card_balance",
+)
 
 
 def bot_field_errors(form: BotForm, name: str) -> list[str]:
@@ -138,8 +149,12 @@ def bot_field_errors(form: BotForm, name: str) -> list[str]:
 
 # --- Auto Order console ---------------------------------------------------------------------------
 class CreditPackageForm(FlaskForm):
-    name = StringField("Package name", filters=[strip], validators=[DataRequired(), Length(max=120)])
-    credits = IntegerField("Credits", validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
+    name = StringField(
+        "Package name", filters=[strip], validators=[DataRequired(), Length(max=120)]
+    )
+    credits = IntegerField(
+        "Credits", validators=[InputRequired(), NumberRange(min=1, max=1_000_000)]
+    )
     price = DecimalField("Price", places=2, validators=[InputRequired(), NumberRange(min=0)])
     currency = StringField("Currency", filters=[strip], default="USD", validators=[DataRequired()])
 
@@ -169,20 +184,29 @@ class ChoiceOrNoneField(SelectField):
 
 
 class ListingForm(FlaskForm):
-    ebay_item_id = StringField("eBay item id", filters=[strip], validators=[DataRequired(), Length(max=64)])
-    ebay_variation_key = StringField("Variation id or SKU", filters=[strip],
-                                     validators=[Optional(), Length(max=128)])
+    ebay_item_id = StringField(
+        "eBay item id", filters=[strip], validators=[DataRequired(), Length(max=64)]
+    )
+    ebay_variation_key = StringField(
+        "Variation id or SKU", filters=[strip], validators=[Optional(), Length(max=128)]
+    )
     sku = StringField("SKU", filters=[strip], validators=[Optional(), Length(max=128)])
     title = StringField("Title", filters=[strip], validators=[Optional(), Length(max=255)])
-    supplier_product_url = StringField("Supplier product URL", filters=[strip],
-                                       validators=[DataRequired(), Length(max=1000)])
-    supplier_variant = StringField("Supplier variant", filters=[strip],
-                                   validators=[Optional(), Length(max=255)])
-    bot_id = ChoiceOrNoneField("Order bot", coerce=int_or_none,
-                               validators=[DataRequired(message="Choose an order bot.")])
-    max_buy_price = DecimalField("Max buy price", places=2, validators=[Optional(), NumberRange(min=0)])
-    quantity_per_sale = IntegerField("Quantity per sale", default=1,
-                                     validators=[InputRequired(), NumberRange(min=1, max=100)])
+    supplier_product_url = StringField(
+        "Supplier product URL", filters=[strip], validators=[DataRequired(), Length(max=1000)]
+    )
+    supplier_variant = StringField(
+        "Supplier variant", filters=[strip], validators=[Optional(), Length(max=255)]
+    )
+    bot_id = ChoiceOrNoneField(
+        "Order bot", coerce=int_or_none, validators=[DataRequired(message="Choose an order bot.")]
+    )
+    max_buy_price = DecimalField(
+        "Max buy price", places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    quantity_per_sale = IntegerField(
+        "Quantity per sale", default=1, validators=[InputRequired(), NumberRange(min=1, max=100)]
+    )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
     def validate_ebay_item_id(self, field):
@@ -196,22 +220,32 @@ class ListingForm(FlaskForm):
 
 # --- settings ------------------------------------------------------------------------------------
 class TeamSettingsForm(FlaskForm):
-    buffer_minutes = IntegerField("Cancellation buffer (minutes)",
-                                  validators=[Optional(), NumberRange(min=0, max=60)])
-    max_buy_price = DecimalField("Max buy price", places=2, validators=[Optional(), NumberRange(min=0)])
+    buffer_minutes = IntegerField(
+        "Cancellation buffer (minutes)", validators=[Optional(), NumberRange(min=0, max=60)]
+    )
+    max_buy_price = DecimalField(
+        "Max buy price", places=2, validators=[Optional(), NumberRange(min=0)]
+    )
     min_profit = DecimalField("Minimum profit", places=2, validators=[Optional()])
 
 
 class EbayConnectForm(FlaskForm):
-    name = StringField("eBay user id (a label for this account)", filters=[strip],
-                       validators=[Optional(), Length(max=120)])
+    name = StringField(
+        "eBay user id (a label for this account)",
+        filters=[strip],
+        validators=[Optional(), Length(max=120)],
+    )
 
 
 # --- team ----------------------------------------------------------------------------------------
 class NewUserForm(FlaskForm):
-    email = EmailField("Email", filters=[strip], validators=[DataRequired(), valid_email, Length(max=255)])
-    password = PasswordField("Initial password", validators=[
-        DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")])
+    email = EmailField(
+        "Email", filters=[strip], validators=[DataRequired(), valid_email, Length(max=255)]
+    )
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")],
+    )
     role = SelectField("Role", choices=[("member", "Member"), ("admin", "Admin")], default="member")
 
 

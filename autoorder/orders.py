@@ -91,8 +91,14 @@ def transition(order: Order, to, *, reason: str, actor: str = "system", data=Non
     if kind == "cart" and to != S.IN_PROGRESS:
         order.lease_owner = order.lease_expires_at = None
     event = OrderEvent(
-        order=order, kind=kind, from_status=current.value, to_status=to.value,
-        reason=reason, actor=actor, at=now, data=data,
+        order=order,
+        kind=kind,
+        from_status=current.value,
+        to_status=to.value,
+        reason=reason,
+        actor=actor,
+        at=now,
+        data=data,
     )
     db.session.add(event)
     return event
@@ -109,13 +115,23 @@ def fail(order: Order, to: OrderStatus, *, code: str, message: str, actor="syste
 
 def note(order: Order, reason: str, *, actor: str = "system", data=None) -> OrderEvent:
     """Append a timeline entry that changes no status."""
-    event = OrderEvent(order=order, kind="note", reason=reason, actor=actor, at=clock.now(), data=data)
+    event = OrderEvent(
+        order=order, kind="note", reason=reason, actor=actor, at=clock.now(), data=data
+    )
     db.session.add(event)
     return event
 
 
-def claim(order_id: int, from_: OrderStatus, to: OrderStatus, *, owner: str, reason: str,
-          lease_seconds: int | None = None, actor: str = "system") -> bool:
+def claim(
+    order_id: int,
+    from_: OrderStatus,
+    to: OrderStatus,
+    *,
+    owner: str,
+    reason: str,
+    lease_seconds: int | None = None,
+    actor: str = "system",
+) -> bool:
     """Take an order with one conditional UPDATE; return True only for the single winner.
 
     ``UPDATE orders SET status=:to ... WHERE id=:id AND status=:from_`` — of any number of
@@ -136,8 +152,17 @@ def claim(order_id: int, from_: OrderStatus, to: OrderStatus, *, owner: str, rea
     )
     won = result.rowcount == 1
     if won:
-        db.session.add(OrderEvent(order_id=order_id, kind="cart", from_status=from_.value,
-                                  to_status=to.value, reason=reason, actor=actor, at=now))
+        db.session.add(
+            OrderEvent(
+                order_id=order_id,
+                kind="cart",
+                from_status=from_.value,
+                to_status=to.value,
+                reason=reason,
+                actor=actor,
+                at=now,
+            )
+        )
     db.session.commit()
     if won:
         order = db.session.get(Order, order_id)
@@ -151,8 +176,11 @@ def take_expired_lease(order_id: int, *, owner: str, lease_seconds: int) -> bool
     now = clock.now()
     result = db.session.execute(
         update(Order)
-        .where(Order.id == order_id, Order.status == S.IN_PROGRESS.value,
-               or_(Order.lease_expires_at.is_(None), Order.lease_expires_at < now))
+        .where(
+            Order.id == order_id,
+            Order.status == S.IN_PROGRESS.value,
+            or_(Order.lease_expires_at.is_(None), Order.lease_expires_at < now),
+        )
         .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
@@ -165,8 +193,13 @@ def renew_lease(order_id: int, *, owner: str, lease_seconds: int) -> bool:
     now = clock.now()
     result = db.session.execute(
         update(Order)
-        .where(and_(Order.id == order_id, Order.lease_owner == owner,
-                    Order.status == S.IN_PROGRESS.value))
+        .where(
+            and_(
+                Order.id == order_id,
+                Order.lease_owner == owner,
+                Order.status == S.IN_PROGRESS.value,
+            )
+        )
         .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
         .execution_options(synchronize_session=False)
     )
@@ -176,5 +209,9 @@ def renew_lease(order_id: int, *, owner: str, lease_seconds: int) -> bool:
 
 def holds_lease(order: Order, owner: str) -> bool:
     """Return whether ``owner`` still holds an unexpired lease on ``order``."""
-    return (order.status == S.IN_PROGRESS and order.lease_owner == owner
-            and order.lease_expires_at is not None and order.lease_expires_at > clock.now())
+    return (
+        order.status == S.IN_PROGRESS
+        and order.lease_owner == owner
+        and order.lease_expires_at is not None
+        and order.lease_expires_at > clock.now()
+    )

@@ -56,9 +56,13 @@ class ManualPayment(PaymentProvider):
         if not KEY_RE.match(request.idempotency_key or ""):
             raise PaymentError("The purchase form is incomplete. Reload the page and try again.")
         if not request.confirmed:
-            raise PaymentError(f"Confirm that the payment of {request.amount} {request.currency} "
-                               "was received before recording it.")
-        return Payment(reference=f"manual-{request.team_id}-{request.idempotency_key}", provider=self.name)
+            raise PaymentError(
+                f"Confirm that the payment of {request.amount} {request.currency} "
+                "was received before recording it."
+            )
+        return Payment(
+            reference=f"manual-{request.team_id}-{request.idempotency_key}", provider=self.name
+        )
 
 
 PROVIDERS: dict[str, type[PaymentProvider]] = {ManualPayment.name: ManualPayment}
@@ -70,4 +74,6 @@ def provider() -> PaymentProvider:
     try:
         return PROVIDERS[name]()
     except KeyError:
-        raise PaymentError(f"unknown payment provider {name!r}; known: {sorted(PROVIDERS)}") from None
+        raise PaymentError(
+            f"unknown payment provider {name!r}; known: {sorted(PROVIDERS)}"
+        ) from None

@@ -47,23 +47,42 @@ def check_ebay_before_buying(order: Order) -> str | None:
         ebay_order = accounts.client_for(account).get_order(order.ebay_order_id)
     except ReauthorizationNeededError as exc:
         accounts.mark_reconnect_needed(account, exc)
-        return _hold(order, "ebay_reconnect", "Reconnect the eBay account; the order was not bought.")
+        return _hold(
+            order, "ebay_reconnect", "Reconnect the eBay account; the order was not bought."
+        )
     except EbayError as exc:  # transient: give the order back, nothing was bought
         order.order_after = clock.now() + _seconds(RETRY_EBAY_CHECK_SECONDS)
-        orders.transition(order, S.WAITING, reason=f"eBay check failed ({type(exc).__name__}, request id "
-                          f"{exc.request_id}); will retry", actor="system")
+        orders.transition(
+            order,
+            S.WAITING,
+            reason=f"eBay check failed ({type(exc).__name__}, request id "
+            f"{exc.request_id}); will retry",
+            actor="system",
+        )
         db.session.commit()
         return "ebay unavailable; retry later"
-    line = next((li for li in ebay_order.get("lineItems") or []
-                 if li.get("lineItemId") == order.ebay_line_item_id), None)
+    line = next(
+        (
+            li
+            for li in ebay_order.get("lineItems") or []
+            if li.get("lineItemId") == order.ebay_line_item_id
+        ),
+        None,
+    )
     if cancel_state(ebay_order) != NO_CANCEL:
         return _hold(order, "cancel_requested", "The buyer asked eBay to cancel; not bought.")
     if ebay_order.get("orderPaymentStatus") not in (None, "PAID"):
-        return _hold(order, "unpaid", f"eBay payment status is {ebay_order.get('orderPaymentStatus')}.")
+        return _hold(
+            order, "unpaid", f"eBay payment status is {ebay_order.get('orderPaymentStatus')}."
+        )
     if line is None or line.get("lineItemFulfillmentStatus", "NOT_STARTED") != "NOT_STARTED":
-        return _hold(order, "already_fulfilled", "The eBay line item is already shipped or missing.")
+        return _hold(
+            order, "already_fulfilled", "The eBay line item is already shipped or missing."
+        )
     if order.ship_to and ship_to_of(ebay_order) != order.ship_to:
-        return _hold(order, "address_changed", "The buyer's ship-to address changed on eBay; check it.")
+        return _hold(
+            order, "address_changed", "The buyer's ship-to address changed on eBay; check it."
+        )
     return None
 
 
@@ -81,9 +100,15 @@ def _seconds(n):
 
 # --- buying -------------------------------------------------------------------------------------
 def credentials_of(bot) -> Credentials:
-    return Credentials(email=bot.account_email, password=bot.password, payment_method=bot.payment_method,
-                       card_number=bot.card_number, card_expiry=bot.card_expiry, card_cvc=bot.card_cvc,
-                       card_holder=bot.card_holder)
+    return Credentials(
+        email=bot.account_email,
+        password=bot.password,
+        payment_method=bot.payment_method,
+        card_number=bot.card_number,
+        card_expiry=bot.card_expiry,
+        card_cvc=bot.card_cvc,
+        card_holder=bot.card_holder,
+    )
 
 
 def purchase_request(order: Order, attempt: PurchaseAttempt) -> PurchaseRequest:
@@ -91,13 +116,21 @@ def purchase_request(order: Order, attempt: PurchaseAttempt) -> PurchaseRequest:
     team = db.session.get(Team, order.team_id)
     limits = [x for x in (listing.max_buy_price, team.max_buy_price) if x is not None]
     return PurchaseRequest(
-        product_url=listing.supplier_product_url, variant=listing.supplier_variant,
+        product_url=listing.supplier_product_url,
+        variant=listing.supplier_variant,
         quantity=order.quantity * (listing.quantity_per_sale or 1),
-        ship_to=Address(name=ship.get("name", ""), line1=ship.get("line1", ""), line2=ship.get("line2", ""),
-                        city=ship.get("city", ""), state=ship.get("state", ""),
-                        postal_code=ship.get("postal_code", ""), country=ship.get("country", ""),
-                        phone=ship.get("phone", "")),
-        reference=f"AO-{order.id}-{attempt.idempotency_key[:8]}", max_total=min(limits) if limits else None,
+        ship_to=Address(
+            name=ship.get("name", ""),
+            line1=ship.get("line1", ""),
+            line2=ship.get("line2", ""),
+            city=ship.get("city", ""),
+            state=ship.get("state", ""),
+            postal_code=ship.get("postal_code", ""),
+            country=ship.get("country", ""),
+            phone=ship.get("phone", ""),
+        ),
+        reference=f"AO-{order.id}-{attempt.idempotency_key[:8]}",
+        max_total=min(limits) if limits else None,
     )
 
 
@@ -113,7 +146,9 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
     """Run the supplier checkout for a claimed order; record the result. Returns the outcome."""
     bot, listing = order.bot or (order.listing.bot if order.listing else None), order.listing
     if listing is None or bot is None or not bot.enabled:
-        return _finish_failed(order, attempt, "unknown", "No enabled order bot for this listing.", None)
+        return _finish_failed(
+            order, attempt, "unknown", "No enabled order bot for this listing.", None
+        )
     order.bot_id = bot.id
     try:
         adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
@@ -134,8 +169,9 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
             db.session.refresh(attempt)
             if attempt.state == "placing" and exc.code not in DEFINITE_AFTER_CLICK:
                 return resolve_ambiguous(order, attempt, owner, cause=exc)
-            return _finish_failed(order, attempt, exc.code, exc.message,
-                                  exc.screenshot or browser.screenshot(page))
+            return _finish_failed(
+                order, attempt, exc.code, exc.message, exc.screenshot or browser.screenshot(page)
+            )
         except Exception as exc:  # noqa: BLE001 - a crash mid-checkout must still end visibly
             db.session.rollback()
             db.session.refresh(attempt)
@@ -144,8 +180,9 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
                 return resolve_ambiguous(order, attempt, owner, cause=exc)
             if browser.browser_gone(exc):
                 return release_after_browser_loss(order, attempt, exc)
-            return _finish_failed(order, attempt, "unknown", f"{type(exc).__name__}: {exc}",
-                                  browser.screenshot(page))
+            return _finish_failed(
+                order, attempt, "unknown", f"{type(exc).__name__}: {exc}", browser.screenshot(page)
+            )
         bot.browser_state = json.dumps(context.storage_state())
         bot.browser_state_saved_at = clock.now()
     return complete(order, attempt, placed, owner)
@@ -153,21 +190,32 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
 
 def _guard(order, attempt, owner, request):
     """Return the before-place callback: price guard, lease check, then commit 'placing'."""
+
     def before_place(totals):
         if request.max_total is not None and totals.total > request.max_total:
-            raise PriceAboveLimitError(f"Supplier total {totals.total} is above the limit {request.max_total}.")
+            raise PriceAboveLimitError(
+                f"Supplier total {totals.total} is above the limit {request.max_total}."
+            )
         floor = min_profit(order)
         if floor is not None and order.sale_price is not None:
             profit = order.sale_price - (order.ebay_fees or 0) - totals.total
             if profit < floor:
                 raise PriceAboveLimitError(
-                    f"Supplier total {totals.total} leaves a profit of {profit}, below the minimum {floor}.")
-        if not orders.renew_lease(order.id, owner=owner, lease_seconds=current_app.config["ORDER_LEASE_SECONDS"]):
+                    f"Supplier total {totals.total} leaves a profit of {profit}, below the minimum {floor}."
+                )
+        if not orders.renew_lease(
+            order.id, owner=owner, lease_seconds=current_app.config["ORDER_LEASE_SECONDS"]
+        ):
             raise LeaseLostError()
         attempt.state, attempt.placing_at = "placing", clock.now()
-        orders.note(order, f"placing the supplier order (total {totals.total}, reference {request.reference})",
-                    actor=owner, data={"total": str(totals.total), "reference": request.reference})
+        orders.note(
+            order,
+            f"placing the supplier order (total {totals.total}, reference {request.reference})",
+            actor=owner,
+            data={"total": str(totals.total), "reference": request.reference},
+        )
         db.session.commit()  # from here on the click may happen: never buy blindly again
+
     return before_place
 
 
@@ -177,11 +225,18 @@ def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner:
     attempt.state, attempt.finished_at = "placed", now
     attempt.supplier_order_number = placed.supplier_order_number
     order.supplier_order_number, order.supplier_cost, order.ordered_at = (
-        placed.supplier_order_number, placed.total, now)
+        placed.supplier_order_number,
+        placed.total,
+        now,
+    )
     for kind, png in placed.screenshots.items():
         evidence.save(order, kind, png, attempt=attempt.id)
-    orders.transition(order, S.SUCCEEDED, actor=owner,
-                      reason=f"bought: supplier order {placed.supplier_order_number}, total {placed.total}")
+    orders.transition(
+        order,
+        S.SUCCEEDED,
+        actor=owner,
+        reason=f"bought: supplier order {placed.supplier_order_number}, total {placed.total}",
+    )
     credits.spend_for_order(order.team_id, order.id)
     schedule_first_check(order)
     db.session.commit()
@@ -192,19 +247,34 @@ def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner:
 MAX_BROWSER_LOSSES = 3
 
 
-def release_after_browser_loss(order: Order, attempt: PurchaseAttempt | None, exc: BaseException) -> str:
+def release_after_browser_loss(
+    order: Order, attempt: PurchaseAttempt | None, exc: BaseException
+) -> str:
     """The browser died before the click (a shutdown or crash): nothing was bought, so give the
     sale back to the queue — unless that keeps happening, then a human must look."""
     now = clock.now()
     if attempt is not None:
         attempt.state, attempt.finished_at = "not_placed", now
-        attempt.error_code, attempt.error_message = "browser_lost", f"{type(exc).__name__}: {exc}"[:500]
+        attempt.error_code, attempt.error_message = (
+            "browser_lost",
+            f"{type(exc).__name__}: {exc}"[:500],
+        )
     losses = sum(1 for a in order.attempts if a.error_code == "browser_lost")
     if losses >= MAX_BROWSER_LOSSES:
-        return _finish_failed(order, None, "unknown", f"The browser stopped {losses} times before placing "
-                              f"the order ({type(exc).__name__}). Nothing was bought.", None)
-    orders.transition(order, S.WAITING, reason=f"the browser stopped before placing ({type(exc).__name__}); "
-                      "nothing was bought, back in line")
+        return _finish_failed(
+            order,
+            None,
+            "unknown",
+            f"The browser stopped {losses} times before placing "
+            f"the order ({type(exc).__name__}). Nothing was bought.",
+            None,
+        )
+    orders.transition(
+        order,
+        S.WAITING,
+        reason=f"the browser stopped before placing ({type(exc).__name__}); "
+        "nothing was bought, back in line",
+    )
     db.session.commit()
     log.warning("order %s: browser lost before placing; released for another try", order.id)
     return "released: browser lost"
@@ -215,7 +285,9 @@ def _finish_failed(order, attempt, code, message, screenshot) -> str:
         attempt.state, attempt.finished_at = "failed", clock.now()
         attempt.error_code, attempt.error_message = code, message
     evidence.save(order, "failure", screenshot, attempt=attempt.id if attempt else None)
-    orders.fail(order, S.FAILED if code in FAILED_CODES else S.NEEDS_ATTENTION, code=code, message=message)
+    orders.fail(
+        order, S.FAILED if code in FAILED_CODES else S.NEEDS_ATTENTION, code=code, message=message
+    )
     db.session.commit()
     log.info("order %s not bought: %s", order.id, code)
     return f"{code}"
@@ -234,16 +306,32 @@ def resolve_ambiguous(order: Order, attempt: PurchaseAttempt, owner: str, cause=
             found = adapter.find_order(page, credentials_of(bot), reference)
     except Exception as exc:  # noqa: BLE001 - cannot tell: a human must look, never buy blindly
         found, cause = None, exc
-        message = (f"An earlier attempt may have placed this order and the supplier's order history "
-                   f"could not be checked ({type(exc).__name__}: {exc}). Check the supplier account "
-                   f"for reference {reference}, then mark it ordered or retry.")
+        message = (
+            f"An earlier attempt may have placed this order and the supplier's order history "
+            f"could not be checked ({type(exc).__name__}: {exc}). Check the supplier account "
+            f"for reference {reference}, then mark it ordered or retry."
+        )
         return _finish_failed(order, attempt, "unknown", message, None)
     if found is not None:
-        orders.note(order, f"found the earlier attempt's order {found.supplier_order_number} in the "
-                           "supplier's order history", actor=owner)
-        return complete(order, attempt, PlacedOrder(found.supplier_order_number, found.total or Decimal(0)), owner)
+        orders.note(
+            order,
+            f"found the earlier attempt's order {found.supplier_order_number} in the "
+            "supplier's order history",
+            actor=owner,
+        )
+        return complete(
+            order,
+            attempt,
+            PlacedOrder(found.supplier_order_number, found.total or Decimal(0)),
+            owner,
+        )
     why = f" ({type(cause).__name__}: {cause})" if cause else ""
-    return _finish_failed(order, attempt, "unknown",
-                          f"The purchase ended unclearly{why} and no order with reference {reference} is in "
-                          "the supplier's order history. Check the supplier account, then retry or mark it "
-                          "ordered.", None)
+    return _finish_failed(
+        order,
+        attempt,
+        "unknown",
+        f"The purchase ended unclearly{why} and no order with reference {reference} is in "
+        "the supplier's order history. Check the supplier account, then retry or mark it "
+        "ordered.",
+        None,
+    )

@@ -35,9 +35,17 @@ def all_queues(connection: Redis | None = None) -> list[Queue]:
 PENDING = {"queued", "scheduled", "started", "deferred"}
 
 
-def enqueue_once(queue_name: str, func: str, *args, job_id: str, at=None, timeout: int = 300,
-                 connection: Redis | None = None, restart_after: float | None = None,
-                 on_failure: str | None = None):
+def enqueue_once(
+    queue_name: str,
+    func: str,
+    *args,
+    job_id: str,
+    at=None,
+    timeout: int = 300,
+    connection: Redis | None = None,
+    restart_after: float | None = None,
+    on_failure: str | None = None,
+):
     """Enqueue ``func(*args)`` under ``job_id`` unless that job is already pending; return it or None.
 
     RQ runs a job id enqueued twice twice, so this checks first. The check is a convenience
@@ -56,8 +64,12 @@ def enqueue_once(queue_name: str, func: str, *args, job_id: str, at=None, timeou
         existing = Job.fetch(job_id, connection=connection)
         status = existing.get_status(refresh=True)
         started = existing.started_at.replace(tzinfo=UTC) if existing.started_at else None
-        if (status == "started" and restart_after is not None and started is not None
-                and (datetime.now(UTC) - started).total_seconds() > restart_after):
+        if (
+            status == "started"
+            and restart_after is not None
+            and started is not None
+            and (datetime.now(UTC) - started).total_seconds() > restart_after
+        ):
             job_id = f"{job_id}-{uuid.uuid4().hex[:8]}"
         elif status == "scheduled" and at is None:
             existing.delete()  # wanted now, not at the time it was scheduled for (e.g. "order now")
@@ -68,7 +80,12 @@ def enqueue_once(queue_name: str, func: str, *args, job_id: str, at=None, timeou
     except NoSuchJobError:
         pass
     queue = get_queue(queue_name, connection)
-    options = {"job_id": job_id, "job_timeout": timeout, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+    options = {
+        "job_id": job_id,
+        "job_timeout": timeout,
+        "result_ttl": 3600,
+        "failure_ttl": 7 * 86400,
+    }
     if on_failure:
         from rq import Callback
 

@@ -40,7 +40,9 @@ def ensure_env_file(path: Path = ENV_FILE) -> dict:
     if added:
         with path.open("a") as f:
             if not values:
-                f.write("# Local development settings written by ./run.sh demo. Never commit this file.\n")
+                f.write(
+                    "# Local development settings written by ./run.sh demo. Never commit this file.\n"
+                )
             for key, value in added.items():
                 f.write(f"{key}={value}\n")
         print(f"runner: wrote {', '.join(added)} to {path.name}")
@@ -80,8 +82,12 @@ DEMO_TIMINGS = {
 }
 
 
-PORTS = {"web": ("AUTOORDER_PORT", 5000), "redis": ("AUTOORDER_REDIS_PORT", 6391),
-         "ebay": ("AUTOORDER_EBAY_PORT", 8801), "shop": ("AUTOORDER_SHOP_PORT", 8802)}
+PORTS = {
+    "web": ("AUTOORDER_PORT", 5000),
+    "redis": ("AUTOORDER_REDIS_PORT", 6391),
+    "ebay": ("AUTOORDER_EBAY_PORT", 8801),
+    "shop": ("AUTOORDER_SHOP_PORT", 8802),
+}
 
 
 def ports(env: dict) -> dict:
@@ -93,20 +99,37 @@ def processes(env: dict) -> list[tuple[str, str]]:
     py = sys.executable
     flask = f"{py} -m flask --app app"
     p = ports(env)
-    wait = f"{py} -m autoorder.runner wait 127.0.0.1 {p['redis']} &&" if env.get("_EMBEDDED_REDIS") else ""
+    wait = (
+        f"{py} -m autoorder.runner wait 127.0.0.1 {p['redis']} &&"
+        if env.get("_EMBEDDED_REDIS")
+        else ""
+    )
     shop_url, ebay_url = f"http://127.0.0.1:{p['shop']}", f"http://127.0.0.1:{p['ebay']}"
-    seed = (f"{py} -m autoorder.runner wait 127.0.0.1 {p['ebay']} && {py} -m autoorder.runner wait 127.0.0.1 "
-            f"{p['shop']} && {flask} seed-demo --admin-email {DEMO_EMAIL} --shop-url {shop_url} "
-            f"--ebay-url {ebay_url} --sales-every {env['AUTOORDER_DEMO_SALES_EVERY']} &&")
+    seed = (
+        f"{py} -m autoorder.runner wait 127.0.0.1 {p['ebay']} && {py} -m autoorder.runner wait 127.0.0.1 "
+        f"{p['shop']} && {flask} seed-demo --admin-email {DEMO_EMAIL} --shop-url {shop_url} "
+        f"--ebay-url {ebay_url} --sales-every {env['AUTOORDER_DEMO_SALES_EVERY']} &&"
+    )
     procs = [
-        ("ebay", f"{py} -m sandbox.ebay --port {p['ebay']} --redirect-uri http://127.0.0.1:{p['web']}/ebay/callback"),
-        ("shop", f"{py} -m sandbox.shop --port {p['shop']} --quiet --auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}"),
+        (
+            "ebay",
+            f"{py} -m sandbox.ebay --port {p['ebay']} --redirect-uri http://127.0.0.1:{p['web']}/ebay/callback",
+        ),
+        (
+            "shop",
+            f"{py} -m sandbox.shop --port {p['shop']} --quiet --auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}",
+        ),
     ]
     if env.get("_EMBEDDED_REDIS"):
         data = ROOT / "instance" / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        procs.append(("redis", f"{redis_server_binary()} --port {p['redis']} --bind 127.0.0.1 "
-                               f"--dir {data} --appendonly yes --save '' --maxmemory-policy noeviction"))
+        procs.append(
+            (
+                "redis",
+                f"{redis_server_binary()} --port {p['redis']} --bind 127.0.0.1 "
+                f"--dir {data} --appendonly yes --save '' --maxmemory-policy noeviction",
+            )
+        )
     procs += [
         ("web", f"{py} -m gunicorn --bind 127.0.0.1:{p['web']} --workers 2 --threads 4 app:app"),
         ("worker", f"{wait} {flask} worker --no-scheduler"),
@@ -134,17 +157,36 @@ def demo() -> int:
     if not env.get("REDIS_URL"):
         env["_EMBEDDED_REDIS"] = "1"
         env["REDIS_URL"] = f"redis://127.0.0.1:{p['redis']}/0"
-    taken = [f"{name} port {port} (set {PORTS[name][0]})" for name, port in p.items()
-             if (name != "redis" or env.get("_EMBEDDED_REDIS")) and not port_free(port)]
+    taken = [
+        f"{name} port {port} (set {PORTS[name][0]})"
+        for name, port in p.items()
+        if (name != "redis" or env.get("_EMBEDDED_REDIS")) and not port_free(port)
+    ]
     if taken:
         sys.exit("runner: ports already in use: " + ", ".join(taken))
     web_port = p["web"]
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True)
-    subprocess.run([*flask, "create-admin", "--email", DEMO_EMAIL, "--team", "Demo team",
-                    "--password", DEMO_PASSWORD, "--if-missing"], env=env, check=True)
-    print(f"\n  autoorder demo: http://127.0.0.1:{web_port}/  (log in as {DEMO_EMAIL} / {DEMO_PASSWORD})"
-          "\n  Ctrl-C stops every process.\n", flush=True)
+    subprocess.run(
+        [
+            *flask,
+            "create-admin",
+            "--email",
+            DEMO_EMAIL,
+            "--team",
+            "Demo team",
+            "--password",
+            DEMO_PASSWORD,
+            "--if-missing",
+        ],
+        env=env,
+        check=True,
+    )
+    print(
+        f"\n  autoorder demo: http://127.0.0.1:{web_port}/  (log in as {DEMO_EMAIL} / {DEMO_PASSWORD})"
+        "\n  Ctrl-C stops every process.\n",
+        flush=True,
+    )
     manager = Manager()
     for name, command in processes(env):
         manager.add_process(name, command, env=env, cwd=str(ROOT))

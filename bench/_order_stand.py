@@ -41,10 +41,25 @@ from tests import support  # noqa: E402
 from tests.factories import make_bot, make_listing, make_supplier, make_user  # noqa: E402
 
 SHOP_EMAIL, SHOP_PASSWORD = "buyer@demo.test", "demo-password"
-ITEM = {"sku": "CASE-BLK", "legacyItemId": "325400200001", "title": "iPhone case - Black", "price": "14.99"}
-BUYER = {"name": "Jane Buyer", "username": "jane_b", "phone": "5125550100",
-         "address": {"addressLine1": "12 Oak St", "addressLine2": "Apt 4", "city": "Austin",
-                     "stateOrProvince": "TX", "postalCode": "78701", "countryCode": "US"}}
+ITEM = {
+    "sku": "CASE-BLK",
+    "legacyItemId": "325400200001",
+    "title": "iPhone case - Black",
+    "price": "14.99",
+}
+BUYER = {
+    "name": "Jane Buyer",
+    "username": "jane_b",
+    "phone": "5125550100",
+    "address": {
+        "addressLine1": "12 Oak St",
+        "addressLine2": "Apt 4",
+        "city": "Austin",
+        "stateOrProvince": "TX",
+        "postalCode": "78701",
+        "countryCode": "US",
+    },
+}
 CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -63,11 +78,21 @@ class Stand:
             self.ebay = start_ebay_sandbox(seed=5, log_path=self.tmp / "ebay.log")
             self.db_url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
             self.evidence = self.tmp / "evidence"
-            self.app = create_app(TestConfig(
-                SQLALCHEMY_DATABASE_URI=self.db_url, EVIDENCE_DIR=str(self.evidence), REDIS_URL=self.redis.url,
-                EBAY_API_BASE_URL=self.ebay.url, EBAY_AUTH_BASE_URL=self.ebay.url, EBAY_CLIENT_ID="autoorder-demo",
-                EBAY_CLIENT_SECRET="demo-secret", EBAY_REDIRECT_URI="autoorder-demo-RuName",
-                ORDER_BUFFER_SECONDS=buffer_seconds, ORDER_LEASE_SECONDS=lease_seconds, CHROMIUM_PATH=CHROMIUM))
+            self.app = create_app(
+                TestConfig(
+                    SQLALCHEMY_DATABASE_URI=self.db_url,
+                    EVIDENCE_DIR=str(self.evidence),
+                    REDIS_URL=self.redis.url,
+                    EBAY_API_BASE_URL=self.ebay.url,
+                    EBAY_AUTH_BASE_URL=self.ebay.url,
+                    EBAY_CLIENT_ID="autoorder-demo",
+                    EBAY_CLIENT_SECRET="demo-secret",
+                    EBAY_REDIRECT_URI="autoorder-demo-RuName",
+                    ORDER_BUFFER_SECONDS=buffer_seconds,
+                    ORDER_LEASE_SECONDS=lease_seconds,
+                    CHROMIUM_PATH=CHROMIUM,
+                )
+            )
             with self.app.app_context(), contextlib.redirect_stderr(io.StringIO()):
                 support.reset_schema()  # alembic's logging config binds to the swallowed stderr
             self.app.logger.setLevel(logging.WARNING)
@@ -111,13 +136,28 @@ class Stand:
             self.team_id = user.team_id
             supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=self.shop.url)
             self.supplier_id = supplier.id
-            bot = make_bot(user.team, supplier, name="main", account_email=bot_email, password=SHOP_PASSWORD,
-                           payment_method="card", card="4242424242424242")
+            bot = make_bot(
+                user.team,
+                supplier,
+                name="main",
+                account_email=bot_email,
+                password=SHOP_PASSWORD,
+                payment_method="card",
+                card="4242424242424242",
+            )
             self.bot_id = bot.id
-            self.listing_id = make_listing(user.team, bot, ebay_item_id=ITEM["legacyItemId"], sku=ITEM["sku"],
-                                           supplier_product_url=f"{self.shop.url}/products/phone-case",
-                                           supplier_variant="Black", max_buy_price=Decimal("15.00")).id
-            package = CreditPackage(name="bench credits", credits=credits_count, price=Decimal("1.00"))
+            self.listing_id = make_listing(
+                user.team,
+                bot,
+                ebay_item_id=ITEM["legacyItemId"],
+                sku=ITEM["sku"],
+                supplier_product_url=f"{self.shop.url}/products/phone-case",
+                supplier_variant="Black",
+                max_buy_price=Decimal("15.00"),
+            ).id
+            package = CreditPackage(
+                name="bench credits", credits=credits_count, price=Decimal("1.00")
+            )
             db.session.add(package)
             db.session.flush()
             credits.record_package_purchase(self.team_id, package, actor="bench")
@@ -136,7 +176,9 @@ class Stand:
         from autoorder.jobs.sales import poll_ebay_account
 
         for _ in range(n):
-            self.ebay.control("POST", "/sandbox/orders", dict(ITEM) | {"quantity": 1, "buyer": BUYER})
+            self.ebay.control(
+                "POST", "/sandbox/orders", dict(ITEM) | {"quantity": 1, "buyer": BUYER}
+            )
         with self.app.app_context():
             before = set(self.order_ids())
             poll_ebay_account(self.account_id)
@@ -169,18 +211,33 @@ class Stand:
     def worker_env(self, **extra) -> dict:
         config = self.app.config
         return support.subprocess_env(
-            SECRET_KEY="bench", FERNET_KEYS=config["FERNET_KEYS"][0], DATABASE_URL=self.db_url,
-            REDIS_URL=self.redis.url, PYTHONPATH=str(ROOT), AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
-            EBAY_API_BASE_URL=self.ebay.url, EBAY_AUTH_BASE_URL=self.ebay.url, EBAY_CLIENT_ID="autoorder-demo",
-            EBAY_CLIENT_SECRET="demo-secret", EBAY_RU_NAME="autoorder-demo-RuName",
-            AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"], **extra)
+            SECRET_KEY="bench",
+            FERNET_KEYS=config["FERNET_KEYS"][0],
+            DATABASE_URL=self.db_url,
+            REDIS_URL=self.redis.url,
+            PYTHONPATH=str(ROOT),
+            AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
+            EBAY_API_BASE_URL=self.ebay.url,
+            EBAY_AUTH_BASE_URL=self.ebay.url,
+            EBAY_CLIENT_ID="autoorder-demo",
+            EBAY_CLIENT_SECRET="demo-secret",
+            EBAY_RU_NAME="autoorder-demo-RuName",
+            AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"],
+            **extra,
+        )
 
     def start_worker(self, argv=None, **env) -> subprocess.Popen:
         """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the stand dir."""
         argv = argv or [sys.executable, "-m", "flask", "--app", "app", "worker"]
         log = open(self.tmp / f"worker-{len(self.workers)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.worker_env(**env), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=self.worker_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers.append(proc)
         return proc
 
@@ -203,20 +260,39 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 # --- the shop over plain HTTP (for creating many orders fast) -----------------------------------------
-ADDRESS = dict(full_name="Jane Buyer", address_line1="12 Oak St", address_line2="Apt 4", city="Austin",
-               state="TX", postal_code="78701", country="US", phone="5125550100")
-PAYMENT = dict(payment_method="card", card_holder="Pat Seller", card_number="4242424242424242",
-               card_expiry="12/30", card_cvc="123")
+ADDRESS = dict(
+    full_name="Jane Buyer",
+    address_line1="12 Oak St",
+    address_line2="Apt 4",
+    city="Austin",
+    state="TX",
+    postal_code="78701",
+    country="US",
+    phone="5125550100",
+)
+PAYMENT = dict(
+    payment_method="card",
+    card_holder="Pat Seller",
+    card_number="4242424242424242",
+    card_expiry="12/30",
+    card_cvc="123",
+)
 
 
-def shop_login(base_url: str, email: str, password: str = SHOP_PASSWORD) -> tuple[requests.Session, str]:
+def shop_login(
+    base_url: str, email: str, password: str = SHOP_PASSWORD
+) -> tuple[requests.Session, str]:
     """Sign in with requests; return the session (cookie frozen: later Set-Cookie ignored) and its CSRF token."""
     from http.cookiejar import DefaultCookiePolicy
 
     session = requests.Session()
     token = CSRF_RE.search(session.get(base_url + "/login", timeout=10).text).group(1)
-    response = session.post(base_url + "/login", data={"email": email, "password": password, "csrf_token": token},
-                            allow_redirects=False, timeout=10)
+    response = session.post(
+        base_url + "/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 302, response.text[:300]
     token = CSRF_RE.search(session.get(base_url + "/cart", timeout=10).text).group(1)
     # Flash messages would grow the signed session cookie; the cart lives server-side, so keep the
@@ -225,11 +301,15 @@ def shop_login(base_url: str, email: str, password: str = SHOP_PASSWORD) -> tupl
     return session, token
 
 
-def shop_place_and_ship(base_url: str, session: requests.Session, token: str, note: str,
-                        variant_id: str = "PC-BLK") -> str:
+def shop_place_and_ship(
+    base_url: str, session: requests.Session, token: str, note: str, variant_id: str = "PC-BLK"
+) -> str:
     """One order through the shop's own forms (add, address, payment, place), then shipped via control."""
+
     def post(path, data):
-        response = session.post(base_url + path, data=data | {"csrf_token": token}, allow_redirects=False, timeout=10)
+        response = session.post(
+            base_url + path, data=data | {"csrf_token": token}, allow_redirects=False, timeout=10
+        )
         assert response.status_code == 302, (path, response.status_code, response.text[:300])
         return response
 
@@ -245,10 +325,22 @@ def shop_place_and_ship(base_url: str, session: requests.Session, token: str, no
 
 def storage_state_of(session: requests.Session) -> dict:
     """The requests session's cookies as a Playwright storage state (what bots save)."""
-    return {"cookies": [{"name": c.name, "value": c.value, "domain": c.domain, "path": c.path or "/",
-                         "expires": c.expires or -1, "httpOnly": bool(c.has_nonstandard_attr("HttpOnly")),
-                         "secure": bool(c.secure), "sameSite": "Lax"} for c in session.cookies],
-            "origins": []}
+    return {
+        "cookies": [
+            {
+                "name": c.name,
+                "value": c.value,
+                "domain": c.domain,
+                "path": c.path or "/",
+                "expires": c.expires or -1,
+                "httpOnly": bool(c.has_nonstandard_attr("HttpOnly")),
+                "secure": bool(c.secure),
+                "sameSite": "Lax",
+            }
+            for c in session.cookies
+        ],
+        "origins": [],
+    }
 
 
 # --- numbers -------------------------------------------------------------------------------------------
@@ -270,10 +362,14 @@ def verdict(ok: bool) -> str:
 
 
 def machine() -> str:
-    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    mem_kb = next(
+        int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
     load = os.getloadavg()
-    return (f"{time.strftime('%Y-%m-%d %H:%M')} · nproc {os.cpu_count()} · RAM {mem_kb / 1024 / 1024:.1f} GiB · "
-            f"load {load[0]:.2f} {load[1]:.2f} · python {sys.version.split()[0]}")
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M')} · nproc {os.cpu_count()} · RAM {mem_kb / 1024 / 1024:.1f} GiB · "
+        f"load {load[0]:.2f} {load[1]:.2f} · python {sys.version.split()[0]}"
+    )
 
 
 def dump(obj) -> str:

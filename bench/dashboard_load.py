@@ -47,18 +47,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = int(os.environ.get("BENCH_DASHBOARDS", 200))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 60))
-BASELINE_SECONDS = float(os.environ.get("BENCH_BASELINE_SECONDS", 30))  # same load, shorter: keeps the run < 3 min
+BASELINE_SECONDS = float(
+    os.environ.get("BENCH_BASELINE_SECONDS", 30)
+)  # same load, shorter: keeps the run < 3 min
 PERIOD = float(os.environ.get("BENCH_PERIOD", 5))
 WRITE_WINDOW = int(os.environ.get("BENCH_WRITE_WINDOW", 500))
 WRITES_PER_SECOND = float(os.environ.get("BENCH_WRITES_PER_SECOND", 1))  # 0: no writer
-SQLITE_WAL = os.environ.get("BENCH_SQLITE_WAL") == "1"  # diagnosis: journal_mode=WAL (persists in the file)
-ACCESS_LOG = os.environ.get("BENCH_ACCESS_LOG") == "1"  # diagnosis: gunicorn's own request time per request
+SQLITE_WAL = (
+    os.environ.get("BENCH_SQLITE_WAL") == "1"
+)  # diagnosis: journal_mode=WAL (persists in the file)
+ACCESS_LOG = (
+    os.environ.get("BENCH_ACCESS_LOG") == "1"
+)  # diagnosis: gunicorn's own request time per request
 JITTER = 0.25  # ± seconds around each tick (browser timers, tabs opened at different moments)
 TARGET_P99_MS = 100.0
 EMAIL, PASSWORD = "bench@example.com", "correct horse battery"  # what sales_page.fill creates
 SETUP_CONCURRENCY = 8  # logins + first page loads, before the measured phases
-TOGGLE = {"waiting": "in_progress", "in_progress": "waiting", "failed": "needs_attention",
-          "needs_attention": "failed", "succeeded": "cancelled", "cancelled": "succeeded"}
+TOGGLE = {
+    "waiting": "in_progress",
+    "in_progress": "waiting",
+    "failed": "needs_attention",
+    "needs_attention": "failed",
+    "succeeded": "cancelled",
+    "cancelled": "succeeded",
+}
 
 
 # =============================================================== the browsers (the --client process)
@@ -80,9 +92,14 @@ class SalesHTML(HTMLParser):
         a = dict(attrs)
         if tag == "tbody" and a.get("id") == "sales-rows":
             self.in_rows = True
-        elif tag == "tr" and (self.in_rows or self.rows_anywhere) and "data-v" in a \
-                and "sale" in (a.get("class") or "").split() and (a.get("id") or "").startswith("order-"):
-            self.rows[a["id"][len("order-"):]] = a["data-v"]
+        elif (
+            tag == "tr"
+            and (self.in_rows or self.rows_anywhere)
+            and "data-v" in a
+            and "sale" in (a.get("class") or "").split()
+            and (a.get("id") or "").startswith("order-")
+        ):
+            self.rows[a["id"][len("order-") :]] = a["data-v"]
         elif tag == "div" and a.get("id") == "sales-poll":
             self.poll = a
 
@@ -100,15 +117,28 @@ class Dashboard:
         self.base, self.number, self.http = base, number, requests.Session()
         self.http.headers["User-Agent"] = "autoorder-bench/1"
         self.versions: dict[str, str] = {}
-        self.poll_url, self.vals, self.period, self.stopped, self.last_ms = None, {}, PERIOD, False, 0.0
+        self.poll_url, self.vals, self.period, self.stopped, self.last_ms = (
+            None,
+            {},
+            PERIOD,
+            False,
+            0.0,
+        )
 
     def open(self) -> float:
         html = self.http.get(self.base + "/login", timeout=30).text
         match = CSRF_RE.search(html)
         assert match, "no CSRF token on /login"
-        answer = self.http.post(self.base + "/login", allow_redirects=False, timeout=30,
-                                data={"email": EMAIL, "password": PASSWORD,
-                                      "csrf_token": match.group(1) or match.group(2)})
+        answer = self.http.post(
+            self.base + "/login",
+            allow_redirects=False,
+            timeout=30,
+            data={
+                "email": EMAIL,
+                "password": PASSWORD,
+                "csrf_token": match.group(1) or match.group(2),
+            },
+        )
         assert answer.status_code == 302, (answer.status_code, answer.text[:300])
         t0 = time.perf_counter()
         page = self.http.get(self.base + "/", timeout=30)
@@ -125,16 +155,24 @@ class Dashboard:
         self.poll_url = self.base + element["hx-get"]
         self.vals = json.loads(element["hx-vals"])
         every = EVERY_RE.search(element.get("hx-trigger", ""))
-        self.period = float(every.group(1)) / (1000 if every.group(2) == "ms" else 1) if every else PERIOD
+        self.period = (
+            float(every.group(1)) / (1000 if every.group(2) == "ms" else 1) if every else PERIOD
+        )
 
     def poll(self):
         """One tick of the poller: hx-vals + v (orders.js, htmx:configRequest), as a GET query."""
         params = {**self.vals, "v": ",".join(f"{i}.{v}" for i, v in self.versions.items())}
-        headers = {"HX-Request": "true", "HX-Trigger": "sales-poll", "HX-Target": "sales-poll",
-                   "HX-Current-URL": self.base + "/"}
+        headers = {
+            "HX-Request": "true",
+            "HX-Trigger": "sales-poll",
+            "HX-Target": "sales-poll",
+            "HX-Current-URL": self.base + "/",
+        }
         t0 = time.perf_counter()
         answer = self.http.get(self.poll_url, params=params, headers=headers, timeout=30)
-        self.last_ms = (time.perf_counter() - t0) * 1000  # the request alone, not applying the answer
+        self.last_ms = (
+            time.perf_counter() - t0
+        ) * 1000  # the request alone, not applying the answer
         if answer.status_code in (200, 286) and answer.content:
             parsed = SalesHTML(rows_anywhere=True)  # oob rows and new sales carry their new data-v
             parsed.feed(answer.text)
@@ -177,11 +215,15 @@ def run_phase(dashboards: list[Dashboard], name: str, seconds: float) -> list[li
                 status, size, ms = 0, 0, (time.perf_counter() - sent) * 1000
                 error = f"{type(exc).__name__}: {str(exc)[-80:]}"
             with lock:
-                records.append([round(sent, 4), ms, status, size, max(0.0, (sent - due) * 1000), error])
+                records.append(
+                    [round(sent, 4), ms, status, size, max(0.0, (sent - due) * 1000), error]
+                )
             tick += 1
 
-    threads = [threading.Thread(target=tab, args=(d, JITTER + n * PERIOD / len(dashboards)), daemon=True)
-               for n, d in enumerate(dashboards)]
+    threads = [
+        threading.Thread(target=tab, args=(d, JITTER + n * PERIOD / len(dashboards)), daemon=True)
+        for n, d in enumerate(dashboards)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -197,8 +239,13 @@ def client(base: str, out: str) -> None:
     t0 = time.perf_counter()
     with ThreadPoolExecutor(SETUP_CONCURRENCY) as pool:
         page_ms = list(pool.map(Dashboard.open, dashboards))
-    result = {"setup_s": time.perf_counter() - t0, "page_ms": page_ms,
-              "rows": len(dashboards[0].versions), "vals": dashboards[0].vals, "period": dashboards[0].period}
+    result = {
+        "setup_s": time.perf_counter() - t0,
+        "page_ms": page_ms,
+        "rows": len(dashboards[0].versions),
+        "vals": dashboards[0].vals,
+        "period": dashboards[0].period,
+    }
     for name, seconds in (("poll", SECONDS), ("healthz", BASELINE_SECONDS)):
         print(f"PHASE {name} start", flush=True)
         cpu = time.process_time()
@@ -209,6 +256,7 @@ def client(base: str, out: str) -> None:
 
 
 # =============================================================== the benchmark (this process)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -239,10 +287,17 @@ def pct(sorted_ms: list[float], p: float) -> float:
 def summarize(records: list[list], ok: set[int]) -> dict:
     ms = sorted(r[1] for r in records)
     statuses = [r[2] for r in records]
-    return dict(count=len(ms), p50=pct(ms, 50), p95=pct(ms, 95), p99=pct(ms, 99), max=ms[-1] if ms else 0,
-                errors=sum(s not in ok for s in statuses),
-                error_statuses=sorted({s for s in statuses if s not in ok}), share_204=statuses.count(204) / max(1, len(ms)),
-                late_p99=pct(sorted(r[4] for r in records), 99))
+    return dict(
+        count=len(ms),
+        p50=pct(ms, 50),
+        p95=pct(ms, 95),
+        p99=pct(ms, 99),
+        max=ms[-1] if ms else 0,
+        errors=sum(s not in ok for s in statuses),
+        error_statuses=sorted({s for s in statuses if s not in ok}),
+        share_204=statuses.count(204) / max(1, len(ms)),
+        late_p99=pct(sorted(r[4] for r in records), 99),
+    )
 
 
 class Writer(threading.Thread):
@@ -270,12 +325,21 @@ class Writer(threading.Thread):
                 status = db.session.scalar(select(Order.status).where(Order.id == order_id))
                 now = clock.now()
                 try:
-                    db.session.execute(update(Order).where(Order.id == order_id).values(
-                        status=TOGGLE.get(status, status), status_changed_at=now, updated_at=now))
+                    db.session.execute(
+                        update(Order)
+                        .where(Order.id == order_id)
+                        .values(
+                            status=TOGGLE.get(status, status), status_changed_at=now, updated_at=now
+                        )
+                    )
                     db.session.commit()
-                except OperationalError as exc:  # SQLite: "database is locked" after the 5 s busy timeout
+                except (
+                    OperationalError
+                ) as exc:  # SQLite: "database is locked" after the 5 s busy timeout
                     db.session.rollback()
-                    self.failures.append(f"{time.monotonic() - self.started:.0f} s: {str(exc.orig)[:60]}")
+                    self.failures.append(
+                        f"{time.monotonic() - self.started:.0f} s: {str(exc.orig)[:60]}"
+                    )
                 else:
                     self.writes += 1
                     self.on_page1 += order_id in self.page1
@@ -298,15 +362,23 @@ def run(label: str, url: str, work: Path) -> list[str]:
 
     print(f"\n== {label}", flush=True)
     app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url, EVIDENCE_DIR=str(work / "evidence")))
-    sales_page.fill(app)  # real migrations, 100,000 orders (+1 % of another team), bench@example.com
+    sales_page.fill(
+        app
+    )  # real migrations, 100,000 orders (+1 % of another team), bench@example.com
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == EMAIL))
         # 200 scrypt checks take 10-30 s of CPU before anything is measured; the login is not the subject
         user.password_hash = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
         team_id = user.team_id
         db.session.commit()
-        ids = list(db.session.scalars(select(Order.id).where(Order.team_id == team_id)
-                                      .order_by(Order.sold_at.desc(), Order.id.desc()).limit(WRITE_WINDOW)))
+        ids = list(
+            db.session.scalars(
+                select(Order.id)
+                .where(Order.team_id == team_id)
+                .order_by(Order.sold_at.desc(), Order.id.desc())
+                .limit(WRITE_WINDOW)
+            )
+        )
         indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("orders")}
         if SQLITE_WAL and db.engine.dialect.name == "sqlite":
             with db.engine.connect() as conn:
@@ -319,9 +391,15 @@ def run(label: str, url: str, work: Path) -> list[str]:
     redis = RedisServer(work)
     redis.start()
     port = free_port()
-    env = dict(os.environ, SECRET_KEY="bench-" + os.urandom(16).hex(), FERNET_KEYS=",".join(app.config["FERNET_KEYS"]),
-               DATABASE_URL=url, AUTOORDER_SECURE_COOKIES="false", REDIS_URL=redis.url,
-               AUTOORDER_EVIDENCE_DIR=str(work / "evidence"))
+    env = dict(
+        os.environ,
+        SECRET_KEY="bench-" + os.urandom(16).hex(),
+        FERNET_KEYS=",".join(app.config["FERNET_KEYS"]),
+        DATABASE_URL=url,
+        AUTOORDER_SECURE_COOKIES="false",
+        REDIS_URL=redis.url,
+        AUTOORDER_EVIDENCE_DIR=str(work / "evidence"),
+    )
     env.pop("TEST_DATABASE_URL", None)
     log_path = work / f"gunicorn-{label}.log"
     out_path = work / f"client-{label}.json"
@@ -331,21 +409,52 @@ def run(label: str, url: str, work: Path) -> list[str]:
     marks = {}
     try:
         with log_path.open("w") as log:
-            access = ["--access-logfile", str(access_path), "--access-logformat", "%(U)s %(s)s %(M)s"]
-            server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                                       "--workers", "2", "--threads", "4", *(access if ACCESS_LOG else []),
-                                       "app:app"],
-                                      cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            access = [
+                "--access-logfile",
+                str(access_path),
+                "--access-logformat",
+                "%(U)s %(s)s %(M)s",
+            ]
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    *(access if ACCESS_LOG else []),
+                    "app:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for_port(port, timeout=30)
-        client_process = subprocess.Popen([sys.executable, __file__, "--client", f"http://127.0.0.1:{port}",
-                                           str(out_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        client_process = subprocess.Popen(
+            [sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", str(out_path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         t0 = time.perf_counter()
         for line in client_process.stdout:  # PHASE <name> start|end
             _, name, edge = line.split()
-            marks[(name, edge)] = (worker_cpu_s(server.pid), time.perf_counter(), os.getloadavg()[0])
+            marks[(name, edge)] = (
+                worker_cpu_s(server.pid),
+                time.perf_counter(),
+                os.getloadavg()[0],
+            )
             if (name, edge) == ("poll", "start"):
-                print(f"  {DASHBOARDS} dashboards logged in and loaded / in {time.perf_counter() - t0:.1f} s; "
-                      f"polling for {SECONDS:.0f} s", flush=True)
+                print(
+                    f"  {DASHBOARDS} dashboards logged in and loaded / in {time.perf_counter() - t0:.1f} s; "
+                    f"polling for {SECONDS:.0f} s",
+                    flush=True,
+                )
                 if WRITES_PER_SECOND > 0:
                     writer.start()
             if (name, edge) == ("healthz", "start"):
@@ -364,7 +473,9 @@ def run(label: str, url: str, work: Path) -> list[str]:
                 if process is not None and process.poll() is None:
                     process.terminate()
                     try:
-                        process.wait(40)  # gunicorn lets running requests finish (graceful_timeout 30 s)
+                        process.wait(
+                            40
+                        )  # gunicorn lets running requests finish (graceful_timeout 30 s)
                     except subprocess.TimeoutExpired:
                         process.kill()
                         process.wait()
@@ -374,7 +485,9 @@ def run(label: str, url: str, work: Path) -> list[str]:
                 db.session.remove()
                 db.engine.dispose()
     server_logs(log_path, access_path)
-    if os.environ.get("BENCH_RESULTS"):  # raw records + the writer's (time, on page 1) for a closer look
+    if os.environ.get(
+        "BENCH_RESULTS"
+    ):  # raw records + the writer's (time, on page 1) for a closer look
         raw = json.loads(out_path.read_text()) | {"writes": writer.log}
         Path(f"{os.environ['BENCH_RESULTS']}-{label}.json").write_text(json.dumps(raw))
     return report(label, json.loads(out_path.read_text()), marks, writer, has_status_index)
@@ -382,10 +495,18 @@ def run(label: str, url: str, work: Path) -> list[str]:
 
 def server_logs(log_path: Path, access_path: Path) -> None:
     """Print gunicorn's errors, and with BENCH_ACCESS_LOG=1 the time spent inside a worker thread."""
-    problems = [line for line in log_path.read_text().splitlines() if "Traceback" in line
-                or "WORKER TIMEOUT" in line or line.startswith(("sqlalchemy.exc", "sqlite3."))]
+    problems = [
+        line
+        for line in log_path.read_text().splitlines()
+        if "Traceback" in line
+        or "WORKER TIMEOUT" in line
+        or line.startswith(("sqlalchemy.exc", "sqlite3."))
+    ]
     if problems:
-        print(f"  gunicorn log: {len(problems)} problem lines, e.g. " + " | ".join(sorted(set(problems))[:4]))
+        print(
+            f"  gunicorn log: {len(problems)} problem lines, e.g. "
+            + " | ".join(sorted(set(problems))[:4])
+        )
     if not ACCESS_LOG:
         return
     inside: dict[tuple, list[float]] = {}
@@ -394,8 +515,10 @@ def server_logs(log_path: Path, access_path: Path) -> None:
         inside.setdefault((path, status), []).append(float(ms))
     for (path, status), values in sorted(inside.items()):
         values.sort()
-        print(f"  inside gunicorn {path} {status}: n={len(values)} p50 {pct(values, 50):.0f} ms, "
-              f"p99 {pct(values, 99):.0f} ms, max {values[-1]:.0f} ms")
+        print(
+            f"  inside gunicorn {path} {status}: n={len(values)} p50 {pct(values, 50):.0f} ms, "
+            f"p99 {pct(values, 99):.0f} ms, max {values[-1]:.0f} ms"
+        )
 
 
 def report(label, result, marks, writer, has_status_index) -> list[str]:
@@ -410,41 +533,60 @@ def report(label, result, marks, writer, has_status_index) -> list[str]:
         cpu[name] = (1000 * (c1 - c0) / max(1, n), (c1 - c0) / (t1 - t0), n / (t1 - t0), load)
     page1 = [at for at, on_page1 in writer.log if on_page1]
     after = [r for r in result["poll"] if any(0 <= r[0] - at < PERIOD + JITTER for at in page1)]
-    burst, calm = summarize(after, {200, 204, 286}), summarize([r for r in result["poll"] if r not in after], {204})
+    burst, calm = (
+        summarize(after, {200, 204, 286}),
+        summarize([r for r in result["poll"] if r not in after], {204}),
+    )
     pages = sorted(result["page_ms"])
     verdict = "PASS" if poll["p99"] < TARGET_P99_MS and poll["errors"] == 0 else "MISS"
-    print(f"  setup: {DASHBOARDS} logins + `/` in {result['setup_s']:.1f} s (8 at a time); `/` p50 "
-          f"{pct(pages, 50):.0f} ms, max {pages[-1]:.0f} ms; {result['rows']} rows, poller {result['vals']} "
-          f"every {result['period']:g} s")
-    print(f"  writer: {writer.writes} writes, {writer.on_page1} on page 1 (window {WRITE_WINDOW} newest), "
-          f"{len(writer.failures)} failed{': ' + '; '.join(writer.failures[:5]) if writer.failures else ''}")
-    print(f"  polls sent < {PERIOD + JITTER:g} s after a write on page 1: {burst['count']}, p50 {burst['p50']:.0f} ms, "
-          f"p99 {burst['p99']:.0f} ms, {burst['share_204'] * 100:.0f} % 204; all other polls: {calm['count']}, "
-          f"p50 {calm['p50']:.0f} ms, p99 {calm['p99']:.0f} ms")
+    print(
+        f"  setup: {DASHBOARDS} logins + `/` in {result['setup_s']:.1f} s (8 at a time); `/` p50 "
+        f"{pct(pages, 50):.0f} ms, max {pages[-1]:.0f} ms; {result['rows']} rows, poller {result['vals']} "
+        f"every {result['period']:g} s"
+    )
+    print(
+        f"  writer: {writer.writes} writes, {writer.on_page1} on page 1 (window {WRITE_WINDOW} newest), "
+        f"{len(writer.failures)} failed{': ' + '; '.join(writer.failures[:5]) if writer.failures else ''}"
+    )
+    print(
+        f"  polls sent < {PERIOD + JITTER:g} s after a write on page 1: {burst['count']}, p50 {burst['p50']:.0f} ms, "
+        f"p99 {burst['p99']:.0f} ms, {burst['share_204'] * 100:.0f} % 204; all other polls: {calm['count']}, "
+        f"p50 {calm['p50']:.0f} ms, p99 {calm['p99']:.0f} ms"
+    )
     failed = sorted({r[5] for name in ("poll", "healthz") for r in result[name] if r[5]})
     if failed:
         print(f"  connection errors: {'; '.join(failed[:3])}")
-    print(f"  client process CPU: poll {result['poll_client_cpu_s']:.1f} s, healthz "
-          f"{result['healthz_client_cpu_s']:.1f} s; scheduling lag p99: poll {poll['late_p99']:.1f} ms, "
-          f"healthz {base['late_p99']:.1f} ms")
+    print(
+        f"  client process CPU: poll {result['poll_client_cpu_s']:.1f} s, healthz "
+        f"{result['healthz_client_cpu_s']:.1f} s; scheduling lag p99: poll {poll['late_p99']:.1f} ms, "
+        f"healthz {base['late_p99']:.1f} ms"
+    )
 
     def row(what, s, c=None):
-        extra = (f"{c[0]:.1f} ms | {c[1]:.2f} cores | {c[2]:.1f}/s | {c[3]:.1f}" if c else " | | | ")
+        extra = f"{c[0]:.1f} ms | {c[1]:.2f} cores | {c[2]:.1f}/s | {c[3]:.1f}" if c else " | | | "
         errors = f"{s['errors']} {s['error_statuses']}" if s["errors"] else "0"
-        return (f"| {label} | {what} | {s['count']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | "
-                f"{s['max']:.0f} | {errors} | {s['share_204'] * 100:.0f} % | {extra} |")
+        return (
+            f"| {label} | {what} | {s['count']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | "
+            f"{s['max']:.0f} | {errors} | {s['share_204'] * 100:.0f} % | {extra} |"
+        )
 
-    lines = [row("`/sales/poll` (all)", poll, cpu["poll"]),
-             row("… unchanged (204)", unchanged),
-             row("… with changes (200)", changed),
-             row("`/healthz` baseline", base, cpu["healthz"])]
-    print("\n| DB | what | count | p50 ms | p95 ms | p99 ms | max ms | errors | 204 | server CPU/req "
-          "| server CPU | rate | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines = [
+        row("`/sales/poll` (all)", poll, cpu["poll"]),
+        row("… unchanged (204)", unchanged),
+        row("… with changes (200)", changed),
+        row("`/healthz` baseline", base, cpu["healthz"]),
+    ]
+    print(
+        "\n| DB | what | count | p50 ms | p95 ms | p99 ms | max ms | errors | 204 | server CPU/req "
+        "| server CPU | rate | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     print("\n".join(lines))
     ratio = poll["p99"] / base["p99"] if base["p99"] else float("nan")
-    summary = (f"{label}: poll p99 {poll['p99']:.1f} ms (baseline p99 {base['p99']:.1f} ms, ratio {ratio:.1f}×; "
-               f"p50 ratio {poll['p50'] / base['p50']:.1f}×), errors {poll['errors']}, target p99 < "
-               f"{TARGET_P99_MS:.0f} ms: {verdict} (ix_orders_team_status: {'yes' if has_status_index else 'no'})")
+    summary = (
+        f"{label}: poll p99 {poll['p99']:.1f} ms (baseline p99 {base['p99']:.1f} ms, ratio {ratio:.1f}×; "
+        f"p50 ratio {poll['p50'] / base['p50']:.1f}×), errors {poll['errors']}, target p99 < "
+        f"{TARGET_P99_MS:.0f} ms: {verdict} (ix_orders_team_status: {'yes' if has_status_index else 'no'})"
+    )
     print("  " + summary)
     return lines + [summary]
 
@@ -458,11 +600,15 @@ def main():
 
     from autoorder.config import database_url
 
-    print(f"{DASHBOARDS} dashboards × every {PERIOD:g} s, poll {SECONDS:.0f} s, baseline {BASELINE_SECONDS:.0f} s; nproc {os.cpu_count()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{DASHBOARDS} dashboards × every {PERIOD:g} s, poll {SECONDS:.0f} s, baseline {BASELINE_SECONDS:.0f} s; nproc {os.cpu_count()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-        results += run("SQLite (WAL)" if SQLITE_WAL else "SQLite", f"sqlite:///{tmp}/bench.sqlite3", Path(tmp))
+        results += run(
+            "SQLite (WAL)" if SQLITE_WAL else "SQLite", f"sqlite:///{tmp}/bench.sqlite3", Path(tmp)
+        )
         pg = os.environ.get("TEST_DATABASE_URL")
         if pg:
             name = f"autoorder_bench_dashboard_{os.getpid()}"
@@ -476,8 +622,10 @@ def main():
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
-    print("\n| DB | what | count | p50 ms | p95 ms | p99 ms | max ms | errors | 204 | server CPU/req "
-          "| server CPU | rate | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| DB | what | count | p50 ms | p95 ms | p99 ms | max ms | errors | 204 | server CPU/req "
+        "| server CPU | rate | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     print("\n".join(line for line in results if line.startswith("|")))
     print("\n".join(line for line in results if not line.startswith("|")))
 

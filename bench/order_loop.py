@@ -18,7 +18,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = {"1": "order_one.py", "2": "tracking_sweep.py", "3": "order_schedule.py", "4": "worker_memory.py"}
+SCRIPTS = {
+    "1": "order_one.py",
+    "2": "tracking_sweep.py",
+    "3": "order_schedule.py",
+    "4": "worker_memory.py",
+}
 
 
 def main(argv):

@@ -47,9 +47,15 @@ PAIRS = int(os.environ.get("BENCH_PAIRS", 12))
 WORKER_ORDERS = int(os.environ.get("BENCH_WORKER_ORDERS", 20))  # per real-worker run (0 = skip)
 BLOCKS, BLOCK = int(os.environ.get("BENCH_BLOCKS", 4)), int(os.environ.get("BENCH_BLOCK", 4))
 TARGET_RATIO, TARGET_PER_MIN = 1.15, 30.0
-ADDRESS_IDS = {"full_name": "#ship-full-name", "address_line1": "#ship-address1", "address_line2": "#ship-address2",
-               "city": "#ship-city", "state": "#ship-state", "postal_code": "#ship-postal-code",
-               "phone": "#ship-phone"}
+ADDRESS_IDS = {
+    "full_name": "#ship-full-name",
+    "address_line1": "#ship-address1",
+    "address_line2": "#ship-address2",
+    "city": "#ship-city",
+    "state": "#ship-state",
+    "postal_code": "#ship-postal-code",
+    "phone": "#ship-phone",
+}
 
 
 def bare_playwright_order(shop_url: str, state: dict, note: str, parts: dict | None = None) -> str:
@@ -62,8 +68,12 @@ def bare_playwright_order(shop_url: str, state: dict, note: str, parts: dict | N
         parts[name] = parts.get(name, 0.0) + now - last[0]
         last[0] = now
 
-    context = POOL.browser(CHROMIUM).new_context(storage_state=state, viewport={"width": 1280, "height": 900},
-                                                 locale="en-US", timezone_id="UTC")
+    context = POOL.browser(CHROMIUM).new_context(
+        storage_state=state,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        timezone_id="UTC",
+    )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     try:
@@ -125,6 +135,7 @@ class Breakdown:
 
         def guard(*args, **kwargs):
             return self._wrap(original_guard(*args, **kwargs), "before_place")
+
         purchasing._guard = guard
 
     def _wrap(self, fn, part):
@@ -134,6 +145,7 @@ class Breakdown:
                 return fn(*args, **kwargs)
             finally:
                 self.totals[part] = self.totals.get(part, 0.0) + time.perf_counter() - started
+
         return timed
 
     def _timed(self, owner, name, part):
@@ -142,7 +154,8 @@ class Breakdown:
     def parts(self, total: float) -> dict:
         t = dict(self.totals)
         t["cart_check+checkout_click+review"] = t.pop("place_order") - sum(
-            t.get(k, 0.0) for k in ("add_to_cart", "checkout_steps", "before_place", "place_click"))
+            t.get(k, 0.0) for k in ("add_to_cart", "checkout_steps", "before_place", "place_click")
+        )
         t["other (claim, attempt, context, state save)"] = total - sum(t.values())
         return t
 
@@ -165,8 +178,11 @@ def real_worker_run(stand, ids, fork: bool) -> float:
         deadline = time.monotonic() + 60 + 15 * len(batch)
         while True:
             with stand.app.app_context():
-                done = db.session.scalar(select(func.count()).select_from(Order).where(
-                    Order.id.in_(batch), Order.status.not_in(("waiting", "in_progress"))))
+                done = db.session.scalar(
+                    select(func.count())
+                    .select_from(Order)
+                    .where(Order.id.in_(batch), Order.status.not_in(("waiting", "in_progress")))
+                )
                 db.session.remove()
             if done == len(batch):
                 return time.perf_counter() - started
@@ -179,7 +195,9 @@ def real_worker_run(stand, ids, fork: bool) -> float:
     elapsed = enqueue_and_wait(ids[1:])
     stop_process_group(worker)
     with stand.app.app_context():
-        bad = db.session.scalars(select(Order.status).where(Order.id.in_(ids), Order.status != "succeeded")).all()
+        bad = db.session.scalars(
+            select(Order.status).where(Order.id.in_(ids), Order.status != "succeeded")
+        ).all()
         db.session.remove()
     assert not bad, f"not bought: {bad}\n{stand.worker_log()}"
     return elapsed
@@ -194,11 +212,13 @@ def main():
     with Stand("order-one") as stand:
         stand.setup_team()
         app, shop_url = stand.app, stand.shop.url
-        ids = stand.sell(1 + PAIRS + BLOCKS * BLOCK + (2 * (WORKER_ORDERS + 1) if WORKER_ORDERS else 0))
+        ids = stand.sell(
+            1 + PAIRS + BLOCKS * BLOCK + (2 * (WORKER_ORDERS + 1) if WORKER_ORDERS else 0)
+        )
         stand.flush_redis()  # bought only when this benchmark says so
-        warm, ab_ids = ids[0], ids[1:1 + PAIRS]
-        loop_ids = ids[1 + PAIRS:1 + PAIRS + BLOCKS * BLOCK]
-        worker_ids = ids[1 + PAIRS + BLOCKS * BLOCK:]
+        warm, ab_ids = ids[0], ids[1 : 1 + PAIRS]
+        loop_ids = ids[1 + PAIRS : 1 + PAIRS + BLOCKS * BLOCK]
+        worker_ids = ids[1 + PAIRS + BLOCKS * BLOCK :]
         counter = iter(range(1, 10_000))
 
         def subject(order_id):
@@ -223,7 +243,7 @@ def main():
             bare_playwright_order(shop_url, state, f"BASE-{next(counter)}", parts)
             return time.perf_counter() - started
 
-        stand.make_due(ids[:1 + PAIRS + BLOCKS * BLOCK])
+        stand.make_due(ids[: 1 + PAIRS + BLOCKS * BLOCK])
         first = subject(warm)  # browser launch + password sign-in + saving the session
         baseline(saved_state())  # warm the baseline's code paths too
         print(f"  warm-up order (Chromium launch + sign-in): {first * 1000:.0f} ms")
@@ -239,14 +259,20 @@ def main():
                 subject_s.append(subject(order_id))
         sub, base = median(subject_s) * 1000, median(baseline_s) * 1000
         ratio = sub / base
-        print(f"  one order ({PAIRS} interleaved pairs): subject median {sub:.0f} ms (p90 "
-              f"{percentile(subject_s, 90) * 1000:.0f}), baseline median {base:.0f} ms (p90 "
-              f"{percentile(baseline_s, 90) * 1000:.0f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
-              f"{verdict(ratio <= TARGET_RATIO)}")
+        print(
+            f"  one order ({PAIRS} interleaved pairs): subject median {sub:.0f} ms (p90 "
+            f"{percentile(subject_s, 90) * 1000:.0f}), baseline median {base:.0f} ms (p90 "
+            f"{percentile(baseline_s, 90) * 1000:.0f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
+            f"{verdict(ratio <= TARGET_RATIO)}"
+        )
         pair_ratios = [s / b for s, b in zip(subject_s, baseline_s, strict=True)]
-        print(f"    per-pair ratio median {median(pair_ratios):.2f}x (min {min(pair_ratios):.2f}, "
-              f"max {max(pair_ratios):.2f})")
-        print(f"    subject  ms/order by step (mean): {show_parts(breakdown.parts(sum(subject_s)), PAIRS)}")
+        print(
+            f"    per-pair ratio median {median(pair_ratios):.2f}x (min {min(pair_ratios):.2f}, "
+            f"max {max(pair_ratios):.2f})"
+        )
+        print(
+            f"    subject  ms/order by step (mean): {show_parts(breakdown.parts(sum(subject_s)), PAIRS)}"
+        )
         print(f"    baseline ms/order by step (mean): {show_parts(base_parts, PAIRS)}")
 
         # Throughput: due orders back to back through one in-process "worker" loop (browser pooled),
@@ -254,8 +280,8 @@ def main():
         sub_time = base_time = 0.0
         state = saved_state()
         for b in range(BLOCKS):
-            block_ids = loop_ids[b * BLOCK:(b + 1) * BLOCK]
-            for turn in ((0, 1) if b % 2 == 0 else (1, 0)):
+            block_ids = loop_ids[b * BLOCK : (b + 1) * BLOCK]
+            for turn in (0, 1) if b % 2 == 0 else (1, 0):
                 started = time.perf_counter()
                 for order_id in block_ids:
                     if turn == 0:
@@ -271,24 +297,30 @@ def main():
                     base_time += time.perf_counter() - started
         n = BLOCKS * BLOCK
         per_min, base_per_min = n / sub_time * 60, n / base_time * 60
-        print(f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} orders/min per worker "
-              f"(bare script in the same blocks: {base_per_min:.1f}/min, ratio {base_per_min / per_min:.2f}x)  "
-              f"target ≥ {TARGET_PER_MIN:.0f}/min  {verdict(per_min >= TARGET_PER_MIN)}")
+        print(
+            f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} orders/min per worker "
+            f"(bare script in the same blocks: {base_per_min:.1f}/min, ratio {base_per_min / per_min:.2f}x)  "
+            f"target ≥ {TARGET_PER_MIN:.0f}/min  {verdict(per_min >= TARGET_PER_MIN)}"
+        )
 
         if WORKER_ORDERS:
             n = WORKER_ORDERS
-            for fork, group in ((False, worker_ids[:n + 1]), (True, worker_ids[n + 1:])):
+            for fork, group in ((False, worker_ids[: n + 1]), (True, worker_ids[n + 1 :])):
                 started = time.perf_counter()
                 for _ in range(n):
                     bare_playwright_order(shop_url, state, f"BASE-{next(counter)}")
                 base_s = time.perf_counter() - started
                 worker_s = real_worker_run(stand, group, fork)
                 per_min, base_per_min = n / worker_s * 60, n / base_s * 60
-                kind = "flask worker --fork (work-horse per job)" if fork else "flask worker (default)"
-                print(f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} orders/min "
-                      f"(bare script, same count just before: {base_per_min:.1f}/min, ratio "
-                      f"{base_per_min / per_min:.2f}x)  target ≥ {TARGET_PER_MIN:.0f}/min  "
-                      f"{verdict(per_min >= TARGET_PER_MIN)}")
+                kind = (
+                    "flask worker --fork (work-horse per job)" if fork else "flask worker (default)"
+                )
+                print(
+                    f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} orders/min "
+                    f"(bare script, same count just before: {base_per_min:.1f}/min, ratio "
+                    f"{base_per_min / per_min:.2f}x)  target ≥ {TARGET_PER_MIN:.0f}/min  "
+                    f"{verdict(per_min >= TARGET_PER_MIN)}"
+                )
 
         with app.app_context():  # sanity: every subject order bought exactly once, with evidence
             bought = db.session.query(Order).filter(Order.status == "succeeded").count()
@@ -296,8 +328,10 @@ def main():
             db.session.remove()
         assert bought == len(ids), bought
         assert len(shop_orders) == len(ids) + next(counter) - 1, len(shop_orders)
-        print(f"  checked: {bought} sales bought once each; {len(shop_orders)} shop orders in all "
-              f"(the rest are the baseline's)")
+        print(
+            f"  checked: {bought} sales bought once each; {len(shop_orders)} shop orders in all "
+            f"(the rest are the baseline's)"
+        )
 
 
 if __name__ == "__main__":

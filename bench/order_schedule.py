@@ -47,7 +47,9 @@ def utc(value):
 
 
 def schedule(stand: Stand, order_ids, first_at, spacing: float) -> None:
-    times = {order_id: first_at + timedelta(seconds=n * spacing) for n, order_id in enumerate(order_ids)}
+    times = {
+        order_id: first_at + timedelta(seconds=n * spacing) for n, order_id in enumerate(order_ids)
+    }
     stand.set_order_after(times)
     with stand.app.app_context():
         for order_id, at in times.items():
@@ -59,8 +61,11 @@ def wait_done(stand: Stand, order_ids, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with stand.app.app_context():
-            left = db.session.scalar(select(db.func.count()).where(
-                Order.id.in_(order_ids), Order.status.in_(("waiting", "in_progress"))))
+            left = db.session.scalar(
+                select(db.func.count()).where(
+                    Order.id.in_(order_ids), Order.status.in_(("waiting", "in_progress"))
+                )
+            )
             db.session.remove()
         if not left:
             return
@@ -75,11 +80,20 @@ def measure(stand: Stand, order_ids) -> dict:
     rows = {}
     with stand.app.app_context():
         for order in db.session.scalars(select(Order).where(Order.id.in_(order_ids))):
-            taken = db.session.scalar(select(OrderEvent.at).where(OrderEvent.order_id == order.id,
-                                                                  OrderEvent.reason == TAKEN))
+            taken = db.session.scalar(
+                select(OrderEvent.at).where(
+                    OrderEvent.order_id == order.id, OrderEvent.reason == TAKEN
+                )
+            )
             job = Job.fetch(order_job_id(order.id), connection=connection)
-            rows[order.id] = dict(status=order.status, order_after=order.order_after, taken=taken,
-                                  enqueued=utc(job.enqueued_at), started=utc(job.started_at), ended=utc(job.ended_at))
+            rows[order.id] = dict(
+                status=order.status,
+                order_after=order.order_after,
+                taken=taken,
+                enqueued=utc(job.enqueued_at),
+                started=utc(job.started_at),
+                ended=utc(job.ended_at),
+            )
         db.session.remove()
     bad = {k: v["status"] for k, v in rows.items() if v["status"] != "succeeded"}
     assert not bad, f"not bought: {bad}\n{stand.worker_log()}"
@@ -98,9 +112,12 @@ def measure(stand: Stand, order_ids) -> dict:
 def show(name: str, m: dict) -> str:
     def q(values):
         return f"p50 {median(values):.2f} / p99 {percentile(values, 99):.2f}"
-    return (f"  {name}lateness {q(m['late'])} s (max {max(m['late']):.2f});  scheduler lag {q(m['sched'])}, "
-            f"queue wait {q(m['wait'])}, claim delay {q(m['claim'])}, job {q(m['job'])} s;  "
-            f"rescued by the tick: {m['rescued']}/{len(m['late'])}")
+
+    return (
+        f"  {name}lateness {q(m['late'])} s (max {max(m['late']):.2f});  scheduler lag {q(m['sched'])}, "
+        f"queue wait {q(m['wait'])}, claim delay {q(m['claim'])}, job {q(m['job'])} s;  "
+        f"rescued by the tick: {m['rescued']}/{len(m['late'])}"
+    )
 
 
 def main():
@@ -108,14 +125,18 @@ def main():
     with Stand("order-schedule") as stand:
         stand.setup_team()
         ids = stand.sell(3 + SPACED + DENSE)
-        probe, spaced, dense = ids[:3], ids[3:3 + SPACED], ids[3 + SPACED:]
+        probe, spaced, dense = ids[:3], ids[3 : 3 + SPACED], ids[3 + SPACED :]
         stand.flush_redis()  # the poll scheduled them at its own buffer end; we pick the times
-        stand.start_worker([sys.executable, "-m", "flask", "--app", "app", "worker", "--no-scheduler"])
+        stand.start_worker(
+            [sys.executable, "-m", "flask", "--app", "app", "worker", "--no-scheduler"]
+        )
         stand.start_worker([sys.executable, "-m", "flask", "--app", "app", "scheduler"])
         connection = redis_connection(stand.redis.url)
         deadline = time.monotonic() + 30
         while not Worker.all(connection=connection):
-            assert time.monotonic() < deadline and stand.workers[0].poll() is None, stand.worker_log(0)
+            assert time.monotonic() < deadline and stand.workers[0].poll() is None, (
+                stand.worker_log(0)
+            )
             time.sleep(0.2)
         time.sleep(1.5)  # let the scheduler take its locks
 
@@ -125,8 +146,10 @@ def main():
         job_s = median(m["job"])
         occupied = (max(m["start"]) - min(m["start"])).total_seconds() / (len(probe) - 1)
         spacing = max(1.5 * occupied, 0.4)
-        print(f"  probe: one job takes {job_s:.2f} s in the worker and occupies it {occupied:.2f} s (start to next "
-              f"start)")
+        print(
+            f"  probe: one job takes {job_s:.2f} s in the worker and occupies it {occupied:.2f} s (start to next "
+            f"start)"
+        )
         print(show("probe (3 queued together): ", m))
 
         results = {}
@@ -137,16 +160,20 @@ def main():
             schedule(stand, group, clock.now() + timedelta(seconds=2), gap)
             wait_done(stand, group, 60 + len(group) * max(gap, job_s) * 2)
             results[name] = m = measure(stand, group)
-            label = {"spaced": f"spaced, as the product enqueues ({len(group)} sales, one every {gap:.2f} s)",
-                     "dense": f"dense ({len(group)} sales, one every 0.40 s = 50 in 20 s; not a target)"}[name]
+            label = {
+                "spaced": f"spaced, as the product enqueues ({len(group)} sales, one every {gap:.2f} s)",
+                "dense": f"dense ({len(group)} sales, one every 0.40 s = 50 in 20 s; not a target)",
+            }[name]
             print(f"  {label}, took {time.monotonic() - started:.0f} s:")
             line = show("  ", m)
             if name == "spaced":
                 p99 = percentile(m["late"], 99)
                 line += f"\n      target p99 ≤ {TARGET_P99:.0f} s  {verdict(p99 <= TARGET_P99)}"
             print(line)
-        print(f"  one worker's capacity: {60 / occupied:.0f} orders/min; 50 sales in 20 s would all be started "
-              f"≈ {50 * occupied - 20:.0f} s after the last buffer end")
+        print(
+            f"  one worker's capacity: {60 / occupied:.0f} orders/min; 50 sales in 20 s would all be started "
+            f"≈ {50 * occupied - 20:.0f} s after the last buffer end"
+        )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,13 @@ from tests.factories import make_bot, make_supplier, make_user  # noqa: E402
 ORDERS = int(os.environ.get("BENCH_ORDERS", 100_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 60))
 TARGET_PAGE_MS, TARGET_POLL_MS, TARGET_POLL_BYTES = 30.0, 5.0, 1024
-STATUSES = ["succeeded"] * 80 + ["cancelled"] * 8 + ["failed"] * 5 + ["needs_attention"] * 4 + ["waiting"] * 3
+STATUSES = (
+    ["succeeded"] * 80
+    + ["cancelled"] * 8
+    + ["failed"] * 5
+    + ["needs_attention"] * 4
+    + ["waiting"] * 3
+)
 BASELINE = """{% for o in orders %}<tr id="order-{{ o.id }}"><td>{{ o.title }}</td><td>{{ o.ebay_order_id }}</td>
 <td>{{ o.sale_price }}</td><td>{{ o.status }}</td><td>{{ o.tracking_status }}</td></tr>{% endfor %}"""
 
@@ -49,8 +55,12 @@ def build_app(url: str, evidence: str):
     def baseline():
         from flask_login import current_user
 
-        rows = db.session.scalars(select(Order).where(Order.team_id == current_user.team_id)
-                                  .order_by(Order.sold_at.desc(), Order.id.desc()).limit(50)).all()
+        rows = db.session.scalars(
+            select(Order)
+            .where(Order.team_id == current_user.team_id)
+            .order_by(Order.sold_at.desc(), Order.id.desc())
+            .limit(50)
+        ).all()
         return render_template_string(BASELINE, orders=rows)
 
     @app.get("/__bench/floor")
@@ -67,7 +77,10 @@ def fill(app) -> None:
         support.reset_schema()
         user = make_user(email="bench@example.com")
         other = make_user(email="other@example.com")
-        bots = [make_bot(user.team, make_supplier(name=f"Supplier {n}"), name=f"bot {n}") for n in range(3)]
+        bots = [
+            make_bot(user.team, make_supplier(name=f"Supplier {n}"), name=f"bot {n}")
+            for n in range(3)
+        ]
         db.session.commit()
         team_id, other_team, bot_ids = user.team_id, other.team_id, [b.id for b in bots]
     start = datetime.now(UTC) - timedelta(days=400)
@@ -78,39 +91,82 @@ def fill(app) -> None:
             rows = []
             for n in range(chunk, min(chunk + 10_000, total)):
                 sold = start + timedelta(minutes=5 * n)
-                status = "waiting" if ORDERS - 40 <= n < ORDERS else STATUSES[rng.randrange(len(STATUSES))]
+                status = (
+                    "waiting"
+                    if ORDERS - 40 <= n < ORDERS
+                    else STATUSES[rng.randrange(len(STATUSES))]
+                )
                 bought = status == "succeeded"
-                rows.append(dict(
-                    team_id=team_id if n < ORDERS else other_team, ebay_order_id=f"{10 + n % 89}-{n:05d}-{n:05d}",
-                    ebay_line_item_id=str(10_000_000_000 + n), title=f"Item {n % 977}", variant_label="Black",
-                    bot_id=bot_ids[n % 3], buyer_username=f"buyer{n % 5000}", buyer_name=f"Buyer {n % 5000}",
-                    sale_price=Decimal("19.99"), ebay_fees=Decimal("2.60"), sold_at=sold,
-                    order_after=sold + timedelta(minutes=10), status=status,
-                    tracking_status="uploaded" if bought and n < ORDERS - 200 else "not_due",
-                    supplier_order_number=f"S-{n}" if bought else None,
-                    supplier_cost=Decimal("11.25") if bought else None,
-                    failure_message="Out of stock at the supplier." if status == "failed" else None,
-                    created_at=sold, updated_at=sold + timedelta(minutes=11), status_changed_at=sold,
-                    tracking_status_changed_at=sold))
+                rows.append(
+                    dict(
+                        team_id=team_id if n < ORDERS else other_team,
+                        ebay_order_id=f"{10 + n % 89}-{n:05d}-{n:05d}",
+                        ebay_line_item_id=str(10_000_000_000 + n),
+                        title=f"Item {n % 977}",
+                        variant_label="Black",
+                        bot_id=bot_ids[n % 3],
+                        buyer_username=f"buyer{n % 5000}",
+                        buyer_name=f"Buyer {n % 5000}",
+                        sale_price=Decimal("19.99"),
+                        ebay_fees=Decimal("2.60"),
+                        sold_at=sold,
+                        order_after=sold + timedelta(minutes=10),
+                        status=status,
+                        tracking_status="uploaded" if bought and n < ORDERS - 200 else "not_due",
+                        supplier_order_number=f"S-{n}" if bought else None,
+                        supplier_cost=Decimal("11.25") if bought else None,
+                        failure_message="Out of stock at the supplier."
+                        if status == "failed"
+                        else None,
+                        created_at=sold,
+                        updated_at=sold + timedelta(minutes=11),
+                        status_changed_at=sold,
+                        tracking_status_changed_at=sold,
+                    )
+                )
             db.session.execute(insert(Order), rows)
             db.session.commit()
         ids = db.session.scalars(select(Order.id).order_by(Order.id)).all()
         for chunk in range(0, len(ids), 20_000):
             events = []
-            for order_id in ids[chunk:chunk + 20_000]:
+            for order_id in ids[chunk : chunk + 20_000]:
                 at = start
-                events += [dict(order_id=order_id, kind="note", reason="sale detected on eBay", actor="ebay", at=at),
-                           dict(order_id=order_id, kind="cart", from_status="waiting", to_status="in_progress",
-                                reason="taken by a worker to buy", actor="system", at=at),
-                           dict(order_id=order_id, kind="cart", from_status="in_progress", to_status="succeeded",
-                                reason="bought", actor="system", at=at)]
+                events += [
+                    dict(
+                        order_id=order_id,
+                        kind="note",
+                        reason="sale detected on eBay",
+                        actor="ebay",
+                        at=at,
+                    ),
+                    dict(
+                        order_id=order_id,
+                        kind="cart",
+                        from_status="waiting",
+                        to_status="in_progress",
+                        reason="taken by a worker to buy",
+                        actor="system",
+                        at=at,
+                    ),
+                    dict(
+                        order_id=order_id,
+                        kind="cart",
+                        from_status="in_progress",
+                        to_status="succeeded",
+                        reason="bought",
+                        actor="system",
+                        at=at,
+                    ),
+                ]
             db.session.execute(insert(OrderEvent), events)
             db.session.commit()
     with app.app_context():
         if db.engine.dialect.name == "postgresql":  # what autovacuum does in steady state
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    print(f"  filled {total:,} orders + {3 * total:,} events in {time.perf_counter() - started:.1f} s")
+    print(
+        f"  filled {total:,} orders + {3 * total:,} events in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def timed(client, path, runs=RUNS, **kw):
@@ -152,7 +208,9 @@ def run(label: str, url: str) -> list[str]:
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE orders"))
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("VACUUM ANALYZE orders")
+                )
     lines += measure(app, f"{label} + ix_orders_team_status", url)
     with app.app_context():
         db.session.remove()
@@ -173,7 +231,10 @@ def measure(app, label: str, url: str) -> list[str]:
     filtered_ms, _ = timed(client, "/?cart=failed&q=buyer12", runs=max(10, RUNS // 3))
     deep_ms, _ = timed(client, "/?page=1500", runs=max(10, RUNS // 3))
 
-    versions = ",".join(f"{i}.{v}" for i, v in re.findall(r'<tr id="order-(\d+)" class="[^"]*" data-v="(\d+)"', html))
+    versions = ",".join(
+        f"{i}.{v}"
+        for i, v in re.findall(r'<tr id="order-(\d+)" class="[^"]*" data-v="(\d+)"', html)
+    )
     at = re.search(r'&#34;at&#34;: (\d+)|"at": (\d+)', html)
     poll_path = f"/sales/poll?mode=fast&page=1&at={at.group(1) or at.group(2)}&v={versions}"
     poll_ms, poll = timed(client, poll_path, headers=hx)
@@ -185,16 +246,24 @@ def measure(app, label: str, url: str) -> list[str]:
 
     with app.app_context():  # one row changes: what the poll then sends
         changed_id = int(versions.split(",")[3].split(".")[0])
-        db.session.execute(text("UPDATE orders SET updated_at = :t WHERE id = :i"),
-                           {"t": datetime.now(UTC).replace(tzinfo=None) if url.startswith("sqlite")
-                            else datetime.now(UTC), "i": changed_id})
+        db.session.execute(
+            text("UPDATE orders SET updated_at = :t WHERE id = :i"),
+            {
+                "t": datetime.now(UTC).replace(tzinfo=None)
+                if url.startswith("sqlite")
+                else datetime.now(UTC),
+                "i": changed_id,
+            },
+        )
         db.session.commit()
     t0 = time.perf_counter()
     changed = client.get(poll_path, headers=hx)
     changed_ms = (time.perf_counter() - t0) * 1000
 
     verdict_page = "OK" if page_ms <= TARGET_PAGE_MS else "MISSED"
-    verdict_poll = "OK" if poll_ms <= TARGET_POLL_MS and len(poll.data) <= TARGET_POLL_BYTES else "MISSED"
+    verdict_poll = (
+        "OK" if poll_ms <= TARGET_POLL_MS and len(poll.data) <= TARGET_POLL_BYTES else "MISSED"
+    )
     lines = [
         f"| {label} | sales page `/` (50 rows) | {page_ms:.1f} ms | {base_ms:.1f} ms (bare SELECT + 5-col template) "
         f"| {page_ms / base_ms:.1f}× | ≤ 30 ms: {verdict_page} ({queries_page} queries, {len(page.data) // 1024} KB) |",

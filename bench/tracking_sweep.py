@@ -57,8 +57,12 @@ from tests.factories import make_bot  # noqa: E402
 
 SWEEP = int(os.environ.get("BENCH_SWEEP", 5000))
 CHUNK = int(os.environ.get("BENCH_CHUNK", 250))
-BASE_CHUNK = int(os.environ.get("BENCH_BASE_CHUNK", 100))  # baseline orders per subject chunk (time budget)
-WAL = bool(os.environ.get("BENCH_SQLITE_WAL"))  # diagnostic: journal_mode=WAL, synchronous=NORMAL for both
+BASE_CHUNK = int(
+    os.environ.get("BENCH_BASE_CHUNK", 100)
+)  # baseline orders per subject chunk (time budget)
+WAL = bool(
+    os.environ.get("BENCH_SQLITE_WAL")
+)  # diagnostic: journal_mode=WAL, synchronous=NORMAL for both
 ACCOUNTS = 4
 TARGET_RATIO = 1.2
 
@@ -74,14 +78,17 @@ def place_shop_orders(stand: Stand) -> list[tuple[str, str, dict]]:
         session, token = shop_login(url, emails[index])
         state = storage_state_of(session)
         count = SWEEP // ACCOUNTS + (index < SWEEP % ACCOUNTS)
-        return [(emails[index], shop_place_and_ship(url, session, token, f"bench-{index}-{n}"), state)
-                for n in range(count)]
+        return [
+            (emails[index], shop_place_and_ship(url, session, token, f"bench-{index}-{n}"), state)
+            for n in range(count)
+        ]
 
     with ThreadPoolExecutor(ACCOUNTS) as pool:
         per_account = list(pool.map(one_account, range(ACCOUNTS)))
     # interleave the accounts so every chunk has orders of every bot
     return [row for group in zip(*per_account, strict=False) for row in group] + [
-        row for rows in per_account for row in rows[min(map(len, per_account)):]]
+        row for rows in per_account for row in rows[min(map(len, per_account)) :]
+    ]
 
 
 def fill_orders(stand: Stand, shop_orders) -> tuple[list[int], list[int], dict]:
@@ -89,13 +96,21 @@ def fill_orders(stand: Stand, shop_orders) -> tuple[list[int], list[int], dict]:
     from autoorder.models import Supplier, Team
 
     with stand.app.app_context():
-        team, supplier = db.session.get(Team, stand.team_id), db.session.get(Supplier, stand.supplier_id)
+        team, supplier = (
+            db.session.get(Team, stand.team_id),
+            db.session.get(Supplier, stand.supplier_id),
+        )
         bots = {}
         for email, _number, state in shop_orders:
             if email in bots:
                 continue
-            bot = (db.session.get(OrderBot, stand.bot_id) if email == SHOP_EMAIL else
-                   make_bot(team, supplier, name=email, account_email=email, password=SHOP_PASSWORD))
+            bot = (
+                db.session.get(OrderBot, stand.bot_id)
+                if email == SHOP_EMAIL
+                else make_bot(
+                    team, supplier, name=email, account_email=email, password=SHOP_PASSWORD
+                )
+            )
             bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
             bots[email] = bot.id
         db.session.commit()
@@ -103,20 +118,44 @@ def fill_orders(stand: Stand, shop_orders) -> tuple[list[int], list[int], dict]:
         sold = now - timedelta(days=2)
         sets = []
         for label in ("s", "b"):
-            rows = [dict(team_id=stand.team_id, ebay_account_id=None, ebay_order_id=f"{label}-{n:05d}",
-                         ebay_line_item_id=str(10_000_000_000 + n), title="iPhone case - Black",
-                         listing_id=stand.listing_id, bot_id=bots[email], quantity=1, sale_price=Decimal("14.99"),
-                         status="succeeded", tracking_status="not_due", sold_at=sold,
-                         order_after=sold + timedelta(minutes=10), ordered_at=sold + timedelta(minutes=11),
-                         next_tracking_check_at=now - timedelta(hours=1) + timedelta(milliseconds=n),
-                         tracking_deadline_at=now + timedelta(days=5), supplier_order_number=number,
-                         supplier_cost=Decimal("13.42"), created_at=sold, updated_at=sold,
-                         status_changed_at=sold, tracking_status_changed_at=sold)
-                    for n, (email, number, _state) in enumerate(shop_orders)]
+            rows = [
+                dict(
+                    team_id=stand.team_id,
+                    ebay_account_id=None,
+                    ebay_order_id=f"{label}-{n:05d}",
+                    ebay_line_item_id=str(10_000_000_000 + n),
+                    title="iPhone case - Black",
+                    listing_id=stand.listing_id,
+                    bot_id=bots[email],
+                    quantity=1,
+                    sale_price=Decimal("14.99"),
+                    status="succeeded",
+                    tracking_status="not_due",
+                    sold_at=sold,
+                    order_after=sold + timedelta(minutes=10),
+                    ordered_at=sold + timedelta(minutes=11),
+                    next_tracking_check_at=now - timedelta(hours=1) + timedelta(milliseconds=n),
+                    tracking_deadline_at=now + timedelta(days=5),
+                    supplier_order_number=number,
+                    supplier_cost=Decimal("13.42"),
+                    created_at=sold,
+                    updated_at=sold,
+                    status_changed_at=sold,
+                    tracking_status_changed_at=sold,
+                )
+                for n, (email, number, _state) in enumerate(shop_orders)
+            ]
             db.session.execute(insert(Order), rows)
             db.session.commit()
-            sets.append(list(db.session.scalars(select(Order.id).where(Order.ebay_order_id.like(f"{label}-%"))
-                                                .order_by(Order.id))))
+            sets.append(
+                list(
+                    db.session.scalars(
+                        select(Order.id)
+                        .where(Order.ebay_order_id.like(f"{label}-%"))
+                        .order_by(Order.id)
+                    )
+                )
+            )
         db.session.remove()
     return sets[0], sets[1], bots
 
@@ -132,9 +171,16 @@ class Baseline:
                 state = json.loads(db.session.get(OrderBot, bot_id).browser_state)
                 session = requests.Session()
                 for cookie in state["cookies"]:
-                    session.cookies.set(cookie["name"], cookie["value"], domain=cookie["domain"], path=cookie["path"])
+                    session.cookies.set(
+                        cookie["name"],
+                        cookie["value"],
+                        domain=cookie["domain"],
+                        path=cookie["path"],
+                    )
                 self.sessions[bot_id] = session
-            self.rows = {o.id: (o.bot_id, o.supplier_order_number) for o in db.session.scalars(select(Order))}
+            self.rows = {
+                o.id: (o.bot_id, o.supplier_order_number) for o in db.session.scalars(select(Order))
+            }
             db.session.remove()
 
     def run(self, app, order_ids) -> None:
@@ -151,9 +197,18 @@ class Baseline:
                 carrier = soup.select_one("#order-carrier").get_text(strip=True)
                 assert status == "shipped" and tracking
                 valid = numbers.validate(tracking, carrier)
-                conn.execute(update(table).where(table.c.id == order_id).values(
-                    tracking_number=valid.number, tracking_carrier=carrier, ebay_carrier_code=valid.ebay_carrier_code,
-                    tracking_status="uploaded", next_tracking_check_at=None, updated_at=clock.now()))
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == order_id)
+                    .values(
+                        tracking_number=valid.number,
+                        tracking_carrier=carrier,
+                        ebay_carrier_code=valid.ebay_carrier_code,
+                        tracking_status="uploaded",
+                        next_tracking_check_at=None,
+                        updated_at=clock.now(),
+                    )
+                )
                 conn.commit()
 
 
@@ -162,7 +217,9 @@ def explain_tick_tracking_query(app) -> tuple[str, list[str]]:
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if "next_tracking_check_at <=" in statement and statement.lstrip().upper().startswith("SELECT"):
+        if "next_tracking_check_at <=" in statement and statement.lstrip().upper().startswith(
+            "SELECT"
+        ):
             seen.append((statement, parameters))
 
     with app.app_context():
@@ -174,7 +231,10 @@ def explain_tick_tracking_query(app) -> tuple[str, list[str]]:
         assert len(seen) == 1, seen
         statement, parameters = seen[0]
         with db.engine.connect() as conn:
-            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            plan = [
+                row[-1]
+                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            ]
         db.session.remove()
     return statement, plan
 
@@ -186,15 +246,19 @@ def main():
         app = stand.app
         if WAL:
             with app.app_context():
+
                 @event.listens_for(db.engine, "connect")
                 def _wal(dbapi_connection, _record):
                     dbapi_connection.execute("PRAGMA journal_mode=WAL")
                     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
                 db.engine.dispose()
         started = time.perf_counter()
         shop_orders = place_shop_orders(stand)
-        print(f"  setup: {len(shop_orders):,} shipped shop orders over {ACCOUNTS} accounts in "
-              f"{time.perf_counter() - started:.1f} s (4 form POSTs + 1 ship call each, {ACCOUNTS} threads)")
+        print(
+            f"  setup: {len(shop_orders):,} shipped shop orders over {ACCOUNTS} accounts in "
+            f"{time.perf_counter() - started:.1f} s (4 form POSTs + 1 ship call each, {ACCOUNTS} threads)"
+        )
         subject_ids, baseline_ids, bots = fill_orders(stand, shop_orders)
         baseline = Baseline(stand, bots)
 
@@ -211,13 +275,23 @@ def main():
         counts = {"s": [0, 0], "b": [0, 0]}  # statements, commits
         turn_now = ["s"]
         with app.app_context():
-            event.listen(db.engine, "before_cursor_execute", lambda *a: counts[turn_now[0]].__setitem__(
-                0, counts[turn_now[0]][0] + 1))
-            event.listen(db.engine, "commit", lambda *a: counts[turn_now[0]].__setitem__(1, counts[turn_now[0]][1] + 1))
+            event.listen(
+                db.engine,
+                "before_cursor_execute",
+                lambda *a: counts[turn_now[0]].__setitem__(0, counts[turn_now[0]][0] + 1),
+            )
+            event.listen(
+                db.engine,
+                "commit",
+                lambda *a: counts[turn_now[0]].__setitem__(1, counts[turn_now[0]][1] + 1),
+            )
         chunks = range(0, SWEEP, CHUNK)
         for n, start in enumerate(chunks):
-            s_ids, b_ids = subject_ids[start:start + CHUNK], baseline_ids[start:start + BASE_CHUNK]
-            for turn in (("s", "b") if n % 2 == 0 else ("b", "s")):
+            s_ids, b_ids = (
+                subject_ids[start : start + CHUNK],
+                baseline_ids[start : start + BASE_CHUNK],
+            )
+            for turn in ("s", "b") if n % 2 == 0 else ("b", "s"):
                 ids = s_ids if turn == "s" else b_ids
                 turn_now[0] = turn
                 t0 = time.perf_counter()
@@ -227,49 +301,79 @@ def main():
                 (sub_n if turn == "s" else base_n).append(len(ids))
         sub, base = median(sub_ms), median(base_ms)
         ratio = sub / base
-        print(f"  per order ({len(sub_ms)} interleaved chunks: {CHUNK} subject / {BASE_CHUNK} baseline orders; "
-              f"journal {'WAL+NORMAL' if WAL else 'as configured (rollback journal, FULL)'}):\n"
-              f"    subject median {sub:.2f} ms "
-              f"(p90 chunk {percentile(sub_ms, 90):.2f}), baseline median {base:.2f} ms "
-              f"(p90 chunk {percentile(base_ms, 90):.2f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
-              f"{verdict(ratio <= TARGET_RATIO)}")
+        print(
+            f"  per order ({len(sub_ms)} interleaved chunks: {CHUNK} subject / {BASE_CHUNK} baseline orders; "
+            f"journal {'WAL+NORMAL' if WAL else 'as configured (rollback journal, FULL)'}):\n"
+            f"    subject median {sub:.2f} ms "
+            f"(p90 chunk {percentile(sub_ms, 90):.2f}), baseline median {base:.2f} ms "
+            f"(p90 chunk {percentile(base_ms, 90):.2f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
+            f"{verdict(ratio <= TARGET_RATIO)}"
+        )
         sub_total = sum(ms * n for ms, n in zip(sub_ms, sub_n, strict=True)) / 1000
         base_total = sum(ms * n for ms, n in zip(base_ms, base_n, strict=True)) / 1000
-        print(f"  sweep: subject {sum(sub_n):,} orders in {sub_total:.1f} s ({sum(sub_n) / sub_total:.0f} orders/s), "
-              f"baseline {sum(base_n):,} orders in {base_total:.1f} s; subject results {results}")
-        print(f"  per order: subject {counts['s'][0] / sum(sub_n):.1f} SQL statements + {counts['s'][1] / sum(sub_n):.1f} "
-              f"commits, baseline {counts['b'][0] / sum(base_n):.1f} + {counts['b'][1] / sum(base_n):.1f}")
+        print(
+            f"  sweep: subject {sum(sub_n):,} orders in {sub_total:.1f} s ({sum(sub_n) / sub_total:.0f} orders/s), "
+            f"baseline {sum(base_n):,} orders in {base_total:.1f} s; subject results {results}"
+        )
+        print(
+            f"  per order: subject {counts['s'][0] / sum(sub_n):.1f} SQL statements + {counts['s'][1] / sum(sub_n):.1f} "
+            f"commits, baseline {counts['b'][0] / sum(base_n):.1f} + {counts['b'][1] / sum(base_n):.1f}"
+        )
 
         with app.app_context():  # every subject order got the shop's tracking number, validated
-            got = dict(db.session.execute(select(Order.supplier_order_number, Order.tracking_number)
-                                          .where(Order.id.in_(subject_ids), Order.tracking_status == "uploaded")).all())
+            got = dict(
+                db.session.execute(
+                    select(Order.supplier_order_number, Order.tracking_number).where(
+                        Order.id.in_(subject_ids), Order.tracking_status == "uploaded"
+                    )
+                ).all()
+            )
             db.session.remove()
         sample = stand.shop.control("GET", f"/sandbox/orders/{shop_orders[-1][1]}")
-        assert len(got) == SWEEP and got[sample["number"]] == sample["tracking_number"], (len(got), sample)
-        print(f"  checked: {len(got):,} subject orders uploaded(recorded) with the shop's tracking numbers")
+        assert len(got) == SWEEP and got[sample["number"]] == sample["tracking_number"], (
+            len(got),
+            sample,
+        )
+        print(
+            f"  checked: {len(got):,} subject orders uploaded(recorded) with the shop's tracking numbers"
+        )
 
         # Diagnostic: what one fresh requests.Session per order costs (the subject makes one per order).
         probe = baseline_ids[:200]
         with app.app_context():
-            states = {b: json.loads(db.session.get(OrderBot, b).browser_state) for b in bots.values()}
+            states = {
+                b: json.loads(db.session.get(OrderBot, b).browser_state) for b in bots.values()
+            }
             db.session.remove()
         t0 = time.perf_counter()
         for order_id in probe:
             bot_id, number = baseline.rows[order_id]
-            assert session_from_storage_state(states[bot_id]).get(f"{stand.shop.url}/orders/{number}", timeout=20).ok
+            assert (
+                session_from_storage_state(states[bot_id])
+                .get(f"{stand.shop.url}/orders/{number}", timeout=20)
+                .ok
+            )
         fresh = (time.perf_counter() - t0) / len(probe) * 1000
         t0 = time.perf_counter()
         for order_id in probe:
             bot_id, number = baseline.rows[order_id]
             assert baseline.sessions[bot_id].get(f"{stand.shop.url}/orders/{number}", timeout=20).ok
         reused = (time.perf_counter() - t0) / len(probe) * 1000
-        print(f"  diagnostic: GET with a fresh Session from the storage state {fresh:.2f} ms vs a reused Session "
-              f"{reused:.2f} ms (the shop answers Connection: close, so no keep-alive either way)")
+        print(
+            f"  diagnostic: GET with a fresh Session from the storage state {fresh:.2f} ms vs a reused Session "
+            f"{reused:.2f} ms (the shop answers Connection: close, so no keep-alive either way)"
+        )
 
         # The tick's due-tracking selection: put the baseline set back to due, run tick, explain its query.
         with app.app_context():
-            db.session.execute(update(Order).where(Order.id.in_(baseline_ids)).values(
-                tracking_status="not_due", next_tracking_check_at=clock.now() - timedelta(minutes=5)))
+            db.session.execute(
+                update(Order)
+                .where(Order.id.in_(baseline_ids))
+                .values(
+                    tracking_status="not_due",
+                    next_tracking_check_at=clock.now() - timedelta(minutes=5),
+                )
+            )
             db.session.commit()
             db.session.remove()
         statement, plan = explain_tick_tracking_query(app)

@@ -39,17 +39,34 @@ from autoorder.scrapers.browser import CHROMIUM_ARGS  # noqa: E402
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", 20))
 VARIANT_ORDERS = int(os.environ.get("BENCH_VARIANT_ORDERS", 5))
-CAPPED_ORDERS = int(os.environ.get("BENCH_CAPPED_ORDERS", 110))  # past the browser's relaunch at 100
+CAPPED_ORDERS = int(
+    os.environ.get("BENCH_CAPPED_ORDERS", 110)
+)  # past the browser's relaunch at 100
 TARGET_MB = 450
-PROCFILE_WORKER = ["--no-scheduler"]  # as the Procfile runs it (the scheduler process promotes timed jobs)
-COMBINED = ["--renderer-process-limit=1", "--disable-site-isolation-trials", "--in-process-gpu",
-            "--disable-features=SpareRendererForSitePerProcess"]
+PROCFILE_WORKER = [
+    "--no-scheduler"
+]  # as the Procfile runs it (the scheduler process promotes timed jobs)
+COMBINED = [
+    "--renderer-process-limit=1",
+    "--disable-site-isolation-trials",
+    "--in-process-gpu",
+    "--disable-features=SpareRendererForSitePerProcess",
+]
 # (name, Chromium flags added or None, environment, worker arguments)
 VARIANTS = [
     ("flask worker (with RQ's scheduler fork)", None, {}, []),
-    ("flask worker --fork (a work-horse and a Chromium per job)", None, {}, ["--fork", "--no-scheduler"]),
-    ("node driver with its default young generation", None, {"NODE_OPTIONS": "--max-semi-space-size=16"},
-     PROCFILE_WORKER),
+    (
+        "flask worker --fork (a work-horse and a Chromium per job)",
+        None,
+        {},
+        ["--fork", "--no-scheduler"],
+    ),
+    (
+        "node driver with its default young generation",
+        None,
+        {"NODE_OPTIONS": "--max-semi-space-size=16"},
+        PROCFILE_WORKER,
+    ),
     ("Chromium + " + " ".join(COMBINED), COMBINED, {}, PROCFILE_WORKER),
 ]
 
@@ -72,7 +89,9 @@ def _kb(text: str, field: str) -> int:
 def kind_of(pid: int, root: int) -> str:
     if pid == root:
         return "worker"
-    cmd = _read(f"/proc/{pid}/cmdline").replace("\0", " ").split()  # Chromium rewrites its argv as one string
+    cmd = (
+        _read(f"/proc/{pid}/cmdline").replace("\0", " ").split()
+    )  # Chromium rewrites its argv as one string
     exe = os.path.basename(cmd[0]) if cmd else _read(f"/proc/{pid}/comm").strip()
     if "chrom" in exe:
         kind = next((a.split("=", 1)[1] for a in cmd if a.startswith("--type=")), "browser")
@@ -170,8 +189,13 @@ class Sampler(threading.Thread):
         self.join(5)
 
     def leftovers(self) -> set[int]:
-        return {pid for pid in self.seen if pid != self.root and os.path.exists(f"/proc/{pid}")
-                and "chrom" in _read(f"/proc/{pid}/cmdline")}
+        return {
+            pid
+            for pid in self.seen
+            if pid != self.root
+            and os.path.exists(f"/proc/{pid}")
+            and "chrom" in _read(f"/proc/{pid}/cmdline")
+        }
 
     def mb(self, metric: str) -> float:
         return self.peak[metric] / 1024
@@ -231,7 +255,9 @@ class Cgroup:
 
     def anon(self) -> int:
         stat = self.stat()
-        return stat.get("total_rss", stat.get("rss", 0)) if self.version == 1 else stat.get("anon", 0)
+        return (
+            stat.get("total_rss", stat.get("rss", 0)) if self.version == 1 else stat.get("anon", 0)
+        )
 
     def peak(self) -> int:
         name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
@@ -240,14 +266,20 @@ class Cgroup:
 
     def oom_kills(self) -> int:
         if self.version == 1:
-            return _kb(_read(str(self.path / "memory.oom_control")).replace("oom_kill ", "oom_kill: "), "oom_kill:")
-        return _kb(_read(str(self.path / "memory.events")).replace("oom_kill ", "oom_kill: "), "oom_kill:")
+            return _kb(
+                _read(str(self.path / "memory.oom_control")).replace("oom_kill ", "oom_kill: "),
+                "oom_kill:",
+            )
+        return _kb(
+            _read(str(self.path / "memory.events")).replace("oom_kill ", "oom_kill: "), "oom_kill:"
+        )
 
     def start_sampling(self, interval: float = 0.1):
         def run():
             while not self._halt.is_set():
                 self.peak_anon = max(self.peak_anon, self.anon())
                 self._halt.wait(interval)
+
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
 
@@ -274,13 +306,23 @@ def parts(d: dict) -> str:
     return ", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
 
 
-def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None = None,
-               worker_args=PROCFILE_WORKER, env=None) -> Sampler:
+def run_worker(
+    stand: Stand,
+    order_ids,
+    extra_args=None,
+    cgroup: Cgroup | None = None,
+    worker_args=PROCFILE_WORKER,
+    env=None,
+) -> Sampler:
     stand.make_due(order_ids)
     argv = [sys.executable, "-m", "flask", "--app", "app", "worker", *worker_args]
     env = dict(env or {})
     if extra_args is not None:
-        argv = [sys.executable, str(Path(__file__).resolve().parent / "_chromium_args_worker.py"), *worker_args]
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "_chromium_args_worker.py"),
+            *worker_args,
+        ]
         env["BENCH_CHROMIUM_EXTRA_ARGS"] = json.dumps(extra_args)
     worker = stand.start_worker(cgroup.wrap(argv) if cgroup else argv, **env)
     sampler = Sampler(worker.pid)
@@ -302,7 +344,9 @@ def run_worker(stand: Stand, order_ids, extra_args=None, cgroup: Cgroup | None =
             sampler.stop()
             if cgroup:
                 cgroup.stop_sampling()
-            raise RuntimeError(f"worker stopped or timed out; statuses {statuses}\n{stand.worker_log()}")
+            raise RuntimeError(
+                f"worker stopped or timed out; statuses {statuses}\n{stand.worker_log()}"
+            )
         time.sleep(0.5)
     sampler.elapsed = time.monotonic() - sampler.started
     time.sleep(0.5)
@@ -328,8 +372,16 @@ def measured(stand, ids, limit_mb=None, **options):
     group = Cgroup.create("autoorder-bench", limit_mb=limit_mb)
     try:
         sampler = run_worker(stand, ids, cgroup=group, **options)
-        figures = None if group is None else {"peak": group.peak() / 2**20, "anon": group.peak_anon / 2**20,
-                                               "oom": group.oom_kills(), "version": group.version}
+        figures = (
+            None
+            if group is None
+            else {
+                "peak": group.peak() / 2**20,
+                "anon": group.peak_anon / 2**20,
+                "oom": group.oom_kills(),
+                "version": group.version,
+            }
+        )
         return sampler, figures
     finally:
         if group is not None:
@@ -346,20 +398,28 @@ def main():
         if probe:
             probe.remove()
         else:
-            print("  (no memory cgroup can be created here: run as root on cgroup v1, or v2 with the memory "
-                  "controller delegated, for the dyno figures)")
+            print(
+                "  (no memory cgroup can be created here: run as root on cgroup v1, or v2 with the memory "
+                "controller delegated, for the dyno figures)"
+            )
         ids = stand.sell(ORDERS + capped_orders + VARIANT_ORDERS * len(VARIANTS))
         stand.flush_redis()  # bought only when this benchmark enqueues them
         s, cg = measured(stand, ids[:ORDERS])
-        print(f"  as shipped (Procfile: flask worker --no-scheduler): {ORDERS} orders in {s.elapsed:.0f} s, "
-              f"{s.samples} samples, up to {s.max_procs} processes; Chromium processes left behind: {s.leaked}")
+        print(
+            f"  as shipped (Procfile: flask worker --no-scheduler): {ORDERS} orders in {s.elapsed:.0f} s, "
+            f"{s.samples} samples, up to {s.max_procs} processes; Chromium processes left behind: {s.leaked}"
+        )
         if cg:
-            print(f"    cgroup v{cg['version']} (how a dyno is charged): peak usage {cg['peak']:.0f} MB (anonymous + "
-                  f"page cache: Heroku's memory_total)  target ≤ {TARGET_MB} MB  {verdict(cg['peak'] <= TARGET_MB)};  "
-                  f"peak anonymous {cg['anon']:.0f} MB (memory_rss)")
-        print(f"    process-tree sums: peak RSS {s.mb('rss'):.0f} MB (shared pages counted once per process: an "
-              f"upper bound), dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per program), anonymous "
-              f"{s.mb('anon'):.0f} MB, PSS {s.mb('pss'):.0f} MB")
+            print(
+                f"    cgroup v{cg['version']} (how a dyno is charged): peak usage {cg['peak']:.0f} MB (anonymous + "
+                f"page cache: Heroku's memory_total)  target ≤ {TARGET_MB} MB  {verdict(cg['peak'] <= TARGET_MB)};  "
+                f"peak anonymous {cg['anon']:.0f} MB (memory_rss)"
+            )
+        print(
+            f"    process-tree sums: peak RSS {s.mb('rss'):.0f} MB (shared pages counted once per process: an "
+            f"upper bound), dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per program), anonymous "
+            f"{s.mb('anon'):.0f} MB, PSS {s.mb('pss'):.0f} MB"
+        )
         print(f"    at the RSS peak (MB): {parts(s.peak_parts['rss'])}")
         print(f"    at the anonymous peak (MB): {parts(s.peak_parts['anon'])}")
         rest = ids[ORDERS:]
@@ -368,18 +428,22 @@ def main():
             try:
                 c, capped = measured(stand, batch, limit_mb=512)
                 per_order = (c.elapsed / len(batch)) / (s.elapsed / ORDERS)
-                print(f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in {c.elapsed:.0f} s "
-                      f"({per_order:.2f}x the uncapped run's time per order), OOM kills {capped['oom']}, peak usage "
-                      f"{capped['peak']:.0f} MB, peak anonymous {capped['anon']:.0f} MB  {verdict(capped['oom'] == 0)}")
+                print(
+                    f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in {c.elapsed:.0f} s "
+                    f"({per_order:.2f}x the uncapped run's time per order), OOM kills {capped['oom']}, peak usage "
+                    f"{capped['peak']:.0f} MB, peak anonymous {capped['anon']:.0f} MB  {verdict(capped['oom'] == 0)}"
+                )
             except (RuntimeError, AssertionError) as exc:
                 print(f"  inside a 512 MB cgroup with no swap: FAILED: {str(exc)[:300]}")
         for n, (name, chromium, env, worker_args) in enumerate(VARIANTS if VARIANT_ORDERS else []):
-            batch = rest[n * VARIANT_ORDERS:(n + 1) * VARIANT_ORDERS]
+            batch = rest[n * VARIANT_ORDERS : (n + 1) * VARIANT_ORDERS]
             v, vg = measured(stand, batch, extra_args=chromium, env=env, worker_args=worker_args)
             line = f"  variant: {name} ({len(batch)} orders in {v.elapsed:.0f} s, up to {v.max_procs} processes): "
             if vg and cg:
-                line += (f"cgroup peak usage {vg['peak']:.0f} MB ({vg['peak'] / cg['peak'] - 1:+.0%}), anonymous "
-                         f"{vg['anon']:.0f} MB ({vg['anon'] / cg['anon'] - 1:+.0%}); ")
+                line += (
+                    f"cgroup peak usage {vg['peak']:.0f} MB ({vg['peak'] / cg['peak'] - 1:+.0%}), anonymous "
+                    f"{vg['anon']:.0f} MB ({vg['anon'] / cg['anon'] - 1:+.0%}); "
+                )
             line += f"RSS sum {v.mb('rss'):.0f} MB, anonymous sum {v.mb('anon'):.0f} MB"
             print(line)
             print(f"    at the anonymous peak (MB): {parts(v.peak_parts['anon'])}")

@@ -21,10 +21,12 @@ def db_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _session_app(db_url, tmp_path_factory):
-    app = create_app(TestConfig(
-        SQLALCHEMY_DATABASE_URI=db_url,
-        EVIDENCE_DIR=str(tmp_path_factory.mktemp("evidence")),
-    ))
+    app = create_app(
+        TestConfig(
+            SQLALCHEMY_DATABASE_URI=db_url,
+            EVIDENCE_DIR=str(tmp_path_factory.mktemp("evidence")),
+        )
+    )
     with app.app_context():
         support.reset_schema()
     return app
@@ -99,4 +101,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
-

@@ -30,18 +30,26 @@ def make_user(team=None, *, role="member", password=PASSWORD, **kw):
 
 def make_supplier(**kw):
     n = next(_seq)
-    supplier = Supplier(key=kw.pop("key", f"supplier_{n}"), name=kw.pop("name", f"Supplier {n}"),
-                        base_url=kw.pop("base_url", "http://127.0.0.1:1"), **kw)
+    supplier = Supplier(
+        key=kw.pop("key", f"supplier_{n}"),
+        name=kw.pop("name", f"Supplier {n}"),
+        base_url=kw.pop("base_url", "http://127.0.0.1:1"),
+        **kw,
+    )
     db.session.add(supplier)
     db.session.flush()
     return supplier
 
 
 def make_bot(team, supplier=None, *, password="bot-pass-123", card="4242424242424242", **kw):
-    bot = OrderBot(team_id=team.id, supplier=supplier or make_supplier(),
-                   name=kw.pop("name", f"bot {next(_seq)}"),
-                   account_email=kw.pop("account_email", f"bot{next(_seq)}@example.com"),
-                   password=password, **kw)
+    bot = OrderBot(
+        team_id=team.id,
+        supplier=supplier or make_supplier(),
+        name=kw.pop("name", f"bot {next(_seq)}"),
+        account_email=kw.pop("account_email", f"bot{next(_seq)}@example.com"),
+        password=password,
+        **kw,
+    )
     if card and bot.payment_method != "gift_card":
         bot.set_card(number=card, expiry="12/30", cvc="123", holder="Pat Seller")
     db.session.add(bot)
@@ -50,9 +58,13 @@ def make_bot(team, supplier=None, *, password="bot-pass-123", card="424242424242
 
 
 def make_listing(team, bot=None, **kw):
-    listing = Listing(team_id=team.id, ebay_item_id=kw.pop("ebay_item_id", str(110000 + next(_seq))),
-                      supplier_product_url=kw.pop("supplier_product_url", "http://shop/p/1"),
-                      bot=bot, **kw)
+    listing = Listing(
+        team_id=team.id,
+        ebay_item_id=kw.pop("ebay_item_id", str(110000 + next(_seq))),
+        supplier_product_url=kw.pop("supplier_product_url", "http://shop/p/1"),
+        bot=bot,
+        **kw,
+    )
     db.session.add(listing)
     db.session.flush()
     return listing
@@ -62,12 +74,16 @@ def make_order(team, *, status="waiting", tracking_status="not_due", **kw):
     n = next(_seq)
     sold_at = kw.pop("sold_at", clock.now())
     order = Order(
-        team_id=team.id, ebay_order_id=kw.pop("ebay_order_id", f"12-{n:05d}-{n:05d}"),
+        team_id=team.id,
+        ebay_order_id=kw.pop("ebay_order_id", f"12-{n:05d}-{n:05d}"),
         ebay_line_item_id=kw.pop("ebay_line_item_id", f"{10000000000 + n}"),
-        title=kw.pop("title", f"Item {n}"), sold_at=sold_at,
+        title=kw.pop("title", f"Item {n}"),
+        sold_at=sold_at,
         order_after=kw.pop("order_after", sold_at + timedelta(minutes=10)),
-        sale_price=kw.pop("sale_price", Decimal("19.99")), status=status,
-        tracking_status=tracking_status, **kw,
+        sale_price=kw.pop("sale_price", Decimal("19.99")),
+        status=status,
+        tracking_status=tracking_status,
+        **kw,
     )
     db.session.add(order)
     db.session.flush()

@@ -60,9 +60,21 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
 
@@ -95,7 +107,9 @@ def csrf_token(client, path="/login") -> str:
 
 def login(client, email, password="correct horse battery"):
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 

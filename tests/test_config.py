@@ -20,7 +20,9 @@ def test_refuses_to_boot_without_any_secret_and_names_each(clean_env):
     assert "SECRET_KEY" in message and "FERNET_KEYS" in message
 
 
-@pytest.mark.parametrize("present,missing", [("SECRET_KEY", "FERNET_KEYS"), ("FERNET_KEYS", "SECRET_KEY")])
+@pytest.mark.parametrize(
+    "present,missing", [("SECRET_KEY", "FERNET_KEYS"), ("FERNET_KEYS", "SECRET_KEY")]
+)
 def test_refuses_to_boot_with_one_secret_missing(clean_env, present, missing):
     clean_env.setenv(present, Fernet.generate_key().decode())
     with pytest.raises(ConfigError) as info:
@@ -38,7 +40,9 @@ def test_rejects_a_fernet_key_that_is_not_one(clean_env):
 
 def test_boots_with_both_secrets_and_defaults(clean_env):
     clean_env.setenv("SECRET_KEY", "s")
-    clean_env.setenv("FERNET_KEYS", f"{Fernet.generate_key().decode()}, {Fernet.generate_key().decode()}")
+    clean_env.setenv(
+        "FERNET_KEYS", f"{Fernet.generate_key().decode()}, {Fernet.generate_key().decode()}"
+    )
     app = create_app(Config())
     assert len(app.config["FERNET_KEYS"]) == 2
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
@@ -70,10 +74,13 @@ def test_bad_integer_setting_is_a_clear_error(clean_env):
         Config()
 
 
-@pytest.mark.parametrize("given,expected", [
-    ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
-    ("postgresql://u:p@h/d", "postgresql+psycopg://u:p@h/d"),
-    ("sqlite:///x.db", "sqlite:///x.db"),
-])
+@pytest.mark.parametrize(
+    "given,expected",
+    [
+        ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+        ("postgresql://u:p@h/d", "postgresql+psycopg://u:p@h/d"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
 def test_database_url_rewrites_heroku_scheme(given, expected):
     assert database_url(given) == expected

@@ -13,8 +13,9 @@ from tests.factories import make_bot, make_team
 def test_round_trip_and_ciphertext_at_rest(ctx):
     bot = make_bot(make_team(), password="hunter2-secret")
     db.session.commit()
-    raw = db.session.execute(text("SELECT password, card_number FROM order_bots WHERE id = :i"),
-                             {"i": bot.id}).one()
+    raw = db.session.execute(
+        text("SELECT password, card_number FROM order_bots WHERE id = :i"), {"i": bot.id}
+    ).one()
     assert "hunter2-secret" not in raw.password and "4242424242424242" not in raw.card_number
     assert Fernet(ctx.config["FERNET_KEYS"][0]).decrypt(raw.password.encode()) == b"hunter2-secret"
     db.session.expire_all()
@@ -41,13 +42,17 @@ def test_rotation_re_encrypts_everything_under_the_new_key(ctx):
     old_key = ctx.config["FERNET_KEYS"][0]
     team = make_team()
     bots = [make_bot(team, password=f"pw-{i}-secret") for i in range(3)]
-    account = EbayAccount(team_id=team.id, name="seller", access_token="at-123", refresh_token="rt-456")
+    account = EbayAccount(
+        team_id=team.id, name="seller", access_token="at-123", refresh_token="rt-456"
+    )
     db.session.add(account)
     db.session.commit()
     ids = [b.id for b in bots]
 
     new_key = Fernet.generate_key().decode()
-    ctx.extensions["fernet"] = crypto.make_fernet([new_key, old_key])  # new first, old still decrypts
+    ctx.extensions["fernet"] = crypto.make_fernet(
+        [new_key, old_key]
+    )  # new first, old still decrypts
     try:
         with db.engine.begin() as connection:
             rotated = crypto.rotate_all(connection, db.metadata)
@@ -55,7 +60,9 @@ def test_rotation_re_encrypts_everything_under_the_new_key(ctx):
         assert rotated == 3 * 5 + 2
         ctx.extensions["fernet"] = crypto.make_fernet([new_key])  # the old key is gone
         db.session.expire_all()
-        assert [db.session.get(OrderBot, i).password for i in ids] == [f"pw-{i}-secret" for i in range(3)]
+        assert [db.session.get(OrderBot, i).password for i in ids] == [
+            f"pw-{i}-secret" for i in range(3)
+        ]
         assert db.session.get(EbayAccount, account.id).refresh_token == "rt-456"
         raw = db.session.execute(text("SELECT password FROM order_bots")).scalars().all()
         for token in raw:

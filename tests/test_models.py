@@ -57,12 +57,14 @@ def test_order_events_are_append_only(ctx):
 
 def test_credit_balance_is_the_sum_of_the_ledger(ctx):
     team, other = make_team(), make_team()
-    db.session.add_all([
-        CreditEntry(team_id=team.id, key="purchase:a", delta=100, reason="purchase"),
-        CreditEntry(team_id=team.id, key="order:1", delta=-1, reason="order"),
-        CreditEntry(team_id=team.id, key="order:2", delta=-1, reason="order"),
-        CreditEntry(team_id=other.id, key="purchase:b", delta=50, reason="purchase"),
-    ])
+    db.session.add_all(
+        [
+            CreditEntry(team_id=team.id, key="purchase:a", delta=100, reason="purchase"),
+            CreditEntry(team_id=team.id, key="order:1", delta=-1, reason="order"),
+            CreditEntry(team_id=team.id, key="order:2", delta=-1, reason="order"),
+            CreditEntry(team_id=other.id, key="purchase:b", delta=50, reason="purchase"),
+        ]
+    )
     db.session.commit()
     assert CreditEntry.balance(team.id) == 98
     assert CreditEntry.balance(other.id) == 50

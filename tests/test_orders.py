@@ -9,23 +9,43 @@ from sqlalchemy import select
 from autoorder import orders
 from autoorder.extensions import db
 from autoorder.models import Order, OrderEvent
-from autoorder.orders import ACTIVE, ALLOWED, TERMINAL, InvalidTransitionError, OrderStatus, TrackingStatus
+from autoorder.orders import (
+    ACTIVE,
+    ALLOWED,
+    TERMINAL,
+    InvalidTransitionError,
+    OrderStatus,
+    TrackingStatus,
+)
 from tests.factories import make_order, make_team
 
 S, T = OrderStatus, TrackingStatus
 
 EXPECTED_CART = {
-    (S.WAITING, S.IN_PROGRESS), (S.WAITING, S.CANCELLED), (S.WAITING, S.NEEDS_ATTENTION),
-    (S.IN_PROGRESS, S.SUCCEEDED), (S.IN_PROGRESS, S.FAILED), (S.IN_PROGRESS, S.NEEDS_ATTENTION),
+    (S.WAITING, S.IN_PROGRESS),
+    (S.WAITING, S.CANCELLED),
+    (S.WAITING, S.NEEDS_ATTENTION),
+    (S.IN_PROGRESS, S.SUCCEEDED),
+    (S.IN_PROGRESS, S.FAILED),
+    (S.IN_PROGRESS, S.NEEDS_ATTENTION),
     (S.IN_PROGRESS, S.WAITING),
-    (S.NEEDS_ATTENTION, S.WAITING), (S.NEEDS_ATTENTION, S.SUCCEEDED), (S.NEEDS_ATTENTION, S.CANCELLED),
-    (S.FAILED, S.WAITING), (S.FAILED, S.SUCCEEDED), (S.FAILED, S.CANCELLED),
+    (S.NEEDS_ATTENTION, S.WAITING),
+    (S.NEEDS_ATTENTION, S.SUCCEEDED),
+    (S.NEEDS_ATTENTION, S.CANCELLED),
+    (S.FAILED, S.WAITING),
+    (S.FAILED, S.SUCCEEDED),
+    (S.FAILED, S.CANCELLED),
 }
 EXPECTED_TRACKING = {
-    (T.NOT_DUE, T.SEARCHING), (T.NOT_DUE, T.UPLOADED),
-    (T.SEARCHING, T.UPLOADED), (T.SEARCHING, T.NOT_FOUND), (T.SEARCHING, T.UPLOAD_FAILED),
-    (T.NOT_FOUND, T.SEARCHING), (T.NOT_FOUND, T.UPLOADED),
-    (T.UPLOAD_FAILED, T.SEARCHING), (T.UPLOAD_FAILED, T.UPLOADED),
+    (T.NOT_DUE, T.SEARCHING),
+    (T.NOT_DUE, T.UPLOADED),
+    (T.SEARCHING, T.UPLOADED),
+    (T.SEARCHING, T.NOT_FOUND),
+    (T.SEARCHING, T.UPLOAD_FAILED),
+    (T.NOT_FOUND, T.SEARCHING),
+    (T.NOT_FOUND, T.UPLOADED),
+    (T.UPLOAD_FAILED, T.SEARCHING),
+    (T.UPLOAD_FAILED, T.UPLOADED),
 }
 CART_PAIRS = list(itertools.product(S, S))
 TRACKING_PAIRS = list(itertools.product(T, T))
@@ -54,7 +74,11 @@ def test_every_transition_pair(ctx, current, to):
         db.session.commit()
         assert getattr(order, attr) == to.value
         assert (event.from_status, event.to_status, event.reason, event.actor) == (
-            current.value, to.value, "because", "user:7")
+            current.value,
+            to.value,
+            "because",
+            "user:7",
+        )
         assert event.kind == ("cart" if attr == "status" else "tracking")
     else:
         with pytest.raises(InvalidTransitionError):
@@ -99,10 +123,12 @@ def test_events_are_timestamped_with_the_clock(ctx):
 def test_claim_wins_once_and_records_a_lease(ctx):
     order = make_order(make_team())
     db.session.commit()
-    assert orders.claim(order.id, S.WAITING, S.IN_PROGRESS, owner="job-1", reason="buying",
-                        lease_seconds=60)
-    assert not orders.claim(order.id, S.WAITING, S.IN_PROGRESS, owner="job-2", reason="buying",
-                            lease_seconds=60)
+    assert orders.claim(
+        order.id, S.WAITING, S.IN_PROGRESS, owner="job-1", reason="buying", lease_seconds=60
+    )
+    assert not orders.claim(
+        order.id, S.WAITING, S.IN_PROGRESS, owner="job-2", reason="buying", lease_seconds=60
+    )
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     assert order.status == "in_progress" and order.lease_owner == "job-1"
@@ -140,8 +166,9 @@ def _race(app, order_id, claimers=2):
     def claim(i):
         with app.app_context():
             barrier.wait()
-            results[i] = orders.claim(order_id, S.WAITING, S.IN_PROGRESS, owner=f"w{i}",
-                                      reason="race", lease_seconds=60)
+            results[i] = orders.claim(
+                order_id, S.WAITING, S.IN_PROGRESS, owner=f"w{i}", reason="race", lease_seconds=60
+            )
             db.session.remove()
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(claimers)]
@@ -160,7 +187,9 @@ def test_concurrent_claims_have_exactly_one_winner(app):
         results = _race(app, order_id, claimers=4)
         assert sorted(results) == [False, False, False, True]
         with app.app_context():
-            orders.transition(db.session.get(Order, order_id), S.WAITING, reason="reset for next round")
+            orders.transition(
+                db.session.get(Order, order_id), S.WAITING, reason="reset for next round"
+            )
             db.session.commit()
 
 
@@ -173,8 +202,11 @@ def test_concurrent_claims_on_postgres_two_connections(app, db_url):
     for _ in range(20):
         assert sorted(_race(app, order_id, claimers=2)) == [False, True]
         with app.app_context():
-            events = db.session.scalars(select(OrderEvent).where(
-                OrderEvent.order_id == order_id, OrderEvent.to_status == "in_progress")).all()
+            events = db.session.scalars(
+                select(OrderEvent).where(
+                    OrderEvent.order_id == order_id, OrderEvent.to_status == "in_progress"
+                )
+            ).all()
             orders.transition(db.session.get(Order, order_id), S.WAITING, reason="next round")
             db.session.commit()
     assert len(events) == 20  # one claim event per round, never two

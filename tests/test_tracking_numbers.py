@@ -75,10 +75,16 @@ def test_s10():
 
 def test_sum_product_with_weightings_and_modulo():
     # 1*3 + 2*1 = 5 -> 5 % 11 % 10 = 5
-    assert tn.checksum_sum_product_with_weightings_and_modulo("12", "5", weightings=[3, 1], modulo1=11, modulo2=10)
+    assert tn.checksum_sum_product_with_weightings_and_modulo(
+        "12", "5", weightings=[3, 1], modulo1=11, modulo2=10
+    )
     # 3*3 + 1*1 = 10 -> 10 % 11 = 10 -> % 10 = 0
-    assert tn.checksum_sum_product_with_weightings_and_modulo("31", "0", weightings=[3, 1], modulo1=11, modulo2=10)
-    assert not tn.checksum_sum_product_with_weightings_and_modulo("31", "1", weightings=[3, 1], modulo1=11, modulo2=10)
+    assert tn.checksum_sum_product_with_weightings_and_modulo(
+        "31", "0", weightings=[3, 1], modulo1=11, modulo2=10
+    )
+    assert not tn.checksum_sum_product_with_weightings_and_modulo(
+        "31", "1", weightings=[3, 1], modulo1=11, modulo2=10
+    )
 
 
 def test_mod_37_36():
@@ -97,37 +103,45 @@ def test_identify_s10_lookups():
     assert (m.number, m.courier_code, m.definition_id) == ("RB123456785CN", "s10", "s10")
     assert (m.country_code, m.courier_name, m.tracking_url) == ("CN", "China Post", None)
     assert ("Service Type", "Letter Post Registered") in m.details
-    assert identify("RB123456785XX") == []  # country not in the lookup (validation.additional.exists)
+    assert (
+        identify("RB123456785XX") == []
+    )  # country not in the lookup (validation.additional.exists)
 
 
 def test_identify_fills_tracking_url_and_country():
     (m,) = identify("1Z5R89390357567127")
-    assert m.tracking_url == "https://wwwapps.ups.com/WebTracking/track?track=yes&trackNums=1Z5R89390357567127"
+    assert (
+        m.tracking_url
+        == "https://wwwapps.ups.com/WebTracking/track?track=yes&trackNums=1Z5R89390357567127"
+    )
     (d,) = identify("00 81827 0998 0000 0200 33 350 276 C")
     assert d.definition_id == "dpd" and d.country_code == "DE"
 
 
 # ---------------------------------------------------------------- validate
-@pytest.mark.parametrize(("number", "hint", "code", "definition_id"), [
-    ("9400 1112 0108 0805 4830 16", "USPS", "USPS", "usps_impb_n"),
-    ("9400111201080805483016", None, "USPS", "usps_impb_n"),
-    ("1Z5R89390357567127", "UPS", "UPS", "ups"),
-    ("986578788855", "FedEx", "FedEx", "fedex_12"),
-    ("3318810025", "DHL Express", "DHL", "dhl_express"),
-    ("RB123456785CN", "China Post", "ChinaPost", "s10"),
-    ("RB123456785CN", "Cainiao", "ChinaPost", "s10"),
-    ("LX123456785CN", None, "ChinaPost", "s10"),  # beats format-only dhl_ecommerce
-    ("LX123456785CN", "DHL eCommerce", "DHL", "dhl_ecommerce"),
-    ("RB123456785HK", "Hong Kong Post", "HongKongPost", "s10"),
-    ("RB123456785US", None, "USPS", "s10"),
-    ("YT2229521272164446", "YunExpress", "Other", "yunexpress"),
-    ("LP00123456789012", "Cainiao", "Other", "cainiao_lp"),
-    ("LP00123456789012", None, "Other", "cainiao_lp"),
-    ("4201028200009261290113185417468510", "USPS", "USPS", "usps_impb_c"),
-    ("287809468872", "Purolator", "Other", "purolator_numeric"),
-    ("287809468872", "FedEx Express", "FedEx", "fedex_12"),
-    ("1Z5R89390357567127", "Speedy Shipping Co", "UPS", "ups"),  # unrecognised hint is ignored
-])
+@pytest.mark.parametrize(
+    ("number", "hint", "code", "definition_id"),
+    [
+        ("9400 1112 0108 0805 4830 16", "USPS", "USPS", "usps_impb_n"),
+        ("9400111201080805483016", None, "USPS", "usps_impb_n"),
+        ("1Z5R89390357567127", "UPS", "UPS", "ups"),
+        ("986578788855", "FedEx", "FedEx", "fedex_12"),
+        ("3318810025", "DHL Express", "DHL", "dhl_express"),
+        ("RB123456785CN", "China Post", "ChinaPost", "s10"),
+        ("RB123456785CN", "Cainiao", "ChinaPost", "s10"),
+        ("LX123456785CN", None, "ChinaPost", "s10"),  # beats format-only dhl_ecommerce
+        ("LX123456785CN", "DHL eCommerce", "DHL", "dhl_ecommerce"),
+        ("RB123456785HK", "Hong Kong Post", "HongKongPost", "s10"),
+        ("RB123456785US", None, "USPS", "s10"),
+        ("YT2229521272164446", "YunExpress", "Other", "yunexpress"),
+        ("LP00123456789012", "Cainiao", "Other", "cainiao_lp"),
+        ("LP00123456789012", None, "Other", "cainiao_lp"),
+        ("4201028200009261290113185417468510", "USPS", "USPS", "usps_impb_c"),
+        ("287809468872", "Purolator", "Other", "purolator_numeric"),
+        ("287809468872", "FedEx Express", "FedEx", "fedex_12"),
+        ("1Z5R89390357567127", "Speedy Shipping Co", "UPS", "ups"),  # unrecognised hint is ignored
+    ],
+)
 def test_validate_happy_paths(number, hint, code, definition_id):
     result = validate(number, hint)
     assert result.ebay_carrier_code == code
@@ -137,7 +151,9 @@ def test_validate_happy_paths(number, hint, code, definition_id):
 
 def test_validate_result_fields():
     r = validate("RB123456785CN", "china post")
-    assert r == tn.ValidatedTracking("RB123456785CN", "ChinaPost", "China Post", identify("RB123456785CN")[0])
+    assert r == tn.ValidatedTracking(
+        "RB123456785CN", "ChinaPost", "China Post", identify("RB123456785CN")[0]
+    )
     c = validate("LP00123456789012")
     assert c.courier_name == "Cainiao" and c.definition.has_check_digit is False
 
@@ -147,19 +163,22 @@ def test_normalises_spaces_dashes_case():
     assert validate("1z5r-8939-0357-5671-27").number == "1Z5R89390357567127"
 
 
-@pytest.mark.parametrize(("number", "hint", "reason"), [
-    ("", None, "empty"),
-    (" - ", None, "empty"),
-    ("1Z5R8939#0357567127", None, "not_alphanumeric"),
-    ("ÄB123456785CN", None, "not_alphanumeric"),
-    ("HELLO", None, "unknown_format"),
-    ("1Z5R89390357567128", "UPS", "bad_check_digit"),
-    ("RB123456786CN", None, "bad_check_digit"),
-    ("1Z5R89390357567127", "FedEx", "carrier_mismatch"),
-    ("RB123456785SG", "China Post", "carrier_mismatch"),
-    ("YT2229521272164446", "4PX", "carrier_mismatch"),
-    ("287809468872", None, "ambiguous_carrier"),
-])
+@pytest.mark.parametrize(
+    ("number", "hint", "reason"),
+    [
+        ("", None, "empty"),
+        (" - ", None, "empty"),
+        ("1Z5R8939#0357567127", None, "not_alphanumeric"),
+        ("ÄB123456785CN", None, "not_alphanumeric"),
+        ("HELLO", None, "unknown_format"),
+        ("1Z5R89390357567128", "UPS", "bad_check_digit"),
+        ("RB123456786CN", None, "bad_check_digit"),
+        ("1Z5R89390357567127", "FedEx", "carrier_mismatch"),
+        ("RB123456785SG", "China Post", "carrier_mismatch"),
+        ("YT2229521272164446", "4PX", "carrier_mismatch"),
+        ("287809468872", None, "ambiguous_carrier"),
+    ],
+)
 def test_validate_errors(number, hint, reason):
     with pytest.raises(InvalidTrackingNumberError) as exc:
         validate(number, hint)
@@ -183,7 +202,10 @@ def test_unmappable_carrier(monkeypatch):
 # ---------------------------------------------------------------- mapping only yields listed eBay codes
 def test_ebay_codes_file():
     codes = tn.ebay_carrier_codes()
-    assert len(codes) == 167 and {"USPS", "UPS", "FedEx", "DHL", "ChinaPost", "HongKongPost", "Other"} <= codes
+    assert (
+        len(codes) == 167
+        and {"USPS", "UPS", "FedEx", "DHL", "ChinaPost", "HongKongPost", "Other"} <= codes
+    )
     assert not any(c.startswith("#") for c in codes)
 
 

@@ -18,13 +18,23 @@ def test_worker_process_runs_a_job_against_the_database(app, redis, redis_url, d
         order = make_order(make_team())
         db.session.commit()
         order_id = order.id
-        job = get_queue("default").enqueue("tests.sample_jobs.add_note", order_id, "hello from a worker",
-                                           job_timeout=30)
-    env = subprocess_env(SECRET_KEY="worker-test", FERNET_KEYS=app.config["FERNET_KEYS"][0],
-                         DATABASE_URL=db_url, REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
+        job = get_queue("default").enqueue(
+            "tests.sample_jobs.add_note", order_id, "hello from a worker", job_timeout=30
+        )
+    env = subprocess_env(
+        SECRET_KEY="worker-test",
+        FERNET_KEYS=app.config["FERNET_KEYS"][0],
+        DATABASE_URL=db_url,
+        REDIS_URL=redis_url,
+        PYTHONPATH=str(ROOT),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst", "--queues", "default"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     job.refresh()
@@ -32,31 +42,65 @@ def test_worker_process_runs_a_job_against_the_database(app, redis, redis_url, d
     assert job.return_value() == f"noted {order_id}"
     with app.app_context():
         events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)).all()
-        assert [(e.kind, e.reason, e.actor) for e in events] == [("note", "hello from a worker", "worker-test")]
+        assert [(e.kind, e.reason, e.actor) for e in events] == [
+            ("note", "hello from a worker", "worker-test")
+        ]
 
 
 def _run_worker(app, redis_url, db_url, *args):
-    env = subprocess_env(SECRET_KEY="worker-test", FERNET_KEYS=app.config["FERNET_KEYS"][0],
-                         DATABASE_URL=db_url, REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst", "--queues", "orders",
-                           *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    env = subprocess_env(
+        SECRET_KEY="worker-test",
+        FERNET_KEYS=app.config["FERNET_KEYS"][0],
+        DATABASE_URL=db_url,
+        REDIS_URL=redis_url,
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "worker",
+            "--burst",
+            "--queues",
+            "orders",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.mark.browser
-def test_default_worker_keeps_one_browser_across_jobs_even_after_a_job_timeout(app, redis, redis_url, db_url):
+def test_default_worker_keeps_one_browser_across_jobs_even_after_a_job_timeout(
+    app, redis, redis_url, db_url
+):
     with app.app_context():
         queue = get_queue("orders")
         first = queue.enqueue("tests.sample_jobs.open_page", job_timeout=60)
-        stuck = queue.enqueue("tests.sample_jobs.open_page", 20_000, job_timeout=2)  # killed by RQ's timeout
+        stuck = queue.enqueue(
+            "tests.sample_jobs.open_page", 20_000, job_timeout=2
+        )  # killed by RQ's timeout
         last = queue.enqueue("tests.sample_jobs.open_page", job_timeout=60)
     result = _run_worker(app, redis_url, db_url)
     assert result.returncode == 0, result.stderr[-3000:]
     for job in (first, stuck, last):
         job.refresh()
-    assert stuck.get_status() == "failed" and "JobTimeoutException" in stuck.latest_result().exc_string
+    assert (
+        stuck.get_status() == "failed" and "JobTimeoutException" in stuck.latest_result().exc_string
+    )
     assert first.return_value()["text"] == last.return_value()["text"] == "ok"
-    assert first.return_value()["pid"] == last.return_value()["pid"]  # no work-horse: the worker itself
-    assert last.return_value()["launches"] == 1  # the browser outlived the timed-out job and was reused
+    assert (
+        first.return_value()["pid"] == last.return_value()["pid"]
+    )  # no work-horse: the worker itself
+    assert (
+        last.return_value()["launches"] == 1
+    )  # the browser outlived the timed-out job and was reused
     assert result.stderr.count("launched chromium") == 1
 
 

@@ -20,12 +20,19 @@ class AccountTokenStore(TokenStore):
         a = self.account
         if not a.access_token and not a.refresh_token:
             raise ReauthorizationNeededError("the eBay account has no tokens; connect it")
-        return Tokens(a.access_token or "", a.access_token_expires_at or _epoch(), a.refresh_token,
-                      a.refresh_token_expires_at)
+        return Tokens(
+            a.access_token or "",
+            a.access_token_expires_at or _epoch(),
+            a.refresh_token,
+            a.refresh_token_expires_at,
+        )
 
     def save(self, tokens: Tokens) -> None:
         a = self.account
-        a.access_token, a.access_token_expires_at = tokens.access_token, tokens.access_token_expires_at
+        a.access_token, a.access_token_expires_at = (
+            tokens.access_token,
+            tokens.access_token_expires_at,
+        )
         a.refresh_token = tokens.refresh_token or a.refresh_token
         a.refresh_token_expires_at = tokens.refresh_token_expires_at or a.refresh_token_expires_at
         db.session.commit()
@@ -41,8 +48,10 @@ def client_for(account: EbayAccount | None = None) -> EbayClient:
     """Return a client configured from the app settings (and the account's tokens, if given)."""
     config = current_app.config
     return EbayClient(
-        api_base=config["EBAY_API_BASE_URL"], auth_base=config["EBAY_AUTH_BASE_URL"],
-        client_id=config["EBAY_CLIENT_ID"] or "", client_secret=config["EBAY_CLIENT_SECRET"] or "",
+        api_base=config["EBAY_API_BASE_URL"],
+        auth_base=config["EBAY_AUTH_BASE_URL"],
+        client_id=config["EBAY_CLIENT_ID"] or "",
+        client_secret=config["EBAY_CLIENT_SECRET"] or "",
         redirect_uri=config["EBAY_REDIRECT_URI"] or "",
         token_store=AccountTokenStore(account) if account is not None else None,
     )

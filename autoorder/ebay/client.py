@@ -18,7 +18,10 @@ from autoorder import clock
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("https://api.ebay.com/oauth/api_scope", "https://api.ebay.com/oauth/api_scope/sell.fulfillment")
+SCOPES = (
+    "https://api.ebay.com/oauth/api_scope",
+    "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+)
 FULFILLMENT = "/sell/fulfillment/v1"
 REFRESH_MARGIN = timedelta(minutes=5)
 MAX_PAGE = 200
@@ -75,59 +78,113 @@ class TokenStore:
 
 
 class EbayClient:
-    def __init__(self, *, api_base, auth_base, client_id, client_secret, redirect_uri,
-                 token_store: TokenStore | None = None, session: requests.Session | None = None,
-                 timeout: float = 30):
+    def __init__(
+        self,
+        *,
+        api_base,
+        auth_base,
+        client_id,
+        client_secret,
+        redirect_uri,
+        token_store: TokenStore | None = None,
+        session: requests.Session | None = None,
+        timeout: float = 30,
+    ):
         self.api_base, self.auth_base = api_base.rstrip("/"), auth_base.rstrip("/")
-        self.client_id, self._client_secret, self.redirect_uri = client_id, client_secret, redirect_uri
+        self.client_id, self._client_secret, self.redirect_uri = (
+            client_id,
+            client_secret,
+            redirect_uri,
+        )
         self.token_store = token_store
         self.http = session or requests.Session()
         self.timeout = timeout
 
     # --- OAuth -----------------------------------------------------------------------------
     def consent_url(self, state: str) -> str:
-        query = urlencode({"client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                           "response_type": "code", "scope": " ".join(SCOPES), "state": state})
+        query = urlencode(
+            {
+                "client_id": self.client_id,
+                "redirect_uri": self.redirect_uri,
+                "response_type": "code",
+                "scope": " ".join(SCOPES),
+                "state": state,
+            }
+        )
         return f"{self.auth_base}/oauth2/authorize?{query}"
 
     def exchange_code(self, code: str) -> Tokens:
         """Trade the consent code for an access and a refresh token."""
-        body = self._token_call({"grant_type": "authorization_code", "code": code,
-                                 "redirect_uri": self.redirect_uri})
+        body = self._token_call(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
+        )
         now = clock.now()
-        return Tokens(body["access_token"], now + timedelta(seconds=int(body["expires_in"])),
-                      body.get("refresh_token"),
-                      now + timedelta(seconds=int(body.get("refresh_token_expires_in", 47304000))))
+        return Tokens(
+            body["access_token"],
+            now + timedelta(seconds=int(body["expires_in"])),
+            body.get("refresh_token"),
+            now + timedelta(seconds=int(body.get("refresh_token_expires_in", 47304000))),
+        )
 
     def refresh(self, tokens: Tokens) -> Tokens:
         """Get a new access token; eBay keeps the refresh token (it sends none back)."""
         if not tokens.refresh_token:
-            raise ReauthorizationNeededError("no refresh token stored; connect the eBay account again")
-        body = self._token_call({"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
-                                 "scope": " ".join(SCOPES)})
-        return Tokens(body["access_token"], clock.now() + timedelta(seconds=int(body["expires_in"])),
-                      body.get("refresh_token") or tokens.refresh_token, tokens.refresh_token_expires_at)
+            raise ReauthorizationNeededError(
+                "no refresh token stored; connect the eBay account again"
+            )
+        body = self._token_call(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens.refresh_token,
+                "scope": " ".join(SCOPES),
+            }
+        )
+        return Tokens(
+            body["access_token"],
+            clock.now() + timedelta(seconds=int(body["expires_in"])),
+            body.get("refresh_token") or tokens.refresh_token,
+            tokens.refresh_token_expires_at,
+        )
 
     def _token_call(self, form: dict) -> dict:
         basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode()
-        response = self._send("POST", f"{self.api_base}/identity/v1/oauth2/token", data=form,
-                              headers={"Authorization": f"Basic {basic}",
-                                       "Content-Type": "application/x-www-form-urlencoded"})
+        response = self._send(
+            "POST",
+            f"{self.api_base}/identity/v1/oauth2/token",
+            data=form,
+            headers={
+                "Authorization": f"Basic {basic}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         body = self._json(response) if response.status_code == 200 else self._error_body(response)
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token") \
-                and body.get("expires_in") is not None:
+        if (
+            response.status_code == 200
+            and isinstance(body, dict)
+            and body.get("access_token")
+            and body.get("expires_in") is not None
+        ):
             return body
         error = body.get("error") if isinstance(body, dict) else None
         message = f"eBay OAuth: {error or response.status_code}: " + str(
-            (body or {}).get("error_description", "") if isinstance(body, dict) else "")
+            (body or {}).get("error_description", "") if isinstance(body, dict) else ""
+        )
         if error in ("invalid_grant", "invalid_client", "unauthorized_client"):
             raise ReauthorizationNeededError(message, status=response.status_code)
         self._raise_for(response, body)
-        raise EbayMalformedResponseError(message, status=response.status_code, request_id=_request_id(response))
+        raise EbayMalformedResponseError(
+            message, status=response.status_code, request_id=_request_id(response)
+        )
 
     # --- Sell Fulfillment ------------------------------------------------------------------
-    def get_orders(self, *, filter: str | None = None, limit: int = MAX_PAGE, offset: int = 0,
-                   order_ids: list[str] | None = None) -> dict:
+    def get_orders(
+        self,
+        *,
+        filter: str | None = None,
+        limit: int = MAX_PAGE,
+        offset: int = 0,
+        order_ids: list[str] | None = None,
+    ) -> dict:
         params = {"limit": limit, "offset": offset}
         if order_ids:
             params = {"orderIds": ",".join(order_ids)}
@@ -140,7 +197,9 @@ class EbayClient:
         stamp = ebay_timestamp(since)
         offset = 0
         while True:
-            page = self.get_orders(filter=f"lastmodifieddate:[{stamp}..]", limit=page_size, offset=offset)
+            page = self.get_orders(
+                filter=f"lastmodifieddate:[{stamp}..]", limit=page_size, offset=offset
+            )
             orders = page.get("orders") or []
             if not isinstance(orders, list):
                 raise EbayMalformedResponseError("getOrders: 'orders' is not a list")
@@ -156,19 +215,33 @@ class EbayClient:
         body = self._api("GET", f"{FULFILLMENT}/order/{order_id}/shipping_fulfillment")
         return body.get("fulfillments") or []
 
-    def create_shipping_fulfillment(self, order_id: str, *, line_items: list[dict], carrier_code: str,
-                                    tracking_number: str, shipped_at: datetime) -> str:
+    def create_shipping_fulfillment(
+        self,
+        order_id: str,
+        *,
+        line_items: list[dict],
+        carrier_code: str,
+        tracking_number: str,
+        shipped_at: datetime,
+    ) -> str:
         """Upload tracking; return the new fulfillment id (from the Location header)."""
-        payload = {"lineItems": line_items, "shippingCarrierCode": carrier_code,
-                   "trackingNumber": tracking_number,
-                   "shippedDate": ebay_timestamp(shipped_at)}
-        response = self._authorized("POST", f"{FULFILLMENT}/order/{order_id}/shipping_fulfillment",
-                                    json=payload)
+        payload = {
+            "lineItems": line_items,
+            "shippingCarrierCode": carrier_code,
+            "trackingNumber": tracking_number,
+            "shippedDate": ebay_timestamp(shipped_at),
+        }
+        response = self._authorized(
+            "POST", f"{FULFILLMENT}/order/{order_id}/shipping_fulfillment", json=payload
+        )
         if response.status_code == 201:
             return response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
         self._raise_for(response, self._error_body(response))
-        raise EbayMalformedResponseError(f"createShippingFulfillment answered {response.status_code}",
-                                         status=response.status_code, request_id=_request_id(response))
+        raise EbayMalformedResponseError(
+            f"createShippingFulfillment answered {response.status_code}",
+            status=response.status_code,
+            request_id=_request_id(response),
+        )
 
     # --- plumbing --------------------------------------------------------------------------
     def _api(self, method, path, **kwargs) -> dict:
@@ -179,8 +252,10 @@ class EbayClient:
         body = self._json(response)
         if not isinstance(body, dict):
             raise EbayMalformedResponseError(
-                f"{method} {path}: expected a JSON object", status=response.status_code,
-                request_id=_request_id(response))
+                f"{method} {path}: expected a JSON object",
+                status=response.status_code,
+                request_id=_request_id(response),
+            )
         return body
 
     def _authorized(self, method, path, **kwargs) -> requests.Response:
@@ -212,7 +287,9 @@ class EbayClient:
         except (ValueError, json.JSONDecodeError) as exc:
             raise EbayMalformedResponseError(
                 f"{response.request.method} {response.url}: malformed JSON ({response.status_code})",
-                status=response.status_code, request_id=_request_id(response)) from exc
+                status=response.status_code,
+                request_id=_request_id(response),
+            ) from exc
 
     @staticmethod
     def _error_body(response):
@@ -227,7 +304,9 @@ class EbayClient:
         """Raise the error class for a non-success answer (returns only for 2xx/3xx)."""
         status, rid = response.status_code, _request_id(response)
         errors = body.get("errors", []) if isinstance(body, dict) else []
-        text = "; ".join(f"{e.get('errorId')}: {e.get('message')}" for e in errors if isinstance(e, dict))
+        text = "; ".join(
+            f"{e.get('errorId')}: {e.get('message')}" for e in errors if isinstance(e, dict)
+        )
         message = f"eBay {response.request.method} {response.url} answered {status}: {text or 'no detail'}"
         if status == 429:
             raise EbayRateLimitedError(message, status=status, request_id=rid, errors=errors)

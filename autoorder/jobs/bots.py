@@ -39,16 +39,26 @@ def test_bot_login(bot_id: int) -> str:
     except SupplierError as exc:
         result = {"ok": False, "code": exc.code, "message": _redact(exc.message, bot)}
     except UnknownSupplierError:
-        result = {"ok": False, "code": "unknown_supplier",
-                  "message": f"autoorder has no adapter for the supplier {bot.supplier.name}."}
+        result = {
+            "ok": False,
+            "code": "unknown_supplier",
+            "message": f"autoorder has no adapter for the supplier {bot.supplier.name}.",
+        }
     except Exception as exc:  # noqa: BLE001 - the result must say what happened, whatever it was
         db.session.rollback()
-        result = {"ok": False, "code": "error", "message": _redact(f"{type(exc).__name__}: {exc}", bot)}
+        result = {
+            "ok": False,
+            "code": "error",
+            "message": _redact(f"{type(exc).__name__}: {exc}", bot),
+        }
     else:
         bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
         db.session.commit()
-        result = {"ok": True, "code": "ok",
-                  "message": f"Signed in to {bot.supplier.name}; the session is saved for the next orders."}
+        result = {
+            "ok": True,
+            "code": "ok",
+            "message": f"Signed in to {bot.supplier.name}; the session is saved for the next orders.",
+        }
     save_login_check(bot_id, {"state": DONE, "at": clock.now().isoformat(), **result})
     log.info("bot %s login test: %s", bot_id, result["code"])
     return result["code"]
@@ -72,8 +82,13 @@ def enqueue_login_test(bot_id: int):
     previous = (bot.last_login_check_at, bot.last_login_check_result)
     save_login_check(bot_id, {"state": PENDING})
     try:
-        return enqueue_once("orders", "autoorder.jobs.bots.test_bot_login", bot_id,
-                            job_id=f"test-bot-login-{bot_id}", timeout=JOB_TIMEOUT)
+        return enqueue_once(
+            "orders",
+            "autoorder.jobs.bots.test_bot_login",
+            bot_id,
+            job_id=f"test-bot-login-{bot_id}",
+            timeout=JOB_TIMEOUT,
+        )
     except RedisError:
         bot.last_login_check_at, bot.last_login_check_result = previous
         db.session.commit()
@@ -100,7 +115,8 @@ def load_login_checks(bot_ids) -> dict[int, dict]:
     for bot in db.session.scalars(select(OrderBot).where(OrderBot.id.in_(bot_ids))):
         if bot.last_login_check_result and bot.last_login_check_at:
             check = dict(bot.last_login_check_result, at=bot.last_login_check_at)
-            check["stale"] = check.get("state") == PENDING and clock.now() - check["at"] > timedelta(
-                seconds=JOB_TIMEOUT + 60)
+            check["stale"] = check.get("state") == PENDING and clock.now() - check[
+                "at"
+            ] > timedelta(seconds=JOB_TIMEOUT + 60)
             checks[bot.id] = check
     return checks

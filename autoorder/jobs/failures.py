@@ -21,14 +21,21 @@ def flag_order(job, connection, exc_type, exc_value, traceback):
     if order is None or order.status != S.IN_PROGRESS:
         return
     if any(attempt.state == "placing" for attempt in order.attempts):
-        log.error("order %s job %s crashed after placing began; left for recovery", order_id, job.id)
+        log.error(
+            "order %s job %s crashed after placing began; left for recovery", order_id, job.id
+        )
         return
     if browser_gone(exc_value):  # shutdown or browser crash before the click: try again later
         started = next((a for a in reversed(order.attempts) if a.state == "started"), None)
         release_after_browser_loss(order, started, exc_value)
         return
-    orders.fail(order, S.NEEDS_ATTENTION, code="unknown", actor=f"job:{job.id}",
-                message=f"The order job failed unexpectedly ({exc_type.__name__}: {str(exc_value)[:300]}). "
-                        "Nothing was bought; retry when the cause is fixed.")
+    orders.fail(
+        order,
+        S.NEEDS_ATTENTION,
+        code="unknown",
+        actor=f"job:{job.id}",
+        message=f"The order job failed unexpectedly ({exc_type.__name__}: {str(exc_value)[:300]}). "
+        "Nothing was bought; retry when the cause is fixed.",
+    )
     db.session.commit()
     log.error("order %s job %s failed: %s", order_id, job.id, exc_type.__name__)

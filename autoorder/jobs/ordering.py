@@ -45,12 +45,22 @@ def place_order(order_id: int) -> str:
         elif early > 0:
             return "not due"
         if not credits.has_credits(order.team_id):
-            orders.fail(order, S.NEEDS_ATTENTION, code="out_of_credits",
-                        message="No auto-order credits left: buy a credits package to resume.")
+            orders.fail(
+                order,
+                S.NEEDS_ATTENTION,
+                code="out_of_credits",
+                message="No auto-order credits left: buy a credits package to resume.",
+            )
             db.session.commit()
             return "out of credits"
-        if not orders.claim(order_id, S.WAITING, S.IN_PROGRESS, owner=owner, lease_seconds=lease,
-                            reason="taken by a worker to buy"):
+        if not orders.claim(
+            order_id,
+            S.WAITING,
+            S.IN_PROGRESS,
+            owner=owner,
+            lease_seconds=lease,
+            reason="taken by a worker to buy",
+        ):
             return "taken by another job"
     elif order.status == S.IN_PROGRESS:
         if not orders.take_expired_lease(order_id, owner=owner, lease_seconds=lease):
@@ -74,8 +84,12 @@ def _run(order: Order, owner: str) -> str:
     hold = purchase.check_ebay_before_buying(order)
     if hold is not None:
         return hold
-    attempt = PurchaseAttempt(order_id=order.id, idempotency_key=uuid.uuid4().hex,
-                              job_id=(get_current_job().id if get_current_job() else None), worker=owner)
+    attempt = PurchaseAttempt(
+        order_id=order.id,
+        idempotency_key=uuid.uuid4().hex,
+        job_id=(get_current_job().id if get_current_job() else None),
+        worker=owner,
+    )
     db.session.add(attempt)
     db.session.commit()
     return purchase.buy(order, attempt, owner)
@@ -86,4 +100,3 @@ def _unfinished_attempt(order: Order) -> PurchaseAttempt | None:
         if attempt.state in ("started", "placing"):
             return attempt
     return None
-

@@ -36,15 +36,23 @@ def poll_ebay_account(account_id: int) -> str:
     since = (account.poll_cursor or started - FIRST_LOOKBACK) - OVERLAP
     client = accounts.client_for(account)
     newest, created, seen = account.poll_cursor, 0, 0
-    unreadable = set(db.session.scalars(select(EbayOrderProblem.ebay_order_id).where(
-        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.resolved_at.is_(None))))
+    unreadable = set(
+        db.session.scalars(
+            select(EbayOrderProblem.ebay_order_id).where(
+                EbayOrderProblem.ebay_account_id == account.id,
+                EbayOrderProblem.resolved_at.is_(None),
+            )
+        )
+    )
     try:
         for page in client.iter_orders_modified_since(since):
             new_sales = []
             for ebay_order in page.get("orders") or []:
                 new_sales += _ingest_or_record(account, ebay_order, unreadable)
                 seen += 1
-                modified = ebay_order.get("lastModifiedDate") if isinstance(ebay_order, dict) else None
+                modified = (
+                    ebay_order.get("lastModifiedDate") if isinstance(ebay_order, dict) else None
+                )
                 stamp = _timestamp_or_none(modified)
                 if stamp is not None:
                     newest = stamp if newest is None or stamp > newest else newest
@@ -72,7 +80,9 @@ def poll_ebay_account(account_id: int) -> str:
     return f"seen={seen} created={created}"
 
 
-PROBLEM_RETRIES_PER_POLL = 5  # getOrder calls for unreadable orders: a constant, whatever the history
+PROBLEM_RETRIES_PER_POLL = (
+    5  # getOrder calls for unreadable orders: a constant, whatever the history
+)
 
 
 def _timestamp_or_none(value):
@@ -100,23 +110,44 @@ def _ingest_or_record(account: EbayAccount, ebay_order, unreadable: set) -> list
 
 def _record_problem(account: EbayAccount, order_id: str | None, error: str) -> None:
     now = clock.now()
-    same = (EbayOrderProblem.ebay_order_id == order_id if order_id is not None else  # without an id: the
-            (EbayOrderProblem.ebay_order_id.is_(None) & (EbayOrderProblem.error == error)))  # same complaint
-    problem = db.session.scalar(select(EbayOrderProblem).where(EbayOrderProblem.ebay_account_id == account.id, same)
-                                .order_by(EbayOrderProblem.id).limit(1))
+    same = (
+        EbayOrderProblem.ebay_order_id == order_id
+        if order_id is not None
+        # without an id: the
+        else (EbayOrderProblem.ebay_order_id.is_(None) & (EbayOrderProblem.error == error))
+    )  # same complaint
+    problem = db.session.scalar(
+        select(EbayOrderProblem)
+        .where(EbayOrderProblem.ebay_account_id == account.id, same)
+        .order_by(EbayOrderProblem.id)
+        .limit(1)
+    )
     if problem is None:
-        db.session.add(EbayOrderProblem(ebay_account_id=account.id, ebay_order_id=order_id, error=error,
-                                        first_seen_at=now, last_seen_at=now))
+        db.session.add(
+            EbayOrderProblem(
+                ebay_account_id=account.id,
+                ebay_order_id=order_id,
+                error=error,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+        )
     else:
         problem.error, problem.last_seen_at, problem.resolved_at = error, now, None
         problem.attempts += 1
-    log.warning("ebay account %s: order %s could not be read, recorded: %s", account.id, order_id, error)
+    log.warning(
+        "ebay account %s: order %s could not be read, recorded: %s", account.id, order_id, error
+    )
 
 
 def _resolve_problem(account: EbayAccount, order_id: str) -> None:
-    problem = db.session.scalar(select(EbayOrderProblem).where(
-        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.ebay_order_id == order_id,
-        EbayOrderProblem.resolved_at.is_(None)))
+    problem = db.session.scalar(
+        select(EbayOrderProblem).where(
+            EbayOrderProblem.ebay_account_id == account.id,
+            EbayOrderProblem.ebay_order_id == order_id,
+            EbayOrderProblem.resolved_at.is_(None),
+        )
+    )
     if problem is not None:
         problem.resolved_at = clock.now()
         log.info("ebay account %s: order %s can be read now", account.id, order_id)
@@ -125,17 +156,27 @@ def _resolve_problem(account: EbayAccount, order_id: str) -> None:
 def _retry_problems(account: EbayAccount, client) -> list:
     """Read a few unresolved problem orders again by id (getOrder), least recently tried first."""
     created = []
-    problems = db.session.scalars(select(EbayOrderProblem).where(
-        EbayOrderProblem.ebay_account_id == account.id, EbayOrderProblem.resolved_at.is_(None),
-        EbayOrderProblem.ebay_order_id.is_not(None))
+    problems = db.session.scalars(
+        select(EbayOrderProblem)
+        .where(
+            EbayOrderProblem.ebay_account_id == account.id,
+            EbayOrderProblem.resolved_at.is_(None),
+            EbayOrderProblem.ebay_order_id.is_not(None),
+        )
         .order_by(EbayOrderProblem.last_seen_at, EbayOrderProblem.id)
-        .limit(PROBLEM_RETRIES_PER_POLL)).all()
+        .limit(PROBLEM_RETRIES_PER_POLL)
+    ).all()
     for problem in problems:
         try:
             ebay_order = client.get_order(problem.ebay_order_id)
-        except EbayRequestError as exc:  # 4xx for this one order; 429/5xx propagate (back off, retry later)
+        except (
+            EbayRequestError
+        ) as exc:  # 4xx for this one order; 429/5xx propagate (back off, retry later)
             if exc.status == 404:
-                problem.resolved_at, problem.error = clock.now(), problem.error + " (eBay no longer has this order)"
+                problem.resolved_at, problem.error = (
+                    clock.now(),
+                    problem.error + " (eBay no longer has this order)",
+                )
             else:
                 _record_problem(account, problem.ebay_order_id, f"getOrder refused: {exc}")
             continue
@@ -163,11 +204,18 @@ def _back_off(account_id: int, exc: Exception) -> str:
     """Keep the cursor (nothing unseen is skipped) and poll again after an exponential delay."""
     account = db.session.get(EbayAccount, account_id)
     account.poll_failures += 1
-    delay = min(timedelta(seconds=60) * 2 ** account.poll_failures, MAX_BACKOFF)
+    delay = min(timedelta(seconds=60) * 2**account.poll_failures, MAX_BACKOFF)
     account.next_poll_at = clock.now() + delay
     request_id = getattr(exc, "request_id", None)
-    account.last_error = f"{type(exc).__name__}: {exc}" + (f" (request id {request_id})" if request_id else "")
+    account.last_error = f"{type(exc).__name__}: {exc}" + (
+        f" (request id {request_id})" if request_id else ""
+    )
     db.session.commit()
-    log.warning("ebay account %s poll failed (%s, request id %s); retry in %s",
-                account_id, type(exc).__name__, request_id, delay)
+    log.warning(
+        "ebay account %s poll failed (%s, request id %s); retry in %s",
+        account_id,
+        type(exc).__name__,
+        request_id,
+        delay,
+    )
     return "backoff"

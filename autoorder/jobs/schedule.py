@@ -39,8 +39,13 @@ def schedule_periodic_jobs(scheduler: Scheduler, jobs: list[dict] | None = None)
         if jid in existing:
             continue
         scheduler.schedule(
-            scheduled_time=clock.now(), func=d["func"], interval=d["interval"],
-            repeat=None, id=jid, timeout=d.get("timeout", 300), queue_name=d.get("queue", "default"),
+            scheduled_time=clock.now(),
+            func=d["func"],
+            interval=d["interval"],
+            repeat=None,
+            id=jid,
+            timeout=d.get("timeout", 300),
+            queue_name=d.get("queue", "default"),
             result_ttl=d.get("result_ttl", 600),
         )
         added.append(jid)
@@ -66,8 +71,11 @@ class AppScheduler(Scheduler):
         from autoorder.queues import QUEUE_NAMES
 
         super().__init__(*args, **kwargs)
-        self.promoter = RQScheduler(list(queue_names or QUEUE_NAMES), connection=self.connection,
-                                    interval=max(1, int(self._interval)))
+        self.promoter = RQScheduler(
+            list(queue_names or QUEUE_NAMES),
+            connection=self.connection,
+            interval=max(1, int(self._interval)),
+        )
 
     def enqueue_jobs(self):
         jobs = super().enqueue_jobs()

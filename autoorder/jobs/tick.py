@@ -33,38 +33,75 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
     """
     from flask import current_app
 
-    if at is not None and at.microsecond:  # RQ keeps whole seconds: never start before the buffer ends
+    if (
+        at is not None and at.microsecond
+    ):  # RQ keeps whole seconds: never start before the buffer ends
         at = at.replace(microsecond=0) + timedelta(seconds=1)
-    return enqueue_once("orders", "autoorder.jobs.ordering.place_order", order_id,
-                        job_id=order_job_id(order_id), at=at, restart_after=restart_after,
-                        timeout=current_app.config["ORDER_JOB_TIMEOUT"],
-                        on_failure="autoorder.jobs.failures.flag_order")
+    return enqueue_once(
+        "orders",
+        "autoorder.jobs.ordering.place_order",
+        order_id,
+        job_id=order_job_id(order_id),
+        at=at,
+        restart_after=restart_after,
+        timeout=current_app.config["ORDER_JOB_TIMEOUT"],
+        on_failure="autoorder.jobs.failures.flag_order",
+    )
 
 
 def tick() -> dict:
     """Enqueue all due work; return counts of what was enqueued or resumed."""
     now = clock.now()
     counts = {"polls": 0, "orders": 0, "recovered": 0, "resumed": 0, "tracking": 0}
-    for account_id in db.session.scalars(select(EbayAccount.id).where(
+    for account_id in db.session.scalars(
+        select(EbayAccount.id)
+        .where(
             EbayAccount.status == CONNECTED,
-            or_(EbayAccount.next_poll_at.is_(None), EbayAccount.next_poll_at <= now)).limit(BATCH)):
-        if enqueue_once("default", "autoorder.jobs.sales.poll_ebay_account", account_id,
-                        job_id=f"poll-ebay-{account_id}", timeout=120):
+            or_(EbayAccount.next_poll_at.is_(None), EbayAccount.next_poll_at <= now),
+        )
+        .limit(BATCH)
+    ):
+        if enqueue_once(
+            "default",
+            "autoorder.jobs.sales.poll_ebay_account",
+            account_id,
+            job_id=f"poll-ebay-{account_id}",
+            timeout=120,
+        ):
             counts["polls"] += 1
     counts["resumed"] = resume_out_of_credits()
-    for order_id in db.session.scalars(select(Order.id).where(
-            Order.status == S.WAITING, Order.order_after <= now).order_by(Order.order_after).limit(BATCH)):
+    for order_id in db.session.scalars(
+        select(Order.id)
+        .where(Order.status == S.WAITING, Order.order_after <= now)
+        .order_by(Order.order_after)
+        .limit(BATCH)
+    ):
         # A due sale's job that has been "started" for a minute without claiming it died.
         counts["orders"] += bool(enqueue_order(order_id, restart_after=60))
-    for order_id in db.session.scalars(select(Order.id).where(
-            Order.status == S.IN_PROGRESS, Order.lease_expires_at < now).limit(BATCH)):
+    for order_id in db.session.scalars(
+        select(Order.id)
+        .where(Order.status == S.IN_PROGRESS, Order.lease_expires_at < now)
+        .limit(BATCH)
+    ):
         # The lease expired: whatever RQ says, the job that held it is gone or hung.
         counts["recovered"] += bool(enqueue_order(order_id, restart_after=0))
-    for order_id in db.session.scalars(select(Order.id).where(
-            Order.tracking_status.in_((T.NOT_DUE, T.SEARCHING)), Order.status == S.SUCCEEDED,
-            Order.next_tracking_check_at <= now).order_by(Order.next_tracking_check_at).limit(BATCH)):
-        if enqueue_once("tracking", "autoorder.jobs.tracking.refresh_tracking", order_id,
-                        job_id=f"tracking-{order_id}", timeout=180):
+    for order_id in db.session.scalars(
+        select(Order.id)
+        .where(
+            Order.tracking_status.in_((T.NOT_DUE, T.SEARCHING)),
+            Order.status == S.SUCCEEDED,
+            Order.next_tracking_check_at <= now,
+        )
+        .order_by(Order.next_tracking_check_at)
+        .limit(BATCH)
+    ):
+        if enqueue_once(
+            "tracking",
+            "autoorder.jobs.tracking.refresh_tracking",
+            order_id,
+            job_id=f"tracking-{order_id}",
+            timeout=180,
+        ):
             counts["tracking"] += 1
     if any(counts.values()):
         log.info("tick: %s", counts)
@@ -74,11 +111,16 @@ def tick() -> dict:
 def resume_out_of_credits() -> int:
     """Put sales held for lack of credits back in line once their team has credits."""
     resumed = 0
-    held = db.session.scalars(select(Order).where(
-        Order.status == S.NEEDS_ATTENTION, Order.failure_code == "out_of_credits").limit(BATCH)).all()
+    held = db.session.scalars(
+        select(Order)
+        .where(Order.status == S.NEEDS_ATTENTION, Order.failure_code == "out_of_credits")
+        .limit(BATCH)
+    ).all()
     for order in held:
         if credits.has_credits(order.team_id):
-            orders.transition(order, S.WAITING, reason="credits added; back in line", actor="system")
+            orders.transition(
+                order, S.WAITING, reason="credits added; back in line", actor="system"
+            )
             resumed += 1
     db.session.commit()
     return resumed

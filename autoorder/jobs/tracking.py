@@ -30,8 +30,14 @@ ERROR_BACKOFF_CAP = timedelta(hours=1)
 
 def refresh_tracking(order_id: int) -> str:
     """Check one order's tracking if it is due; safe to run twice (it re-checks due-ness)."""
-    order = db.session.get(Order, order_id, options=[joinedload(Order.bot).joinedload(OrderBot.supplier)])
-    if order is None or order.status != S.SUCCEEDED or order.tracking_status not in (T.NOT_DUE, T.SEARCHING):
+    order = db.session.get(
+        Order, order_id, options=[joinedload(Order.bot).joinedload(OrderBot.supplier)]
+    )
+    if (
+        order is None
+        or order.status != S.SUCCEEDED
+        or order.tracking_status not in (T.NOT_DUE, T.SEARCHING)
+    ):
         return "nothing to do"
     now = clock.now()
     if order.next_tracking_check_at is None or order.next_tracking_check_at > now:
@@ -45,10 +51,20 @@ def refresh_tracking(order_id: int) -> str:
     except (SupplierError, requests.RequestException) as exc:
         return _check_failed(order, f"{type(exc).__name__}: {exc}")
     if info.status != "shipped" or not info.tracking_number:
-        db.session.add(TrackingCheck(order_id=order.id, result="not_found", detail=f"supplier status {info.status}"))
+        db.session.add(
+            TrackingCheck(
+                order_id=order.id, result="not_found", detail=f"supplier status {info.status}"
+            )
+        )
         return _not_yet(order)
-    db.session.add(TrackingCheck(order_id=order.id, result="found", carrier=info.carrier,
-                                 tracking_number=info.tracking_number))
+    db.session.add(
+        TrackingCheck(
+            order_id=order.id,
+            result="found",
+            carrier=info.carrier,
+            tracking_number=info.tracking_number,
+        )
+    )
     try:
         valid = numbers.validate(info.tracking_number, info.carrier)
     except numbers.InvalidTrackingNumberError as exc:
@@ -62,7 +78,9 @@ def refresh_tracking(order_id: int) -> str:
     return upload_tracking(order)  # commits on every path it returns from
 
 
-SESSION_CACHE_SIZE = 64  # bots whose HTTP session (cookies + open keep-alive connections) a worker keeps
+SESSION_CACHE_SIZE = (
+    64  # bots whose HTTP session (cookies + open keep-alive connections) a worker keeps
+)
 _sessions: OrderedDict[int, tuple[str, requests.Session]] = OrderedDict()
 
 
@@ -133,7 +151,7 @@ def _check_failed(order: Order, detail: str) -> str:
     if order.tracking_deadline_at and clock.now() >= order.tracking_deadline_at:
         orders.transition(order, T.NOT_FOUND, reason=f"gave up after errors: {detail[:200]}")
     else:
-        delay = min(timedelta(minutes=2 ** order.tracking_failures), ERROR_BACKOFF_CAP)
+        delay = min(timedelta(minutes=2**order.tracking_failures), ERROR_BACKOFF_CAP)
         order.next_tracking_check_at = clock.now() + delay
     db.session.commit()
     log.warning("order %s tracking check failed: %s", order.id, detail)
@@ -144,22 +162,34 @@ def upload_tracking(order: Order) -> str:
     """Upload the validated tracking to eBay unless eBay already has it. Commits."""
     account = db.session.get(EbayAccount, order.ebay_account_id) if order.ebay_account_id else None
     if account is None:
-        orders.transition(order, T.UPLOADED, reason="no eBay account linked; tracking recorded only")
+        orders.transition(
+            order, T.UPLOADED, reason="no eBay account linked; tracking recorded only"
+        )
         db.session.commit()
         return "recorded"
     client = accounts.client_for(account)
     try:
         ebay_order = client.get_order(order.ebay_order_id)
         if cancel_state(ebay_order) != NO_CANCEL:
-            return _upload_failed(order, "The eBay order has a cancellation; tracking not uploaded.")
+            return _upload_failed(
+                order, "The eBay order has a cancellation; tracking not uploaded."
+            )
         for existing in client.get_shipping_fulfillments(order.ebay_order_id):
-            if (existing.get("shipmentTrackingNumber") or "").upper() == order.tracking_number.upper():
+            if (
+                existing.get("shipmentTrackingNumber") or ""
+            ).upper() == order.tracking_number.upper():
                 order.ebay_fulfillment_id = existing.get("fulfillmentId")
                 return _uploaded(order, "eBay already had this tracking number")
         order.ebay_fulfillment_id = client.create_shipping_fulfillment(
-            order.ebay_order_id, line_items=[{"lineItemId": order.ebay_line_item_id, "quantity": order.quantity}],
-            carrier_code=order.ebay_carrier_code, tracking_number=order.tracking_number, shipped_at=clock.now())
-        return _uploaded(order, f"uploaded to eBay ({order.ebay_carrier_code} {order.tracking_number})")
+            order.ebay_order_id,
+            line_items=[{"lineItemId": order.ebay_line_item_id, "quantity": order.quantity}],
+            carrier_code=order.ebay_carrier_code,
+            tracking_number=order.tracking_number,
+            shipped_at=clock.now(),
+        )
+        return _uploaded(
+            order, f"uploaded to eBay ({order.ebay_carrier_code} {order.tracking_number})"
+        )
     except ReauthorizationNeededError as exc:
         accounts.mark_reconnect_needed(account, exc)
         return _upload_failed(order, "Reconnect the eBay account, then re-check tracking.")
@@ -167,7 +197,9 @@ def upload_tracking(order: Order) -> str:
         return _upload_failed(order, f"eBay refused the tracking: {exc}")
     except EbayError as exc:  # transient: try again soon, the check above prevents a double upload
         order.next_tracking_check_at = clock.now() + timedelta(minutes=5)
-        order.tracking_message = f"eBay unavailable ({type(exc).__name__}, request id {exc.request_id}); retrying"
+        order.tracking_message = (
+            f"eBay unavailable ({type(exc).__name__}, request id {exc.request_id}); retrying"
+        )
         db.session.commit()
         return "upload retry later"
 

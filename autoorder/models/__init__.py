@@ -24,7 +24,21 @@ for _model in APPEND_ONLY:
     event.listen(_model, "before_delete", _refuse)
 
 __all__ = [
-    "AppendOnlyError", "CreditEntry", "CreditPackage", "EbayAccount", "EbayOrderProblem", "Evidence", "Listing",
-    "Order", "OrderBot", "OrderEvent", "PAYMENT_METHODS", "PurchaseAttempt", "ROLES",
-    "Supplier", "Team", "TrackingCheck", "User",
+    "AppendOnlyError",
+    "CreditEntry",
+    "CreditPackage",
+    "EbayAccount",
+    "EbayOrderProblem",
+    "Evidence",
+    "Listing",
+    "Order",
+    "OrderBot",
+    "OrderEvent",
+    "PAYMENT_METHODS",
+    "PurchaseAttempt",
+    "ROLES",
+    "Supplier",
+    "Team",
+    "TrackingCheck",
+    "User",
 ]

@@ -43,7 +43,9 @@ class CreditEntry(db.Model):
     def balance(team_id: int) -> int:
         """Return the team's credit balance: the sum of its ledger."""
         total = db.session.scalar(
-            select(func.coalesce(func.sum(CreditEntry.delta), 0)).where(CreditEntry.team_id == team_id)
+            select(func.coalesce(func.sum(CreditEntry.delta), 0)).where(
+                CreditEntry.team_id == team_id
+            )
         )
         return int(total)
 

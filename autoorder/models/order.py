@@ -76,8 +76,12 @@ class Order(db.Model):
 
     events = relationship("OrderEvent", order_by="OrderEvent.id", back_populates="order")
     evidence = relationship("Evidence", order_by="Evidence.id", back_populates="order")
-    attempts = relationship("PurchaseAttempt", order_by="PurchaseAttempt.id", back_populates="order")
-    tracking_checks = relationship("TrackingCheck", order_by="TrackingCheck.id", back_populates="order")
+    attempts = relationship(
+        "PurchaseAttempt", order_by="PurchaseAttempt.id", back_populates="order"
+    )
+    tracking_checks = relationship(
+        "TrackingCheck", order_by="TrackingCheck.id", back_populates="order"
+    )
     listing = relationship("Listing")
     bot = relationship("OrderBot")
 

@@ -38,9 +38,23 @@ def register_error_pages(app):
             return f'<div class="flash flash-error" role="alert">{title}: {message}</div>', code
         return render_template("errors.html", code=code, title=title, message=message), code
 
-    app.register_error_handler(CSRFError, lambda e: render(
-        400, "Form expired", "The CSRF token is missing or invalid. Reload the page and try again."))
-    app.register_error_handler(403, lambda e: render(403, "Not allowed", "Only an admin can do that."))
+    app.register_error_handler(
+        CSRFError,
+        lambda e: render(
+            400,
+            "Form expired",
+            "The CSRF token is missing or invalid. Reload the page and try again.",
+        ),
+    )
+    app.register_error_handler(
+        403, lambda e: render(403, "Not allowed", "Only an admin can do that.")
+    )
     app.register_error_handler(404, lambda e: render(404, "Not found", "There is nothing here."))
-    app.register_error_handler(500, lambda e: render(
-        500, "Something went wrong", "The error was logged. Nothing you entered was shown or lost."))
+    app.register_error_handler(
+        500,
+        lambda e: render(
+            500,
+            "Something went wrong",
+            "The error was logged. Nothing you entered was shown or lost.",
+        ),
+    )

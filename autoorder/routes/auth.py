@@ -39,6 +39,11 @@ def logout():
 
 def _safe_next(target):
     """Only follow a relative ?next= so the login page is no open redirect."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    if (
+        target
+        and not urlsplit(target).netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    ):
         return target
     return url_for("orders.index")

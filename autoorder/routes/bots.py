@@ -15,9 +15,13 @@ from autoorder.routes import is_htmx
 
 bp = Blueprint("bots", __name__, url_prefix="/bots")
 
-BILLING_FIELDS = {"billing_line1": "addressLine1", "billing_city": "city",
-                  "billing_state": "stateOrProvince", "billing_postal_code": "postalCode",
-                  "billing_country": "countryCode"}
+BILLING_FIELDS = {
+    "billing_line1": "addressLine1",
+    "billing_city": "city",
+    "billing_state": "stateOrProvince",
+    "billing_postal_code": "postalCode",
+    "billing_country": "countryCode",
+}
 SECRET_FIELDS = ("password", "card_number", "card_cvc", "card_expiry", "card_holder")
 
 
@@ -38,7 +42,9 @@ def new():
         db.session.commit()
         flash(f"Bot {bot.name} created. Use “Test login” to check it can sign in.", "success")
         return redirect(url_for("bots.index"))
-    return render_template("bots/form.html", form=form, bot=None, check=None), 422 if form.errors else 200
+    return render_template(
+        "bots/form.html", form=form, bot=None, check=None
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:bot_id>", methods=["GET", "POST"])
@@ -51,7 +57,9 @@ def edit(bot_id):
         flash(f"Bot {bot.name} saved.", "success")
         return redirect(url_for("bots.index"))
     check = bot_jobs.load_login_checks([bot.id]).get(bot.id)
-    return render_template("bots/form.html", form=form, bot=bot, check=check), 422 if form.errors else 200
+    return render_template(
+        "bots/form.html", form=form, bot=bot, check=check
+    ), 422 if form.errors else 200
 
 
 @bp.post("/validate/<field>")
@@ -63,11 +71,19 @@ def validate_field(field, bot_id=None):
         abort(404)
     form = BotForm(meta={"csrf": False})
     errors = bot_field_errors(form, field)
-    if field == "name" and not errors and _name_taken(form.name.data, request.form.get("supplier_id"), bot):
+    if (
+        field == "name"
+        and not errors
+        and _name_taken(form.name.data, request.form.get("supplier_id"), bot)
+    ):
         errors.append(_NAME_TAKEN)
     value = getattr(form, field).data
-    return render_template("bots/_feedback.html", name=field, errors=errors,
-                           ok=bool(value) and field in ("account_email", "card_number", "card_expiry"))
+    return render_template(
+        "bots/_feedback.html",
+        name=field,
+        errors=errors,
+        ok=bool(value) and field in ("account_email", "card_number", "card_expiry"),
+    )
 
 
 @bp.post("/<int:bot_id>/delete")
@@ -77,8 +93,10 @@ def delete(bot_id):
         flash(f"Bot {bot.name} has orders; disable it instead.", "error")
         return redirect(url_for("bots.index"))
     if db.session.scalar(select(exists().where(Listing.bot_id == bot.id))):
-        flash(f"Bot {bot.name} buys for mapped listings; move them to another bot or disable it instead.",
-              "error")
+        flash(
+            f"Bot {bot.name} buys for mapped listings; move them to another bot or disable it instead.",
+            "error",
+        )
         return redirect(url_for("bots.index"))
     db.session.delete(bot)
     db.session.commit()
@@ -142,8 +160,9 @@ def _name_taken(name, supplier_id, bot) -> bool:
         supplier_id = int(supplier_id)
     except (TypeError, ValueError):
         return False
-    query = team_select(OrderBot).where(OrderBot.supplier_id == supplier_id,
-                                        OrderBot.name == (name or "").strip())
+    query = team_select(OrderBot).where(
+        OrderBot.supplier_id == supplier_id, OrderBot.name == (name or "").strip()
+    )
     if bot is not None:
         query = query.where(OrderBot.id != bot.id)
     return db.session.scalar(query.with_only_columns(OrderBot.id).limit(1)) is not None
@@ -159,13 +178,16 @@ def _validate(form, bot) -> bool:
 
 def _form(obj=None):
     form = BotForm(obj=obj)
-    if obj is not None and not form.is_submitted():  # never send a stored secret back to the browser
+    if (
+        obj is not None and not form.is_submitted()
+    ):  # never send a stored secret back to the browser
         for name in SECRET_FIELDS:
             getattr(form, name).data = None
         for name, key in BILLING_FIELDS.items():
             getattr(form, name).data = (obj.billing_address or {}).get(key)
-    form.supplier_id.choices = [(s.id, s.name) for s in db.session.scalars(
-        select(Supplier).order_by(Supplier.name))]
+    form.supplier_id.choices = [
+        (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(Supplier.name))
+    ]
     return form
 
 
@@ -180,9 +202,16 @@ def _apply(form, bot):
     if bot.payment_method == "gift_card":
         bot.gift_card_balance = form.gift_card_balance.data
         return
-    billing = {key: (getattr(form, name).data or "").strip() for name, key in BILLING_FIELDS.items()}
+    billing = {
+        key: (getattr(form, name).data or "").strip() for name, key in BILLING_FIELDS.items()
+    }
     if form.card_number.data:
-        bot.set_card(number=form.card_number.data, expiry=form.card_expiry.data.strip(),
-                     cvc=form.card_cvc.data, holder=form.card_holder.data.strip(), billing_address=billing)
+        bot.set_card(
+            number=form.card_number.data,
+            expiry=form.card_expiry.data.strip(),
+            cvc=form.card_cvc.data,
+            holder=form.card_holder.data.strip(),
+            billing_address=billing,
+        )
     else:  # the stored card stays; its (not secret) billing address may change
         bot.billing_address = billing

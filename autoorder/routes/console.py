@@ -58,15 +58,23 @@ def purchase(package_id):
         return redirect(url_for("console.index"))
     team_id = current_user.team_id
     try:
-        payment = payments.provider().charge(payments.PaymentRequest(
-            team_id=team_id, package_id=package.id, amount=package.price, currency=package.currency,
-            idempotency_key=form.idempotency_key.data, actor=current_user.email,
-            confirmed=form.confirmed.data))
+        payment = payments.provider().charge(
+            payments.PaymentRequest(
+                team_id=team_id,
+                package_id=package.id,
+                amount=package.price,
+                currency=package.currency,
+                idempotency_key=form.idempotency_key.data,
+                actor=current_user.email,
+                confirmed=form.confirmed.data,
+            )
+        )
     except payments.PaymentError as exc:
         flash(str(exc), "error")
         return redirect(url_for("console.index"))
-    entry = credits.record_package_purchase(team_id, package, actor=current_user.email,
-                                            payment_reference=payment.reference)
+    entry = credits.record_package_purchase(
+        team_id, package, actor=current_user.email, payment_reference=payment.reference
+    )
     created = entry.id is None
     try:
         db.session.commit()
@@ -92,8 +100,14 @@ def create_package():
     form = CreditPackageForm()
     if not form.validate():
         return _page(package_form=form, status=422)
-    package = CreditPackage(team_id=current_user.team_id, name=form.name.data, credits=form.credits.data,
-                            price=form.price.data, currency=form.currency.data.upper(), active=True)
+    package = CreditPackage(
+        team_id=current_user.team_id,
+        name=form.name.data,
+        credits=form.credits.data,
+        price=form.price.data,
+        currency=form.currency.data.upper(),
+        active=True,
+    )
     db.session.add(package)
     db.session.commit()
     flash(f"Package {package.name} created.", "success")
@@ -123,7 +137,9 @@ def _set_active(package_id, active):
 def _visible_packages(own_only=False):
     """Packages this team sees: its own, and (unless own_only) the server operator's (team_id NULL)."""
     mine = CreditPackage.team_id == current_user.team_id
-    return select(CreditPackage).where(mine if own_only else or_(mine, CreditPackage.team_id.is_(None)))
+    return select(CreditPackage).where(
+        mine if own_only else or_(mine, CreditPackage.team_id.is_(None))
+    )
 
 
 def _package_or_404(package_id, own_only=False):
@@ -135,15 +151,25 @@ def _package_or_404(package_id, own_only=False):
 
 def _page(package_form=None, status=200):
     team_id = current_user.team_id
-    query = _visible_packages().order_by(CreditPackage.active.desc(), CreditPackage.credits, CreditPackage.id)
+    query = _visible_packages().order_by(
+        CreditPackage.active.desc(), CreditPackage.credits, CreditPackage.id
+    )
     if not current_user.is_admin:
         query = query.where(CreditPackage.active.is_(True))
     return render_template(
-        "console/index.html", balance=credits.balance(team_id), ledger=_ledger(),
-        packages=db.session.scalars(query).all(), held=_held_count(),
-        ever_bought=db.session.scalar(team_select(CreditEntry).where(
-            CreditEntry.reason == "purchase").with_only_columns(func.count())) > 0,
-        package_form=package_form or CreditPackageForm(formdata=None), purchase_form=PurchaseForm(formdata=None),
+        "console/index.html",
+        balance=credits.balance(team_id),
+        ledger=_ledger(),
+        packages=db.session.scalars(query).all(),
+        held=_held_count(),
+        ever_bought=db.session.scalar(
+            team_select(CreditEntry)
+            .where(CreditEntry.reason == "purchase")
+            .with_only_columns(func.count())
+        )
+        > 0,
+        package_form=package_form or CreditPackageForm(formdata=None),
+        purchase_form=PurchaseForm(formdata=None),
         purchase_key=uuid.uuid4().hex,
     ), status
 
@@ -155,6 +181,11 @@ def _ledger():
 
 
 def _held_count() -> int:
-    return db.session.scalar(team_select(Order).where(
-        Order.status == OrderStatus.NEEDS_ATTENTION, Order.failure_code == "out_of_credits",
-    ).with_only_columns(func.count()))
+    return db.session.scalar(
+        team_select(Order)
+        .where(
+            Order.status == OrderStatus.NEEDS_ATTENTION,
+            Order.failure_code == "out_of_credits",
+        )
+        .with_only_columns(func.count())
+    )

@@ -19,22 +19,42 @@ bp = Blueprint("listings", __name__, url_prefix="/listings")
 
 NO_MAPPING = "no_mapping"
 STUCK = (OrderStatus.WAITING, OrderStatus.NEEDS_ATTENTION)
-FIELDS = ("ebay_item_id", "ebay_variation_key", "sku", "title", "supplier_product_url", "supplier_variant",
-          "bot_id", "max_buy_price", "quantity_per_sale", "notes")
+FIELDS = (
+    "ebay_item_id",
+    "ebay_variation_key",
+    "sku",
+    "title",
+    "supplier_product_url",
+    "supplier_variant",
+    "bot_id",
+    "max_buy_price",
+    "quantity_per_sale",
+    "notes",
+)
 
 
 @bp.get("/")
 def index():
-    listings = db.session.scalars(team_select(Listing).order_by(Listing.title, Listing.ebay_item_id)).all()
-    unmapped = db.session.scalars(team_select(Order).where(
-        Order.failure_code == NO_MAPPING, Order.status.in_(STUCK)).order_by(Order.sold_at.desc())).all()
-    return render_template("listings/index.html", listings=listings, unmapped=_one_per_item(unmapped))
+    listings = db.session.scalars(
+        team_select(Listing).order_by(Listing.title, Listing.ebay_item_id)
+    ).all()
+    unmapped = db.session.scalars(
+        team_select(Order)
+        .where(Order.failure_code == NO_MAPPING, Order.status.in_(STUCK))
+        .order_by(Order.sold_at.desc())
+    ).all()
+    return render_template(
+        "listings/index.html", listings=listings, unmapped=_one_per_item(unmapped)
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    source = team_get_or_404(Order, request.args.get("from_order", type=int)) \
-        if request.args.get("from_order") else None
+    source = (
+        team_get_or_404(Order, request.args.get("from_order", type=int))
+        if request.args.get("from_order")
+        else None
+    )
     form = _form()
     if not form.is_submitted() and source is not None:
         form.ebay_item_id.data = source.legacy_item_id
@@ -46,8 +66,9 @@ def new():
         db.session.add(listing)
         db.session.flush()
         return _saved(listing, "created")
-    return render_template("listings/form.html", form=form, listing=None, source=source), \
-        422 if form.errors else 200
+    return render_template(
+        "listings/form.html", form=form, listing=None, source=source
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:listing_id>", methods=["GET", "POST"])
@@ -58,16 +79,19 @@ def edit(listing_id):
         _apply(form, listing)
         db.session.flush()
         return _saved(listing, "saved")
-    return render_template("listings/form.html", form=form, listing=listing, source=None), \
-        422 if form.errors else 200
+    return render_template(
+        "listings/form.html", form=form, listing=listing, source=None
+    ), 422 if form.errors else 200
 
 
 @bp.post("/<int:listing_id>/delete")
 def delete(listing_id):
     listing = team_get_or_404(Listing, listing_id)
     if db.session.scalar(select(exists().where(Order.listing_id == listing.id))):
-        flash("Sales were bought or are waiting with this mapping, so it cannot be deleted; edit it instead.",
-              "error")
+        flash(
+            "Sales were bought or are waiting with this mapping, so it cannot be deleted; edit it instead.",
+            "error",
+        )
         return redirect(url_for("listings.index"))
     db.session.delete(listing)
     db.session.commit()
@@ -99,11 +123,16 @@ def _resume_unmapped(listing) -> list[int]:
     match = [Order.legacy_item_id == listing.ebay_item_id]
     if listing.sku:
         match.append(Order.sku == listing.sku)
-    stuck = db.session.scalars(team_select(Order).where(
-        Order.failure_code == NO_MAPPING, Order.status.in_(STUCK), or_(*match))).all()
+    stuck = db.session.scalars(
+        team_select(Order).where(
+            Order.failure_code == NO_MAPPING, Order.status.in_(STUCK), or_(*match)
+        )
+    ).all()
     resumed = []
     for order in stuck:
-        found = find_listing(order.team_id, order.legacy_item_id, order.legacy_variation_id or "", order.sku)
+        found = find_listing(
+            order.team_id, order.legacy_item_id, order.legacy_variation_id or "", order.sku
+        )
         if found is None or found.id != listing.id:
             continue  # a more specific mapping (or none) applies to this sale
         order.listing_id, order.bot_id = listing.id, listing.bot_id
@@ -126,7 +155,8 @@ def _form(obj=None):
     form = ListingForm(obj=obj)
     bots = db.session.scalars(team_select(OrderBot).order_by(OrderBot.name)).all()
     form.bot_id.choices = [("", "Choose a bot…")] + [
-        (b.id, f"{b.name} — {b.supplier.name}{'' if b.enabled else ' (disabled)'}") for b in bots]
+        (b.id, f"{b.name} — {b.supplier.name}{'' if b.enabled else ' (disabled)'}") for b in bots
+    ]
     if not form.is_submitted() and obj is None and len(bots) == 1:
         form.bot_id.data = bots[0].id
     return form
@@ -135,13 +165,16 @@ def _form(obj=None):
 def _validate(form, listing) -> bool:
     ok = form.validate()
     if ok:
-        query = team_select(Listing).where(Listing.ebay_item_id == form.ebay_item_id.data,
-                                           Listing.ebay_variation_key == (form.ebay_variation_key.data or ""))
+        query = team_select(Listing).where(
+            Listing.ebay_item_id == form.ebay_item_id.data,
+            Listing.ebay_variation_key == (form.ebay_variation_key.data or ""),
+        )
         if listing is not None:
             query = query.where(Listing.id != listing.id)
         if db.session.scalar(query.with_only_columns(Listing.id).limit(1)) is not None:
             form.ebay_variation_key.errors.append(
-                "This eBay item and variation is already mapped; edit that mapping instead.")
+                "This eBay item and variation is already mapped; edit that mapping instead."
+            )
             ok = False
     return ok
 

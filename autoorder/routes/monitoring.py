@@ -57,10 +57,20 @@ def _check_token():
 
 
 def hand_token_to_dashboard(response):
-    if request.blueprint == BLUEPRINT and current_user.is_authenticated and current_user.is_admin \
-            and response.mimetype == "text/html":
-        response.set_cookie(TOKEN_COOKIE, generate_csrf(), path=URL_PREFIX, samesite="Strict",
-                            secure=current_app.config.get("SESSION_COOKIE_SECURE", True), httponly=False)
+    if (
+        request.blueprint == BLUEPRINT
+        and current_user.is_authenticated
+        and current_user.is_admin
+        and response.mimetype == "text/html"
+    ):
+        response.set_cookie(
+            TOKEN_COOKIE,
+            generate_csrf(),
+            path=URL_PREFIX,
+            samesite="Strict",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", True),
+            httponly=False,
+        )
     return response
 
 

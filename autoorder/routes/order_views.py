@@ -24,14 +24,27 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 SLOW_POLL_SECONDS = 30  # after a 286: only watches for new sales and for rows changed by others
 NEW_SALE_LOOKBACK = timedelta(days=2)  # bounds the new-sale scan to the (team_id, sold_at) index
-COMMIT_LAG = timedelta(seconds=30)  # a sale flushed just before the page rendered may commit after it
+COMMIT_LAG = timedelta(
+    seconds=30
+)  # a sale flushed just before the page rendered may commit after it
 FILTER_KEYS = ("cart", "envelope", "supplier", "bot", "sold_from", "sold_to", "q")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICRO = timedelta(microseconds=1)
-CART_LABELS = {S.WAITING: "Waiting", S.IN_PROGRESS: "Buying", S.SUCCEEDED: "Ordered", S.FAILED: "Failed",
-               S.NEEDS_ATTENTION: "Needs attention", S.CANCELLED: "Cancelled"}
-ENVELOPE_LABELS = {T.NOT_DUE: "Not due", T.SEARCHING: "Searching", T.UPLOADED: "Uploaded",
-                   T.NOT_FOUND: "Not found", T.UPLOAD_FAILED: "Upload failed"}
+CART_LABELS = {
+    S.WAITING: "Waiting",
+    S.IN_PROGRESS: "Buying",
+    S.SUCCEEDED: "Ordered",
+    S.FAILED: "Failed",
+    S.NEEDS_ATTENTION: "Needs attention",
+    S.CANCELLED: "Cancelled",
+}
+ENVELOPE_LABELS = {
+    T.NOT_DUE: "Not due",
+    T.SEARCHING: "Searching",
+    T.UPLOADED: "Uploaded",
+    T.NOT_FOUND: "Not found",
+    T.UPLOAD_FAILED: "Upload failed",
+}
 
 
 def parse_filters(args) -> dict:
@@ -65,26 +78,39 @@ def apply_filters(query, filters: dict, *, cart: bool = True):
     if "bot" in filters:
         query = query.where(Order.bot_id == filters["bot"])
     if "supplier" in filters:
-        query = query.where(Order.bot_id.in_(
-            team_select(OrderBot).with_only_columns(OrderBot.id).where(OrderBot.supplier_id == filters["supplier"])))
+        query = query.where(
+            Order.bot_id.in_(
+                team_select(OrderBot)
+                .with_only_columns(OrderBot.id)
+                .where(OrderBot.supplier_id == filters["supplier"])
+            )
+        )
     if "sold_from" in filters:
         query = query.where(Order.sold_at >= datetime.combine(filters["sold_from"], time.min, UTC))
     if "sold_to" in filters:
-        query = query.where(Order.sold_at < datetime.combine(filters["sold_to"] + timedelta(days=1), time.min, UTC))
+        query = query.where(
+            Order.sold_at < datetime.combine(filters["sold_to"] + timedelta(days=1), time.min, UTC)
+        )
     if "q" in filters:
         text = filters["q"]
-        query = query.where(Order.ebay_order_id.icontains(text, autoescape=True)
-                            | Order.buyer_username.icontains(text, autoescape=True)
-                            | Order.buyer_name.icontains(text, autoescape=True)
-                            | Order.supplier_order_number.icontains(text, autoescape=True))
+        query = query.where(
+            Order.ebay_order_id.icontains(text, autoescape=True)
+            | Order.buyer_username.icontains(text, autoescape=True)
+            | Order.buyer_name.icontains(text, autoescape=True)
+            | Order.supplier_order_number.icontains(text, autoescape=True)
+        )
     return query
 
 
 def status_counts(filters: dict) -> dict[str, int]:
     """{cart status: number of sales} under every filter but the cart status: one GROUP BY."""
-    return dict(db.session.execute(
-        apply_filters(team_select(Order), filters, cart=False)
-        .with_only_columns(Order.status, func.count()).group_by(Order.status)).all())
+    return dict(
+        db.session.execute(
+            apply_filters(team_select(Order), filters, cart=False)
+            .with_only_columns(Order.status, func.count())
+            .group_by(Order.status)
+        ).all()
+    )
 
 
 _SHARED_COUNTS: dict = {}  # (team, filters, change) -> (expires, counts); per web process
@@ -112,8 +138,15 @@ def shared_counts(filters: dict, change: tuple) -> dict[str, int]:
 
 def counts_context(filters: dict, counts: dict, *, oob: bool = False) -> dict:
     args = filter_args(filters)
-    return dict(counts=counts, filters=filters, filter_args=args, statuses=list(S), cart_labels=CART_LABELS,
-                base_args={k: v for k, v in args.items() if k != "cart"}, counts_oob=oob)
+    return dict(
+        counts=counts,
+        filters=filters,
+        filter_args=args,
+        statuses=list(S),
+        cart_labels=CART_LABELS,
+        base_args={k: v for k, v in args.items() if k != "cart"},
+        counts_oob=oob,
+    )
 
 
 def filter_args(filters: dict) -> dict:
@@ -123,9 +156,16 @@ def filter_args(filters: dict) -> dict:
 
 def new_sale_ids(filters: dict, known: dict, rendered_at: datetime) -> list[int]:
     """Ids of the team's sales created since the page rendered that match its filters, newest first."""
-    query = (apply_filters(team_select(Order), filters).with_only_columns(Order.id)
-             .where(Order.sold_at >= rendered_at - NEW_SALE_LOOKBACK, Order.created_at >= rendered_at - COMMIT_LAG)
-             .order_by(Order.sold_at.desc(), Order.id.desc()).limit(PAGE_SIZE))
+    query = (
+        apply_filters(team_select(Order), filters)
+        .with_only_columns(Order.id)
+        .where(
+            Order.sold_at >= rendered_at - NEW_SALE_LOOKBACK,
+            Order.created_at >= rendered_at - COMMIT_LAG,
+        )
+        .order_by(Order.sold_at.desc(), Order.id.desc())
+        .limit(PAGE_SIZE)
+    )
     if known:
         query = query.where(Order.id.not_in(known))
     return list(db.session.scalars(query))
@@ -147,7 +187,9 @@ def by_ids(ids, *columns):
 def load_orders(ids) -> list[Order]:
     if not ids:
         return []
-    found = {o.id: o for o in db.session.scalars(by_ids(ids).execution_options(populate_existing=True))}
+    found = {
+        o.id: o for o in db.session.scalars(by_ids(ids).execution_options(populate_existing=True))
+    }
     return [found[i] for i in ids if i in found]
 
 
@@ -181,7 +223,13 @@ def is_active(status: str, tracking_status: str) -> bool:
 def poller(filters, page, *, at, fast, oob=False) -> dict:
     seconds = current_app.config.get("SALES_POLL_SECONDS", 5) if fast else SLOW_POLL_SECONDS
     vals = filter_args(filters) | {"page": page, "at": at, "mode": "fast" if fast else "slow"}
-    return {"seconds": seconds, "vals": vals, "oob": oob, "mode": vals["mode"], "now": clock.now().isoformat()}
+    return {
+        "seconds": seconds,
+        "vals": vals,
+        "oob": oob,
+        "mode": vals["mode"],
+        "now": clock.now().isoformat(),
+    }
 
 
 def wants_fragment() -> bool:
@@ -198,9 +246,15 @@ class BotName:
 
 def team_bots() -> dict[int, BotName]:
     """{bot id: names} of the team's bots, without loading (and decrypting) the bots' secrets."""
-    rows = db.session.execute(team_select(OrderBot).join(Supplier, Supplier.id == OrderBot.supplier_id)
-                              .with_only_columns(OrderBot.id, OrderBot.name, Supplier.id, Supplier.name))
-    return {bot_id: BotName(bot_id, name, supplier_id, supplier) for bot_id, name, supplier_id, supplier in rows}
+    rows = db.session.execute(
+        team_select(OrderBot)
+        .join(Supplier, Supplier.id == OrderBot.supplier_id)
+        .with_only_columns(OrderBot.id, OrderBot.name, Supplier.id, Supplier.name)
+    )
+    return {
+        bot_id: BotName(bot_id, name, supplier_id, supplier)
+        for bot_id, name, supplier_id, supplier in rows
+    }
 
 
 @dataclass
@@ -230,15 +284,25 @@ def row_views(orders: list[Order], bots: dict[int, BotName]) -> list[RowView]:
     views = []
     for o in orders:
         profit = o.profit
-        views.append(RowView(
-            order=o, url=f"{prefix}{o.id}", version=version(o.updated_at), active=is_active(o.status, o.tracking_status),
-            cart_label=CART_LABELS.get(o.status, o.status), cart_title=cart_title(o, reasons),
-            envelope_label=ENVELOPE_LABELS.get(o.tracking_status, o.tracking_status),
-            envelope_title=envelope_title(o, reasons), sale=money(o.sale_price, o.sale_currency),
-            cost=money(o.supplier_cost, o.sale_currency), profit=money(profit, o.sale_currency),
-            profit_class="" if profit is None else ("positive" if profit >= 0 else "negative"),
-            bot=bots.get(o.bot_id), has_actions=o.status in ACTIONABLE
-            or (o.status == S.SUCCEEDED and o.tracking_status != T.UPLOADED)))
+        views.append(
+            RowView(
+                order=o,
+                url=f"{prefix}{o.id}",
+                version=version(o.updated_at),
+                active=is_active(o.status, o.tracking_status),
+                cart_label=CART_LABELS.get(o.status, o.status),
+                cart_title=cart_title(o, reasons),
+                envelope_label=ENVELOPE_LABELS.get(o.tracking_status, o.tracking_status),
+                envelope_title=envelope_title(o, reasons),
+                sale=money(o.sale_price, o.sale_currency),
+                cost=money(o.supplier_cost, o.sale_currency),
+                profit=money(profit, o.sale_currency),
+                profit_class="" if profit is None else ("positive" if profit >= 0 else "negative"),
+                bot=bots.get(o.bot_id),
+                has_actions=o.status in ACTIONABLE
+                or (o.status == S.SUCCEEDED and o.tracking_status != T.UPLOADED),
+            )
+        )
     return views
 
 
@@ -259,11 +323,16 @@ def last_reasons(ids) -> dict:
     """{(order id, "cart" | "tracking"): reason of the latest such event} for these orders."""
     if not ids:
         return {}
-    latest = (select(func.max(OrderEvent.id)).where(OrderEvent.order_id.in_(ids),
-                                                    OrderEvent.kind.in_(("cart", "tracking")))
-              .group_by(OrderEvent.order_id, OrderEvent.kind))
-    rows = db.session.execute(select(OrderEvent.order_id, OrderEvent.kind, OrderEvent.reason)
-                              .where(OrderEvent.id.in_(latest)))
+    latest = (
+        select(func.max(OrderEvent.id))
+        .where(OrderEvent.order_id.in_(ids), OrderEvent.kind.in_(("cart", "tracking")))
+        .group_by(OrderEvent.order_id, OrderEvent.kind)
+    )
+    rows = db.session.execute(
+        select(OrderEvent.order_id, OrderEvent.kind, OrderEvent.reason).where(
+            OrderEvent.id.in_(latest)
+        )
+    )
     return {(order_id, kind): reason for order_id, kind, reason in rows}
 
 
@@ -302,10 +371,14 @@ def envelope_title(order: Order, reasons: dict) -> str:
         case T.UPLOADED:
             return f"Uploaded to eBay: {order.tracking_carrier or order.ebay_carrier_code or ''} {order.tracking_number or ''}"
         case _:
-            return order.tracking_message or reason or ENVELOPE_LABELS.get(order.tracking_status, "")
+            return (
+                order.tracking_message or reason or ENVELOPE_LABELS.get(order.tracking_status, "")
+            )
 
 
 def detail_context(order: Order) -> dict:
-    credit = db.session.scalar(team_select(CreditEntry).where(CreditEntry.key == f"order:{order.id}"))
+    credit = db.session.scalar(
+        team_select(CreditEntry).where(CreditEntry.key == f"order:{order.id}")
+    )
     view = row_views([order], team_bots())[0]
     return {"order": order, "row": view, "credit": credit, "section": "orders", "money": money}

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- pages
 
+
 @bp.get("/")
 def index():
     """The sales table (a fragment for htmx filter/pagination requests, else the page)."""
@@ -64,16 +65,30 @@ def index():
     counts = status_counts(filters)
     total = counts.get(filters["cart"], 0) if "cart" in filters else sum(counts.values())
     orders = db.session.scalars(
-        apply_filters(team_select(Order), filters).order_by(Order.sold_at.desc(), Order.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        apply_filters(team_select(Order), filters)
+        .order_by(Order.sold_at.desc(), Order.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
     bots = team_bots()
     rows = row_views(orders, bots)
-    suppliers = sorted({(bot.supplier_id, bot.supplier_name) for bot in bots.values()}, key=lambda s: s[1])
+    suppliers = sorted(
+        {(bot.supplier_id, bot.supplier_name) for bot in bots.values()}, key=lambda s: s[1]
+    )
     poll = poller(filters, page, at=version(clock.now()), fast=any(row.active for row in rows))
-    context = dict(rows=rows, total=total, page=page, pages=max(1, ceil(total / PAGE_SIZE)),
-                   bots=sorted(bots.values(), key=lambda b: b.name),
-                   suppliers=suppliers, poll=poll, section="orders", envelopes=list(T),
-                   envelope_labels=ENVELOPE_LABELS, **counts_context(filters, counts))
+    context = dict(
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, ceil(total / PAGE_SIZE)),
+        bots=sorted(bots.values(), key=lambda b: b.name),
+        suppliers=suppliers,
+        poll=poll,
+        section="orders",
+        envelopes=list(T),
+        envelope_labels=ENVELOPE_LABELS,
+        **counts_context(filters, counts),
+    )
     template = "orders/_results.html" if wants_fragment() else "orders/index.html"
     response = make_response(render_template(template, **context))
     response.vary.add("HX-Request")
@@ -94,7 +109,8 @@ def poll():
     active, changed = False, []
     if known:
         for order_id, updated_at, status, tracking in db.session.execute(
-                by_ids(known, Order.id, Order.updated_at, Order.status, Order.tracking_status)):
+            by_ids(known, Order.id, Order.updated_at, Order.status, Order.tracking_status)
+        ):
             active |= is_active(status, tracking)
             if version(updated_at) != known[order_id]:
                 changed.append(order_id)
@@ -108,11 +124,23 @@ def poll():
     if not rows and not swap_poller:
         return "", 204
     body = render_template(
-        "orders/_poll_answer.html", changed=[by_id[i] for i in changed if i in by_id],
+        "orders/_poll_answer.html",
+        changed=[by_id[i] for i in changed if i in by_id],
         new=[by_id[i] for i in new if i in by_id],
         poll=poller(filters, page, at=rendered_at, fast=active, oob=True) if swap_poller else None,
-        **(counts_context(filters, shared_counts(filters, tuple(sorted(
-            (row.order.id, version(row.order.updated_at)) for row in rows))), oob=True) if rows else {}))
+        **(
+            counts_context(
+                filters,
+                shared_counts(
+                    filters,
+                    tuple(sorted((row.order.id, version(row.order.updated_at)) for row in rows)),
+                ),
+                oob=True,
+            )
+            if rows
+            else {}
+        ),
+    )
     return body, (286 if not slow and not active else 200)
 
 
@@ -146,22 +174,32 @@ def row(order_id):
 def evidence(order_id, evidence_id):
     """An evidence file of the team's order; images inline, anything else as a sandboxed download."""
     order = team_get_or_404(Order, order_id)
-    item = db.session.scalar(select(Evidence).where(Evidence.id == evidence_id, Evidence.order_id == order.id))
+    item = db.session.scalar(
+        select(Evidence).where(Evidence.id == evidence_id, Evidence.order_id == order.id)
+    )
     if item is None:
         abort(404)
-    folder = (Path(current_app.config["EVIDENCE_DIR"]) / str(order.id)).resolve()  # evidence.save writes here
+    folder = (
+        Path(current_app.config["EVIDENCE_DIR"]) / str(order.id)
+    ).resolve()  # evidence.save writes here
     path = evidence_files.path_of(item).resolve()
     if not path.is_relative_to(folder) or not path.is_file():
         abort(404)
     image = item.content_type in ("image/png", "image/jpeg", "image/webp")
-    response = send_file(path, mimetype=item.content_type if image else "application/octet-stream",
-                         as_attachment=not image, download_name=path.name, max_age=0)
+    response = send_file(
+        path,
+        mimetype=item.content_type if image else "application/octet-stream",
+        as_attachment=not image,
+        download_name=path.name,
+        max_age=0,
+    )
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 # ---------------------------------------------------------------- actions
+
 
 @bp.post("/orders/<int:order_id>/cancel")
 def cancel(order_id):
@@ -181,22 +219,39 @@ def retry(order_id):
 @bp.post("/orders/<int:order_id>/mark-ordered")
 def mark_ordered(order_id):
     form = request.form
-    return act(order_id, lambda order, actor: actions.mark_ordered(
-        order, actor, supplier_order_number=form.get("supplier_order_number", ""), cost=form.get("cost", "")),
-        "Marked as ordered.")
+    return act(
+        order_id,
+        lambda order, actor: actions.mark_ordered(
+            order,
+            actor,
+            supplier_order_number=form.get("supplier_order_number", ""),
+            cost=form.get("cost", ""),
+        ),
+        "Marked as ordered.",
+    )
 
 
 @bp.post("/orders/<int:order_id>/recheck-tracking")
 def recheck_tracking(order_id):
-    return act(order_id, actions.recheck_tracking, "Looking for tracking now.", enqueue=queue_tracking)
+    return act(
+        order_id, actions.recheck_tracking, "Looking for tracking now.", enqueue=queue_tracking
+    )
 
 
 @bp.post("/orders/<int:order_id>/tracking")
 def enter_tracking(order_id):
     form = request.form
-    return act(order_id, lambda order, actor: actions.enter_tracking(
-        order, actor, tracking_number=form.get("tracking_number", ""), carrier=form.get("carrier") or None),
-        "Tracking saved; uploading it to eBay.", enqueue=queue_tracking)
+    return act(
+        order_id,
+        lambda order, actor: actions.enter_tracking(
+            order,
+            actor,
+            tracking_number=form.get("tracking_number", ""),
+            carrier=form.get("carrier") or None,
+        ),
+        "Tracking saved; uploading it to eBay.",
+        enqueue=queue_tracking,
+    )
 
 
 # After an action: wake the poller (it may be slow) and refresh the counts.
@@ -210,7 +265,7 @@ def bulk():
     name = request.form.get("action", "")
     if name not in BULK:
         return message_response(("error", "Choose retry or cancel."), 422)
-    ids = list(dict.fromkeys(request.form.getlist("ids", type=int)))[:PAGE_SIZE * 2]
+    ids = list(dict.fromkeys(request.form.getlist("ids", type=int)))[: PAGE_SIZE * 2]
     if not ids:
         return message_response(("error", "Select at least one sale first."), 422)
     found = dict(db.session.execute(by_ids(ids, Order.id, Order.ebay_order_id)).all())
@@ -232,8 +287,13 @@ def bulk():
             queue_order(order_id)
         done.append(order_id)
         results.append(("success", f"{found[order_id]}: {verb}."))
-    summary = ("success" if len(done) == len(ids) else "error", f"{verb.capitalize()} {len(done)} of {len(ids)}.")
-    return message_response(summary, 200, details=results, rows=row_views(load_orders(done), team_bots()))
+    summary = (
+        "success" if len(done) == len(ids) else "error",
+        f"{verb.capitalize()} {len(done)} of {len(ids)}.",
+    )
+    return message_response(
+        summary, 200, details=results, rows=row_views(load_orders(done), team_bots())
+    )
 
 
 def act(order_id, do, success, *, enqueue=None):
@@ -257,15 +317,19 @@ def act(order_id, do, success, *, enqueue=None):
     if request.form.get("view") == "detail":
         response = make_response(render_template("orders/_detail.html", **detail_context(order)))
     else:
-        response = make_response(render_template("orders/_row.html", row=row_views([order], team_bots())[0]))
+        response = make_response(
+            render_template("orders/_row.html", row=row_views([order], team_bots())[0])
+        )
     response.headers["HX-Trigger"] = CHANGED_EVENTS
     return response
 
 
 def message_response(summary, status, *, details=(), rows=()):
     """A message for the page's message area (htmx retargets there), plus out-of-band row swaps."""
-    response = make_response(render_template("orders/_messages.html", summary=summary, details=details,
-                                             rows=rows), status)
+    response = make_response(
+        render_template("orders/_messages.html", summary=summary, details=details, rows=rows),
+        status,
+    )
     response.headers["HX-Retarget"] = "#order-messages"
     response.headers["HX-Reswap"] = "innerHTML"
     if rows:
@@ -280,7 +344,9 @@ def queue_order(order_id: int) -> None:
     try:
         enqueue_order(order_id)
     except (RedisError, OSError) as exc:
-        log.warning("order %s: enqueue place_order failed (%s); the tick will enqueue it", order_id, exc)
+        log.warning(
+            "order %s: enqueue place_order failed (%s); the tick will enqueue it", order_id, exc
+        )
 
 
 def queue_tracking(order_id: int) -> None:
@@ -288,7 +354,16 @@ def queue_tracking(order_id: int) -> None:
     from autoorder.queues import enqueue_once
 
     try:
-        enqueue_once("tracking", "autoorder.jobs.tracking.refresh_tracking", order_id,
-                     job_id=f"tracking-{order_id}", timeout=180)
+        enqueue_once(
+            "tracking",
+            "autoorder.jobs.tracking.refresh_tracking",
+            order_id,
+            job_id=f"tracking-{order_id}",
+            timeout=180,
+        )
     except (RedisError, OSError) as exc:
-        log.warning("order %s: enqueue refresh_tracking failed (%s); the tick will enqueue it", order_id, exc)
+        log.warning(
+            "order %s: enqueue refresh_tracking failed (%s); the tick will enqueue it",
+            order_id,
+            exc,
+        )

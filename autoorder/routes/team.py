@@ -37,8 +37,10 @@ def create_user():
     user.set_password(form.password.data)
     db.session.add(user)
     db.session.commit()
-    flash(f"User {user.email} created as {user.role}. Give them the initial password; they can log in now.",
-          "success")
+    flash(
+        f"User {user.email} created as {user.role}. Give them the initial password; they can log in now.",
+        "success",
+    )
     return redirect(url_for("team.index"))
 
 
@@ -49,7 +51,9 @@ def change_role(user_id):
     if not form.validate():
         flash("Choose a role: admin or member.", "error")
     elif form.role.data != "admin" and _is_last_admin(user):
-        flash(f"{user.email} is the team's last active admin; make someone else admin first.", "error")
+        flash(
+            f"{user.email} is the team's last active admin; make someone else admin first.", "error"
+        )
     else:
         user.role = form.role.data
         db.session.commit()
@@ -82,8 +86,11 @@ def _is_last_admin(user) -> bool:
     """Return whether removing this user's admin rights would leave the team without an active admin."""
     if not (user.active and user.is_admin):
         return False
-    others = db.session.scalar(team_select(User).where(
-        User.role == "admin", User.active.is_(True), User.id != user.id).with_only_columns(func.count()))
+    others = db.session.scalar(
+        team_select(User)
+        .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        .with_only_columns(func.count())
+    )
     return others == 0
 
 

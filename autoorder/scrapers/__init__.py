@@ -11,4 +11,6 @@ def get_adapter(key: str, base_url: str) -> SupplierAdapter:
     try:
         return ADAPTERS[key](base_url)
     except KeyError:
-        raise UnknownSupplierError(f"no supplier adapter named {key!r}; known: {sorted(ADAPTERS)}") from None
+        raise UnknownSupplierError(
+            f"no supplier adapter named {key!r}; known: {sorted(ADAPTERS)}"
+        ) from None

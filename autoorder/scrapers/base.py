@@ -130,15 +130,24 @@ def session_from_storage_state(state: dict | None) -> requests.Session:
     session = requests.Session()
     for cookie in (state or {}).get("cookies", []):
         expires = cookie.get("expires")
-        session.cookies.set_cookie(requests.cookies.create_cookie(
-            cookie["name"], cookie["value"], domain=cookie.get("domain", ""), path=cookie.get("path", "/"),
-            secure=bool(cookie.get("secure")), expires=int(expires) if expires and expires > 0 else None,
-            rest={"HttpOnly": None} if cookie.get("httpOnly") else {}))
+        session.cookies.set_cookie(
+            requests.cookies.create_cookie(
+                cookie["name"],
+                cookie["value"],
+                domain=cookie.get("domain", ""),
+                path=cookie.get("path", "/"),
+                secure=bool(cookie.get("secure")),
+                expires=int(expires) if expires and expires > 0 else None,
+                rest={"HttpOnly": None} if cookie.get("httpOnly") else {},
+            )
+        )
     return session
 
 
 # Playwright steps every adapter needs; a missing element is a PageChangedError naming the selector.
-PAGE_WAIT_MS = 5_000  # an expected element: a changed page fails in seconds, not at the 15 s default
+PAGE_WAIT_MS = (
+    5_000  # an expected element: a changed page fails in seconds, not at the 15 s default
+)
 SUBMIT_WAIT_MS = 30_000  # a form submit and the page it leads to
 
 
@@ -194,7 +203,9 @@ def which(page, expected: dict[str, str], timeout: int = PAGE_WAIT_MS) -> str:
 
 def submit(page, selector: str, timeout: int = SUBMIT_WAIT_MS) -> None:
     """Click ``selector`` and wait for the page the click leads to."""
-    with page.expect_navigation(timeout=timeout):  # a slow answer is the navigation's wait, not the click's
+    with page.expect_navigation(
+        timeout=timeout
+    ):  # a slow answer is the navigation's wait, not the click's
         act(page, selector, "click", no_wait_after=True)
 
 
@@ -228,8 +239,9 @@ class SupplierAdapter(ABC):
         """Make ``page``'s context logged in (reusing saved cookies when still valid)."""
 
     @abstractmethod
-    def place_order(self, page, request: PurchaseRequest, credentials: Credentials,
-                    before_place=None) -> PlacedOrder:
+    def place_order(
+        self, page, request: PurchaseRequest, credentials: Credentials, before_place=None
+    ) -> PlacedOrder:
         """Buy ``request`` on ``page``; call ``before_place(totals)`` right before the click.
 
         ``before_place`` may raise to stop (price guard, lost lease); after it returns the

@@ -25,30 +25,74 @@ FIND_LIMIT = 30  # most recent orders searched for a reference
 
 ORDERS_PATH, CART_PATH, PRODUCT_TITLE = "/orders", "/cart", "#product-title"
 LOGIN_FORM, LOGIN_EMAIL, LOGIN_PASSWORD = "#login-form", "#login-email", "#login-password"
-LOGIN_SUBMIT, LOGIN_ERROR, OTP_FORM, CAPTCHA = "#login-submit", "#login-error", "#otp-form", "#captcha-challenge"
+LOGIN_SUBMIT, LOGIN_ERROR, OTP_FORM, CAPTCHA = (
+    "#login-submit",
+    "#login-error",
+    "#otp-form",
+    "#captcha-challenge",
+)
 ORDER_LIST, ORDER_ROW = "#orders-table, #no-orders", "tr.order-row[data-order-number]"
-OPTION_BUTTON, VARIANT_ID, STOCK, QUANTITY = "button.variant-option", "#variant-id", "#stock-status", "#quantity"
-ADD_TO_CART, PRODUCT_ERROR, CART_LINE, CART_EMPTY = "#add-to-cart", "#product-error", "tr.cart-line", "#cart-empty"
+OPTION_BUTTON, VARIANT_ID, STOCK, QUANTITY = (
+    "button.variant-option",
+    "#variant-id",
+    "#stock-status",
+    "#quantity",
+)
+ADD_TO_CART, PRODUCT_ERROR, CART_LINE, CART_EMPTY = (
+    "#add-to-cart",
+    "#product-error",
+    "tr.cart-line",
+    "#cart-empty",
+)
 CLEAR_CART, CHECKOUT, ADDRESS_FORM = "#clear-cart-button", "#checkout-button", "#address-form"
 CART_COUNT = "#cart-count"  # in every page's header
 ADDRESS_REJECTED, FORM_ERRORS, FIELD_ERRORS = "#address-rejected", "#form-errors", ".field-error"
 COUNTRY, ADDRESS_CONTINUE, PAYMENT_FORM = "#ship-country", "#address-continue", "#payment-form"
-ADDRESS_FIELDS = {"name": "#ship-full-name", "line1": "#ship-address1", "line2": "#ship-address2", "city": "#ship-city",
-                  "state": "#ship-state", "postal_code": "#ship-postal-code", "phone": "#ship-phone"}
+ADDRESS_FIELDS = {
+    "name": "#ship-full-name",
+    "line1": "#ship-address1",
+    "line2": "#ship-address2",
+    "city": "#ship-city",
+    "state": "#ship-state",
+    "postal_code": "#ship-postal-code",
+    "phone": "#ship-phone",
+}
 PAYMENT_ERROR, PAY_CARD, PAY_GIFT = "#payment-error", "#pay-method-card", "#pay-method-gift"
-CARD_FIELDS = {"card_holder": "#card-holder", "card_number": "#card-number", "card_expiry": "#card-expiry",
-               "card_cvc": "#card-cvc"}
-PAYMENT_CONTINUE, UPSELL_PAGE, UPSELL_DECLINE = "#payment-continue", "#upsell-page", "#upsell-decline"
-REVIEW_LINE, REVIEW_QUANTITY, ORDER_NOTE = "tr.review-line", "#review-item-0-quantity", "#order-note"
-REVIEW_AMOUNTS = {"item": "#review-subtotal", "shipping": "#review-shipping", "tax": "#review-tax",
-                  "total": "#review-total"}
+CARD_FIELDS = {
+    "card_holder": "#card-holder",
+    "card_number": "#card-number",
+    "card_expiry": "#card-expiry",
+    "card_cvc": "#card-cvc",
+}
+PAYMENT_CONTINUE, UPSELL_PAGE, UPSELL_DECLINE = (
+    "#payment-continue",
+    "#upsell-page",
+    "#upsell-decline",
+)
+REVIEW_LINE, REVIEW_QUANTITY, ORDER_NOTE = (
+    "tr.review-line",
+    "#review-item-0-quantity",
+    "#order-note",
+)
+REVIEW_AMOUNTS = {
+    "item": "#review-subtotal",
+    "shipping": "#review-shipping",
+    "tax": "#review-tax",
+    "total": "#review-total",
+}
 PLACE_ORDER, REVIEW_ERROR, NOTE_ERROR = "#place-order-button", "#review-error", "#order-note-error"
 CONFIRMATION_NUMBER, CONFIRMATION_TOTAL = "#confirmation-number", "#confirmation-total"
 CONFIRMATION_URL = re.compile(r"/checkout/confirmation/([^/?#]+)")
 ERROR_PAGE, FLAKY_PAGE, RETRY_LINK = "#error-page", "#error-page[data-flaky='true']", "#retry-link"
-DETAIL_NUMBER, DETAIL_STATUS, DETAIL_TOTAL = "#order-number", "#order-status[data-status]", "#order-total"
+DETAIL_NUMBER, DETAIL_STATUS, DETAIL_TOTAL = (
+    "#order-number",
+    "#order-status[data-status]",
+    "#order-total",
+)
 DETAIL_CARRIER, DETAIL_TRACKING = "#order-carrier", "#order-tracking-number"
-TRACKING_PARTS = SoupStrainer(id={"order-status", "order-carrier", "order-tracking-number"})  # ids of the three
+TRACKING_PARTS = SoupStrainer(
+    id={"order-status", "order-carrier", "order-tracking-number"}
+)  # ids of the three
 
 
 class DemoShopAdapter(base.SupplierAdapter):
@@ -60,18 +104,28 @@ class DemoShopAdapter(base.SupplierAdapter):
         """Reuse the saved session or sign in, ending on the order history; raise LoginFailedError,
         BlockedError (2FA, captcha) or PageChangedError."""
         page.goto(self.base_url + ORDERS_PATH)
-        state = which(page, {"in": ORDER_LIST, "form": LOGIN_FORM, "otp": OTP_FORM, "captcha": CAPTCHA})
+        state = which(
+            page, {"in": ORDER_LIST, "form": LOGIN_FORM, "otp": OTP_FORM, "captcha": CAPTCHA}
+        )
         if state == "form":
             act(page, LOGIN_EMAIL, "fill", credentials.email)
             act(page, LOGIN_PASSWORD, "fill", credentials.password)
             submit(page, LOGIN_SUBMIT)
-            state = which(page, {"in": ORDER_LIST, "error": LOGIN_ERROR, "otp": OTP_FORM, "captcha": CAPTCHA})
+            state = which(
+                page, {"in": ORDER_LIST, "error": LOGIN_ERROR, "otp": OTP_FORM, "captcha": CAPTCHA}
+            )
         if state == "error":
-            raise base.LoginFailedError(f"Demo Shop refused the sign-in: {text_of(page, LOGIN_ERROR)}")
+            raise base.LoginFailedError(
+                f"Demo Shop refused the sign-in: {text_of(page, LOGIN_ERROR)}"
+            )
         if state == "otp":
-            raise base.BlockedError("Demo Shop asks for a two-factor code after the password; a bot cannot enter it")
+            raise base.BlockedError(
+                "Demo Shop asks for a two-factor code after the password; a bot cannot enter it"
+            )
         if state == "captcha":
-            raise base.BlockedError("Demo Shop shows a captcha (bot challenge); a bot cannot solve it")
+            raise base.BlockedError(
+                "Demo Shop shows a captcha (bot challenge); a bot cannot solve it"
+            )
 
     # --- buying ----------------------------------------------------------------------------------
     def place_order(self, page, request, credentials, before_place=None) -> base.PlacedOrder:
@@ -86,7 +140,9 @@ class DemoShopAdapter(base.SupplierAdapter):
         self._checkout_steps(page, request, credentials)
         lines, quantity, totals = _read_review(page)
         if lines != [variant_id] or quantity != str(request.quantity):  # the cart is per account
-            raise SupplierError(f"the review page lists {lines}, expected only {variant_id} x {request.quantity}")
+            raise SupplierError(
+                f"the review page lists {lines}, expected only {variant_id} x {request.quantity}"
+            )
         act(page, ORDER_NOTE, "fill", request.reference)
         review_png = page.screenshot(full_page=True)
         if before_place is not None:
@@ -106,7 +162,8 @@ class DemoShopAdapter(base.SupplierAdapter):
         _choose_variant(page, request.variant)
         variant_id, stock = page.evaluate(
             "([v, s]) => [document.querySelector(v)?.value, document.querySelector(s)?.dataset.stock]",
-            [VARIANT_ID, STOCK])
+            [VARIANT_ID, STOCK],
+        )
         for selector, value in ((VARIANT_ID, variant_id), (STOCK, stock)):
             if value is None:
                 raise base.missing_element(page, selector)
@@ -118,16 +175,28 @@ class DemoShopAdapter(base.SupplierAdapter):
         submit(page, ADD_TO_CART)
         if which(page, {"cart": CART_LINE, "error": PRODUCT_ERROR}) == "error":
             message = text_of(page, PRODUCT_ERROR)
-            raise (base.OutOfStockError if re.search("stock|available", message, re.I) else SupplierError)(
-                f"the shop refused to add {variant_id}: {message}")
+            raise (
+                base.OutOfStockError
+                if re.search("stock|available", message, re.I)
+                else SupplierError
+            )(f"the shop refused to add {variant_id}: {message}")
         return variant_id
 
     def _checkout_steps(self, page, request, credentials) -> None:
         """Walk address -> payment -> (upsell) to the review page, retrying a flaky page a couple of times."""
         retries: dict[str, int] = {}
         for _ in range(12):
-            step = which(page, {"review": PLACE_ORDER, "address": ADDRESS_FORM, "payment": PAYMENT_FORM,
-                                "upsell": UPSELL_PAGE, "flaky": FLAKY_PAGE, "error": ERROR_PAGE})
+            step = which(
+                page,
+                {
+                    "review": PLACE_ORDER,
+                    "address": ADDRESS_FORM,
+                    "payment": PAYMENT_FORM,
+                    "upsell": UPSELL_PAGE,
+                    "flaky": FLAKY_PAGE,
+                    "error": ERROR_PAGE,
+                },
+            )
             if step == "review":
                 return
             if step == "address":
@@ -137,7 +206,9 @@ class DemoShopAdapter(base.SupplierAdapter):
             elif step == "upsell":
                 submit(page, UPSELL_DECLINE)
             elif step == "error":
-                raise SupplierError(f"the shop showed an error page at {page.url}: {text_of(page, ERROR_PAGE)}")
+                raise SupplierError(
+                    f"the shop showed an error page at {page.url}: {text_of(page, ERROR_PAGE)}"
+                )
             else:
                 path = urlparse(page.url).path
                 retries[path] = retries.get(path, 0) + 1
@@ -145,39 +216,67 @@ class DemoShopAdapter(base.SupplierAdapter):
                     error = SupplierError(f"the shop kept failing on {path}; nothing was ordered")
                     error.retryable = True
                     raise error
-                href = page.get_attribute(RETRY_LINK, "href") if page.locator(RETRY_LINK).count() else None
-                page.goto(urljoin(page.url, href or "/checkout"))  # always a GET: safe before placing
+                href = (
+                    page.get_attribute(RETRY_LINK, "href")
+                    if page.locator(RETRY_LINK).count()
+                    else None
+                )
+                page.goto(
+                    urljoin(page.url, href or "/checkout")
+                )  # always a GET: safe before placing
         raise SupplierError("the checkout did not reach the review page")
 
     def _place(self, page, totals, review_png) -> base.PlacedOrder:
         """Click place-order exactly once; afterwards nothing is retried, only read."""
         submit(page, PLACE_ORDER)
-        outcome = which(page, {"placed": CONFIRMATION_NUMBER, "declined": PAYMENT_ERROR, "refused": REVIEW_ERROR,
-                               "note": NOTE_ERROR, "error": ERROR_PAGE})
+        outcome = which(
+            page,
+            {
+                "placed": CONFIRMATION_NUMBER,
+                "declined": PAYMENT_ERROR,
+                "refused": REVIEW_ERROR,
+                "note": NOTE_ERROR,
+                "error": ERROR_PAGE,
+            },
+        )
         if outcome == "declined":
-            raise base.PaymentDeclinedError(f"Demo Shop declined the payment: {text_of(page, PAYMENT_ERROR)}")
+            raise base.PaymentDeclinedError(
+                f"Demo Shop declined the payment: {text_of(page, PAYMENT_ERROR)}"
+            )
         if outcome in ("refused", "note"):
             message = text_of(page, REVIEW_ERROR if outcome == "refused" else NOTE_ERROR)
-            raise (base.OutOfStockError if "stock" in message.lower() else SupplierError)(f"not placed: {message}")
+            raise (base.OutOfStockError if "stock" in message.lower() else SupplierError)(
+                f"not placed: {message}"
+            )
         redirect = CONFIRMATION_URL.search(page.url)
         if outcome == "error" and redirect is None:
-            raise SupplierError(f"the place-order click led to an error page ({text_of(page, ERROR_PAGE)})")
+            raise SupplierError(
+                f"the place-order click led to an error page ({text_of(page, ERROR_PAGE)})"
+            )
         if outcome == "placed":
             number = act(page, CONFIRMATION_NUMBER, "get_attribute", "data-order-number")
-            number, total = number or text_of(page, CONFIRMATION_NUMBER), amount_of(page, CONFIRMATION_TOTAL)
+            number, total = (
+                number or text_of(page, CONFIRMATION_NUMBER),
+                amount_of(page, CONFIRMATION_TOTAL),
+            )
         else:  # placed (the redirect names the order) but the confirmation page failed: read the order page
             number, total = redirect.group(1), totals.total
             page.goto(self.tracking_url(number))
             if which(page, {"detail": DETAIL_NUMBER, "error": ERROR_PAGE}) == "detail":
                 total = amount_of(page, DETAIL_TOTAL)
-        return base.PlacedOrder(number, total, {"review": review_png, "confirmation": page.screenshot(full_page=True)})
+        return base.PlacedOrder(
+            number, total, {"review": review_png, "confirmation": page.screenshot(full_page=True)}
+        )
 
     # --- recovery and tracking -------------------------------------------------------------------
     def find_order(self, page, credentials, reference) -> base.FoundOrder | None:
         """Return the recent order whose note to seller is ``reference``, or None."""
         self.login(page, credentials)  # ends on the order history
-        rows = page.eval_on_selector_all(ORDER_ROW, "rs => rs.map(r => [r.dataset.orderNumber, "
-                                         "r.querySelector('.order-total')?.getAttribute('data-amount')])")
+        rows = page.eval_on_selector_all(
+            ORDER_ROW,
+            "rs => rs.map(r => [r.dataset.orderNumber, "
+            "r.querySelector('.order-total')?.getAttribute('data-amount')])",
+        )
         for number, amount in rows[:FIND_LIMIT]:
             html = page.request.get(self.tracking_url(number), timeout=base.SUBMIT_WAIT_MS).text()
             note = BeautifulSoup(html, "lxml").select_one(ORDER_NOTE)
@@ -192,14 +291,20 @@ class DemoShopAdapter(base.SupplierAdapter):
 
     def parse_tracking(self, html: str) -> base.TrackingInfo:
         """Read status, carrier and tracking number from an order page; PageChangedError if they are absent."""
-        soup = BeautifulSoup(html, "lxml", parse_only=TRACKING_PARTS)  # builds only those elements: ≈ 3x faster
+        soup = BeautifulSoup(
+            html, "lxml", parse_only=TRACKING_PARTS
+        )  # builds only those elements: ≈ 3x faster
         status = (soup.select_one(DETAIL_STATUS) or {}).get("data-status", "").strip().lower()
         if status in ("processing", "cancelled"):
             return base.TrackingInfo(status)
-        number, carrier = (" ".join(el.get_text().split()) if el else None
-                           for el in (soup.select_one(DETAIL_TRACKING), soup.select_one(DETAIL_CARRIER)))
+        number, carrier = (
+            " ".join(el.get_text().split()) if el else None
+            for el in (soup.select_one(DETAIL_TRACKING), soup.select_one(DETAIL_CARRIER))
+        )
         if status != "shipped" or not number:
-            raise PageChangedError(f"no {DETAIL_STATUS} or {DETAIL_TRACKING} on the order page (status {status!r})")
+            raise PageChangedError(
+                f"no {DETAIL_STATUS} or {DETAIL_TRACKING} on the order page (status {status!r})"
+            )
         return base.TrackingInfo("shipped", carrier, number)
 
 
@@ -210,12 +315,18 @@ def _norm(value: str) -> str:
 
 def match_options(groups: dict[str, list[str]], parts: list[str]) -> list[tuple[str, str]] | None:
     """Pair each label part with the option group offering it: any order, any case ("l / black")."""
-    find, names, picks = {n: {_norm(v): v for v in values} for n, values in groups.items()}, list(groups), {}
+    find, names, picks = (
+        {n: {_norm(v): v for v in values} for n, values in groups.items()},
+        list(groups),
+        {},
+    )
     if len(parts) != len(names):
         return None
     for position, part in enumerate(map(_norm, parts)):
         hits = [n for n in names if n not in picks and part in find[n]]
-        if len(hits) > 1 and names[position] in hits:  # a value two groups offer: trust the position
+        if (
+            len(hits) > 1 and names[position] in hits
+        ):  # a value two groups offer: trust the position
             hits = [names[position]]
         if len(hits) != 1:
             return None
@@ -226,22 +337,36 @@ def match_options(groups: dict[str, list[str]], parts: list[str]) -> list[tuple[
 def _choose_variant(page, label: str | None) -> None:
     """Click the option buttons that make up ``label`` (e.g. "Black / L"); PageChangedError if impossible."""
     groups: dict[str, list[str]] = {}
-    buttons = page.eval_on_selector_all(OPTION_BUTTON, "bs => bs.map(b => [b.dataset.option, b.dataset.value])")
+    buttons = page.eval_on_selector_all(
+        OPTION_BUTTON, "bs => bs.map(b => [b.dataset.option, b.dataset.value])"
+    )
     for option, value in buttons:
         groups.setdefault(option, []).append(value)
     if not groups and label and _norm(label) not in ("standard", "default"):
-        raise PageChangedError(f"the product has no options, but the listing asks for variant {label!r}")
+        raise PageChangedError(
+            f"the product has no options, but the listing asks for variant {label!r}"
+        )
     if not groups or (not label and act(page, VARIANT_ID, "input_value")):
         return  # a single-variant product, or a variant preselected by the product URL (?variant=)
     if not label:
-        raise PageChangedError(f"the product needs a choice of {', '.join(groups)} but the listing has no variant")
-    picks = match_options(groups, label.split(" / ")) or match_options(groups, re.split(r"\s*/\s*", label))
+        raise PageChangedError(
+            f"the product needs a choice of {', '.join(groups)} but the listing has no variant"
+        )
+    picks = match_options(groups, label.split(" / ")) or match_options(
+        groups, re.split(r"\s*/\s*", label)
+    )
     if picks is None:
         raise PageChangedError(f"variant {label!r} is not offered; the options are {groups}")
     for option, value in picks:
-        act(page, f"{OPTION_BUTTON}[data-option={json.dumps(option)}][data-value={json.dumps(value)}]", "click")
+        act(
+            page,
+            f"{OPTION_BUTTON}[data-option={json.dumps(option)}][data-value={json.dumps(value)}]",
+            "click",
+        )
     if not act(page, VARIANT_ID, "input_value"):
-        raise PageChangedError(f"choosing {label!r} selected no variant ({VARIANT_ID} stayed empty)")
+        raise PageChangedError(
+            f"choosing {label!r} selected no variant ({VARIANT_ID} stayed empty)"
+        )
 
 
 REVIEW_JS = """s => {
@@ -254,24 +379,35 @@ REVIEW_JS = """s => {
 
 def _read_review(page) -> tuple[list[str], str, base.ReviewTotals]:
     """The review page's lines (variant ids), quantity and amounts, read in one round trip."""
-    lines, quantity, amounts = page.evaluate(REVIEW_JS, {"line": REVIEW_LINE, "quantity": REVIEW_QUANTITY,
-                                                         "amounts": REVIEW_AMOUNTS})
+    lines, quantity, amounts = page.evaluate(
+        REVIEW_JS, {"line": REVIEW_LINE, "quantity": REVIEW_QUANTITY, "amounts": REVIEW_AMOUNTS}
+    )
     if quantity is None:
         raise base.missing_element(page, REVIEW_QUANTITY)
-    totals = base.ReviewTotals(**{k: to_amount(amounts.get(k), sel) for k, sel in REVIEW_AMOUNTS.items()})
+    totals = base.ReviewTotals(
+        **{k: to_amount(amounts.get(k), sel) for k, sel in REVIEW_AMOUNTS.items()}
+    )
     return lines, " ".join(quantity.split()), totals
 
 
 def _fill_address(page, address) -> None:
     if page.locator(f"{ADDRESS_REJECTED}, {FORM_ERRORS}").count():
         shown = page.locator(f"{ADDRESS_REJECTED}, {FIELD_ERRORS}").all_inner_texts()
-        raise base.AddressRejectedError("Demo Shop rejected the ship-to address: " + " ".join(shown))
+        raise base.AddressRejectedError(
+            "Demo Shop rejected the ship-to address: " + " ".join(shown)
+        )
     for field, selector in ADDRESS_FIELDS.items():
         act(page, selector, "fill", getattr(address, field) or "")
-    options = page.eval_on_selector_all(f"{COUNTRY} option", "os => os.map(o => [o.value, o.textContent])")
-    value = next((v for v, text in options if _norm(address.country) in (_norm(v), _norm(text))), None)
+    options = page.eval_on_selector_all(
+        f"{COUNTRY} option", "os => os.map(o => [o.value, o.textContent])"
+    )
+    value = next(
+        (v for v, text in options if _norm(address.country) in (_norm(v), _norm(text))), None
+    )
     if value is None:
-        raise base.AddressRejectedError(f"Demo Shop does not ship to {address.country!r} ({[v for v, _ in options]})")
+        raise base.AddressRejectedError(
+            f"Demo Shop does not ship to {address.country!r} ({[v for v, _ in options]})"
+        )
     act(page, COUNTRY, "select_option", value)
     submit(page, ADDRESS_CONTINUE)
 
@@ -284,8 +420,12 @@ def _fill_payment(page, credentials) -> None:
         raise SupplierError(f"Demo Shop has no payment method {credentials.payment_method!r}")
     act(page, PAY_GIFT if credentials.payment_method == "gift_card" else PAY_CARD, "check")
     for field, selector in CARD_FIELDS.items() if credentials.payment_method == "card" else ():
-        value = getattr(credentials, field) or ""  # the expiry field wants MM/YY: a stored MM/YYYY is shortened
+        value = (
+            getattr(credentials, field) or ""
+        )  # the expiry field wants MM/YY: a stored MM/YYYY is shortened
         if field == "card_expiry":
-            value = re.sub(r"^\s*(\d\d?)\s*/\s*(?:\d\d)?(\d\d)\s*$", lambda m: f"{int(m[1]):02d}/{m[2]}", value)
+            value = re.sub(
+                r"^\s*(\d\d?)\s*/\s*(?:\d\d)?(\d\d)\s*$", lambda m: f"{int(m[1]):02d}/{m[2]}", value
+            )
         act(page, selector, "fill", value)
     submit(page, PAYMENT_CONTINUE)

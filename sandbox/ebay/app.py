@@ -31,8 +31,13 @@ def create_app(
 ) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False
-    config = Config(client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri,
-                    ru_name=ru_name, seller_id=seller_id)
+    config = Config(
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect_uri,
+        ru_name=ru_name,
+        seller_id=seller_id,
+    )
     state = SandboxState(config, seed=seed, clock=clock)
     state.generator = SaleGenerator(state)
     app.extensions["ebay_sandbox"] = state
@@ -50,8 +55,14 @@ def create_app(
         resp.headers[REQUEST_ID_HEADER] = request_id
         endpoint = (request.endpoint or "").partition(".")
         if endpoint[0] in ("fulfillment", "oauth"):
-            state.record(endpoint[2], request.method, request.path,
-                         request.query_string.decode("latin-1"), resp.status_code, request_id)
+            state.record(
+                endpoint[2],
+                request.method,
+                request.path,
+                request.query_string.decode("latin-1"),
+                resp.status_code,
+                request_id,
+            )
         return resp
 
     @app.errorhandler(ApiError)

@@ -104,14 +104,20 @@ def cancel_request(order_id: str):
     body = _body()
     with state.lock:
         record, now = _record(order_id), state.now()
-        open_request = any(r["cancelRequestState"] == "REQUESTED"
-                           for r in record.data["cancelStatus"]["cancelRequests"])
+        open_request = any(
+            r["cancelRequestState"] == "REQUESTED"
+            for r in record.data["cancelStatus"]["cancelRequests"]
+        )
         if body.get("reject"):
             state.orders.decide_cancel(record, now, approve=False)
         else:
             if not open_request:
-                state.orders.request_cancel(record, now, str(body.get("reason", "ORDER_PLACED_BY_MISTAKE")),
-                                            str(body.get("initiator", "BUYER")).upper())
+                state.orders.request_cancel(
+                    record,
+                    now,
+                    str(body.get("reason", "ORDER_PLACED_BY_MISTAKE")),
+                    str(body.get("initiator", "BUYER")).upper(),
+                )
             if body.get("approve"):
                 state.orders.decide_cancel(record, now, approve=True)
         return jsonify(record.render(_base()))
@@ -179,8 +185,15 @@ def mint_tokens():
         raise ControlError(400, "scopes must be a list of known eBay OAuth scopes")
     with state.lock:
         access, refresh = state.tokens.issue_pair(frozenset(scopes), state.now())
-    return jsonify({"access_token": access, "refresh_token": refresh, "expires_in": 7200,
-                    "refresh_token_expires_in": 47304000, "token_type": "User Access Token"}), 201
+    return jsonify(
+        {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_in": 7200,
+            "refresh_token_expires_in": 47304000,
+            "token_type": "User Access Token",
+        }
+    ), 201
 
 
 @bp.post("/tokens/expire")

@@ -16,25 +16,57 @@ FULFILLMENT = "API_FULFILLMENT"
 # errorId -> (domain, category, message template, long message or None)
 CATALOG: dict[int, tuple[str, str, str, str | None]] = {
     # platform / gateway errors (common to all eBay REST APIs)
-    1001: ("OAuth", "REQUEST", "Invalid access token",
-           "Invalid access token. Check the value of the Authorization HTTP request header."),
-    1100: ("ACCESS", "REQUEST", "Access denied", "Insufficient permissions to fulfill the request."),
-    2001: ("ACCESS", "REQUEST", "Too many requests", "The request limit has been reached for the resource."),
+    1001: (
+        "OAuth",
+        "REQUEST",
+        "Invalid access token",
+        "Invalid access token. Check the value of the Authorization HTTP request header.",
+    ),
+    1100: (
+        "ACCESS",
+        "REQUEST",
+        "Access denied",
+        "Insufficient permissions to fulfill the request.",
+    ),
+    2001: (
+        "ACCESS",
+        "REQUEST",
+        "Too many requests",
+        "The request limit has been reached for the resource.",
+    ),
     2002: ("ACCESS", "REQUEST", "Resource not found", None),
-    2003: ("ACCESS", "APPLICATION", "Internal error",
-           "There was a problem with an eBay internal system or process. "
-           "Contact eBay developer support for assistance."),
+    2003: (
+        "ACCESS",
+        "APPLICATION",
+        "Internal error",
+        "There was a problem with an eBay internal system or process. "
+        "Contact eBay developer support for assistance.",
+    ),
     # Sell Fulfillment API (contract x-response-codes)
     30500: (FULFILLMENT, "APPLICATION", "System error", None),
     30700: (FULFILLMENT, "REQUEST", "Invalid filter name: {fieldname}", None),
-    30800: (FULFILLMENT, "REQUEST", "Invalid filter value {fieldvalue} for filter {fieldname}", None),
+    30800: (
+        FULFILLMENT,
+        "REQUEST",
+        "Invalid filter value {fieldvalue} for filter {fieldname}",
+        None,
+    ),
     30810: (FULFILLMENT, "REQUEST", "Invalid date format", None),
     30820: (FULFILLMENT, "REQUEST", "Start date is missing", None),
-    30830: (FULFILLMENT, "REQUEST",
-            "Time range between start date and end date must be within '{allowedTime}' years.", None),
+    30830: (
+        FULFILLMENT,
+        "REQUEST",
+        "Time range between start date and end date must be within '{allowedTime}' years.",
+        None,
+    ),
     30840: (FULFILLMENT, "REQUEST", "Start date should be before end date", None),
     30850: (FULFILLMENT, "REQUEST", "Start and end dates can't be in the future", None),
-    30900: (FULFILLMENT, "REQUEST", "Exceeded maximum number of order IDs (the current limit is 50)", None),
+    30900: (
+        FULFILLMENT,
+        "REQUEST",
+        "Exceeded maximum number of order IDs (the current limit is 50)",
+        None,
+    ),
     31000: (FULFILLMENT, "REQUEST", "Invalid offset: {offsetvalue}", None),
     31100: (FULFILLMENT, "REQUEST", "Invalid limit: {limitvalue}", None),
     32100: (FULFILLMENT, "REQUEST", "Invalid order ID: {orderId}", None),
@@ -46,9 +78,18 @@ CATALOG: dict[int, tuple[str, str, str, str | None]] = {
     32600: (FULFILLMENT, "REQUEST", "Invalid input data", None),
     32800: (FULFILLMENT, "REQUEST", "Invalid field group: {fieldGroup}", None),
     34100: (FULFILLMENT, "REQUEST", "Maximum tracking number for order is exceeded", None),
-    34300: (FULFILLMENT, "REQUEST",
-            "Mark As Shipped for multiple Global Shipping Program line items is not supported", None),
-    34500: (FULFILLMENT, "REQUEST", "Please use PUT operation for updating shipping fulfillment", None),
+    34300: (
+        FULFILLMENT,
+        "REQUEST",
+        "Mark As Shipped for multiple Global Shipping Program line items is not supported",
+        None,
+    ),
+    34500: (
+        FULFILLMENT,
+        "REQUEST",
+        "Please use PUT operation for updating shipping fulfillment",
+        None,
+    ),
 }
 
 

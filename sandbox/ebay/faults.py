@@ -11,8 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = ("rate_limit", "server_error", "slow", "malformed")
-OPERATIONS = ("getOrders", "getOrder", "createShippingFulfillment", "getShippingFulfillments",
-              "getShippingFulfillment")
+OPERATIONS = (
+    "getOrders",
+    "getOrder",
+    "createShippingFulfillment",
+    "getShippingFulfillments",
+    "getShippingFulfillment",
+)
 
 
 class FaultError(ValueError):
@@ -29,9 +34,14 @@ class Fault:
     hits: int = 0
 
     def as_dict(self) -> dict:
-        return {"fault": self.kind, "count": self.remaining, "delay": self.delay, "hits": self.hits,
-                "operations": sorted(self.operations) if self.operations else None,
-                **({"errorId": self.error_id} if self.kind == "server_error" else {})}
+        return {
+            "fault": self.kind,
+            "count": self.remaining,
+            "delay": self.delay,
+            "hits": self.hits,
+            "operations": sorted(self.operations) if self.operations else None,
+            **({"errorId": self.error_id} if self.kind == "server_error" else {}),
+        }
 
 
 def parse_fault(spec) -> Fault:
@@ -53,7 +63,9 @@ def parse_fault(spec) -> Fault:
         operations = frozenset(operations)
     error_id = spec.get("errorId", 2003)
     if error_id not in (2003, 30500):
-        raise FaultError("errorId for server_error must be 2003 (Internal error) or 30500 (System error)")
+        raise FaultError(
+            "errorId for server_error must be 2003 (Internal error) or 30500 (System error)"
+        )
     return Fault(kind, count, float(delay), operations, error_id)
 
 

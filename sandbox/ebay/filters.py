@@ -15,7 +15,9 @@ from sandbox.ebay.errors import ApiError
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_ORDER_IDS = 50
-DEFAULT_WINDOW = timedelta(days=90)  # "when no filters are used this call returns all orders created within the last 90 days"
+DEFAULT_WINDOW = timedelta(
+    days=90
+)  # "when no filters are used this call returns all orders created within the last 90 days"
 MAX_RANGE = timedelta(days=365 * 2 + 1)  # "must be within '2' years"
 # "only the combinations shown here are currently supported"
 STATUS_SETS = (frozenset({"NOT_STARTED", "IN_PROGRESS"}), frozenset({"FULFILLED", "IN_PROGRESS"}))
@@ -65,7 +67,9 @@ def _statuses(value: str) -> frozenset[str]:
     return wanted
 
 
-def _int_param(args, name: str, default: int, error_id: int, key: str, low: int, high: int | None) -> int:
+def _int_param(
+    args, name: str, default: int, error_id: int, key: str, low: int, high: int | None
+) -> int:
     raw = args.get(name)
     if raw is None:
         return default

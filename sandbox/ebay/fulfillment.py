@@ -100,10 +100,12 @@ def getOrders():  # noqa: N802 - operationId
             }
             missing = [oid for oid, r in zip(query.order_ids, found, strict=True) if r is None]
             if missing:
-                body["warnings"] = [ApiError(400, 32100, orderId=oid).body()["errors"][0] for oid in missing]
+                body["warnings"] = [
+                    ApiError(400, 32100, orderId=oid).body()["errors"][0] for oid in missing
+                ]
             return _json(body)
         hits = [r for r in state.orders.sorted_records() if matches(r, query)]
-        page = hits[query.offset: query.offset + query.limit]
+        page = hits[query.offset : query.offset + query.limit]
         keep = [(k, request.args[k]) for k in ("filter", "fieldGroups") if request.args.get(k)]
         body = {
             "href": _page_url(keep + [("limit", str(query.limit)), ("offset", str(query.offset))]),
@@ -113,11 +115,14 @@ def getOrders():  # noqa: N802 - operationId
             "orders": [r.render(base, in_list=True) for r in page],
         }
         if query.offset + query.limit < len(hits):
-            body["next"] = _page_url(keep + [("limit", str(query.limit)),
-                                             ("offset", str(query.offset + query.limit))])
+            body["next"] = _page_url(
+                keep + [("limit", str(query.limit)), ("offset", str(query.offset + query.limit))]
+            )
         if query.offset > 0:
-            body["prev"] = _page_url(keep + [("limit", str(query.limit)),
-                                             ("offset", str(max(0, query.offset - query.limit)))])
+            body["prev"] = _page_url(
+                keep
+                + [("limit", str(query.limit)), ("offset", str(max(0, query.offset - query.limit)))]
+            )
         return _json(body)
 
 

@@ -7,16 +7,42 @@ import threading
 from sandbox.ebay.people import random_buyer
 
 DEFAULT_CATALOG = [
-    {"sku": "DEMO-MUG-01", "legacyItemId": "325400100001", "title": "Ceramic Coffee Mug 12oz", "price": "14.99"},
-    {"sku": "DEMO-TEE-01", "legacyItemId": "325400100002", "legacyVariationId": "620000000201",
-     "title": "Cotton T-Shirt", "price": "19.95",
-     "variationAspects": [{"name": "Size", "value": "L"}, {"name": "Color", "value": "Navy"}]},
-    {"sku": "DEMO-LAMP-01", "legacyItemId": "325400100003", "title": "LED Desk Lamp with USB Port",
-     "price": "32.50"},
-    {"sku": "DEMO-BOTTLE-01", "legacyItemId": "325400100004", "title": "Insulated Water Bottle 750ml",
-     "price": "24.00"},
+    {
+        "sku": "DEMO-MUG-01",
+        "legacyItemId": "325400100001",
+        "title": "Ceramic Coffee Mug 12oz",
+        "price": "14.99",
+    },
+    {
+        "sku": "DEMO-TEE-01",
+        "legacyItemId": "325400100002",
+        "legacyVariationId": "620000000201",
+        "title": "Cotton T-Shirt",
+        "price": "19.95",
+        "variationAspects": [{"name": "Size", "value": "L"}, {"name": "Color", "value": "Navy"}],
+    },
+    {
+        "sku": "DEMO-LAMP-01",
+        "legacyItemId": "325400100003",
+        "title": "LED Desk Lamp with USB Port",
+        "price": "32.50",
+    },
+    {
+        "sku": "DEMO-BOTTLE-01",
+        "legacyItemId": "325400100004",
+        "title": "Insulated Water Bottle 750ml",
+        "price": "24.00",
+    },
 ]
-ITEM_KEYS = ("sku", "legacyItemId", "legacyVariationId", "title", "price", "variationAspects", "shippingCost")
+ITEM_KEYS = (
+    "sku",
+    "legacyItemId",
+    "legacyVariationId",
+    "title",
+    "price",
+    "variationAspects",
+    "shippingCost",
+)
 
 
 class GeneratorError(ValueError):
@@ -27,7 +53,11 @@ def check_catalog(catalog) -> list[dict]:
     if not isinstance(catalog, list) or not catalog:
         raise GeneratorError("catalog must be a non-empty list")
     for item in catalog:
-        if not isinstance(item, dict) or "price" not in item or not (item.get("sku") or item.get("legacyItemId")):
+        if (
+            not isinstance(item, dict)
+            or "price" not in item
+            or not (item.get("sku") or item.get("legacyItemId"))
+        ):
             raise GeneratorError("each catalog item needs price and sku and/or legacyItemId")
     return [{k: item[k] for k in ITEM_KEYS if k in item} for item in catalog]
 
@@ -51,7 +81,9 @@ class SaleGenerator:
         """Create ``count`` random sales now. Returns their order ids."""
         state = self.state
         with state.lock:
-            return [state.orders.create(self.random_sale(), state.now()).order_id for _ in range(count)]
+            return [
+                state.orders.create(self.random_sale(), state.now()).order_id for _ in range(count)
+            ]
 
     def start(self, every: float, catalog: list[dict] | None = None) -> None:
         if every <= 0:
@@ -61,8 +93,9 @@ class SaleGenerator:
             self.catalog = check_catalog(catalog)
         self.every = float(every)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(self._stop, self.every),
-                                        name="ebay-sandbox-sales", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop, self.every), name="ebay-sandbox-sales", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

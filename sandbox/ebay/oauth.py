@@ -23,8 +23,10 @@ INVALID_REQUEST = "request is missing a required parameter or malformed."
 
 
 def _page(status: int, title: str, text: str) -> Response:
-    body = (f"<!doctype html><title>{html.escape(title)}</title>"
-            f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>")
+    body = (
+        f"<!doctype html><title>{html.escape(title)}</title>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
+    )
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -84,11 +86,21 @@ def _authorization_code(form) -> Response:
         now = state.now()
         grant = state.tokens.redeem_code(code, redirect_uri, now)
         if grant is None:
-            raise OAuthError(400, "invalid_grant",
-                             "the provided authorization grant code is invalid or was issued to another client")
+            raise OAuthError(
+                400,
+                "invalid_grant",
+                "the provided authorization grant code is invalid or was issued to another client",
+            )
         access, refresh = state.tokens.issue_pair(grant.scopes, now)
-    return _token_response({"access_token": access, "expires_in": ACCESS_TTL, "refresh_token": refresh,
-                            "refresh_token_expires_in": REFRESH_TTL, "token_type": "User Access Token"})
+    return _token_response(
+        {
+            "access_token": access,
+            "expires_in": ACCESS_TTL,
+            "refresh_token": refresh,
+            "refresh_token_expires_in": REFRESH_TTL,
+            "token_type": "User Access Token",
+        }
+    )
 
 
 def _refresh_token(form) -> Response:
@@ -100,16 +112,25 @@ def _refresh_token(form) -> Response:
         now = state.now()
         grant = state.tokens.live_refresh(token, now)
         if grant is None:
-            raise OAuthError(400, "invalid_grant",
-                             "the provided authorization refresh token is invalid or was issued to another client")
+            raise OAuthError(
+                400,
+                "invalid_grant",
+                "the provided authorization refresh token is invalid or was issued to another client",
+            )
         scopes = frozenset(form["scope"].split()) if form.get("scope") else grant.scopes
         if not scopes or not scopes <= grant.scopes:
-            raise OAuthError(400, "invalid_scope", "the requested scope is invalid, unknown, malformed, "
-                             "or exceeds the scope granted to the client")
+            raise OAuthError(
+                400,
+                "invalid_scope",
+                "the requested scope is invalid, unknown, malformed, "
+                "or exceeds the scope granted to the client",
+            )
         access = state.tokens.issue_access(scopes, now, token)
         state.tokens.refreshes += 1
     # eBay does not issue a new refresh token on refresh.
-    return _token_response({"access_token": access, "expires_in": ACCESS_TTL, "token_type": "User Access Token"})
+    return _token_response(
+        {"access_token": access, "expires_in": ACCESS_TTL, "token_type": "User Access Token"}
+    )
 
 
 @bp.post("/identity/v1/oauth2/token")
@@ -124,7 +145,10 @@ def token():
             return _authorization_code(form)
         if grant_type == "refresh_token":
             return _refresh_token(form)
-        raise OAuthError(400, "unsupported_grant_type",
-                         "grant type in request is not supported by the authorization server")
+        raise OAuthError(
+            400,
+            "unsupported_grant_type",
+            "grant type in request is not supported by the authorization server",
+        )
     except OAuthError as err:
         return err.response()

@@ -18,17 +18,36 @@ from sandbox.ebay.people import random_buyer
 FEE_RATE = Decimal("0.1325")
 FEE_FIXED = Decimal("0.30")
 PAYMENT_STATUSES = ("PAID", "PENDING", "FAILED", "FULLY_REFUNDED", "PARTIALLY_REFUNDED")
-MARKETPLACES = {"USD": "EBAY_US", "GBP": "EBAY_GB", "EUR": "EBAY_DE", "CAD": "EBAY_CA", "AUD": "EBAY_AU"}
+MARKETPLACES = {
+    "USD": "EBAY_US",
+    "GBP": "EBAY_GB",
+    "EUR": "EBAY_DE",
+    "CAD": "EBAY_CA",
+    "AUD": "EBAY_AU",
+}
 # eBay International Shipping hub: for ebaySupportedFulfillment orders the seller ships here.
 EIS_HUB = {
     "fullName": "eBay International Shipping",
-    "contactAddress": {"addressLine1": "1850 Airport Exchange Blvd", "addressLine2": "Suite 200",
-                       "city": "Erlanger", "stateOrProvince": "KY", "postalCode": "41025-2501",
-                       "countryCode": "US"},
+    "contactAddress": {
+        "addressLine1": "1850 Airport Exchange Blvd",
+        "addressLine2": "Suite 200",
+        "city": "Erlanger",
+        "stateOrProvince": "KY",
+        "postalCode": "41025-2501",
+        "countryCode": "US",
+    },
     "primaryPhone": {"phoneNumber": "8595550100"},
 }
-ITEM_FIELDS = ("sku", "legacyItemId", "legacyVariationId", "title", "variationAspects",
-               "quantity", "price", "shippingCost")
+ITEM_FIELDS = (
+    "sku",
+    "legacyItemId",
+    "legacyVariationId",
+    "title",
+    "variationAspects",
+    "quantity",
+    "price",
+    "shippingCost",
+)
 
 
 class SaleError(ValueError):
@@ -81,7 +100,9 @@ def _aspects(value) -> list[dict]:
         return []
     if isinstance(value, dict):
         return [{"name": str(k), "value": str(v)} for k, v in value.items()]
-    if isinstance(value, list) and all(isinstance(a, dict) and "name" in a and "value" in a for a in value):
+    if isinstance(value, list) and all(
+        isinstance(a, dict) and "name" in a and "value" in a for a in value
+    ):
         return [{"name": str(a["name"]), "value": str(a["value"])} for a in value]
     raise SaleError("variationAspects must be a list of {name, value} or an object")
 
@@ -98,28 +119,32 @@ def _line_item(spec: dict, ids: IdSource, currency: str, marketplace: str, dates
         raise SaleError("price is required")
     unit, shipping = money(spec["price"]), money(spec.get("shippingCost", "0"))
     cost = unit * quantity
-    item: dict = {"lineItemId": ids.digits(14, "1"),
-                  "legacyItemId": str(spec.get("legacyItemId") or ids.digits(12, "3"))}
+    item: dict = {
+        "lineItemId": ids.digits(14, "1"),
+        "legacyItemId": str(spec.get("legacyItemId") or ids.digits(12, "3")),
+    }
     if spec.get("legacyVariationId"):
         item["legacyVariationId"] = str(spec["legacyVariationId"])
     if spec.get("sku"):
         item["sku"] = str(spec["sku"])
-    item.update({
-        "title": str(spec.get("title") or f"Item {item['legacyItemId']}"),
-        "lineItemCost": amount(cost, currency),
-        "quantity": quantity,
-        "soldFormat": "FIXED_PRICE",
-        "listingMarketplaceId": marketplace,
-        "purchaseMarketplaceId": marketplace,
-        "lineItemFulfillmentStatus": "NOT_STARTED",
-        "total": amount(cost + shipping, currency),
-        "deliveryCost": {"shippingCost": amount(shipping, currency)},
-        "appliedPromotions": [],
-        "taxes": [],
-        "properties": {"buyerProtection": True},
-        "lineItemFulfillmentInstructions": dict(dates, guaranteedDelivery=False),
-        "refunds": [],
-    })
+    item.update(
+        {
+            "title": str(spec.get("title") or f"Item {item['legacyItemId']}"),
+            "lineItemCost": amount(cost, currency),
+            "quantity": quantity,
+            "soldFormat": "FIXED_PRICE",
+            "listingMarketplaceId": marketplace,
+            "purchaseMarketplaceId": marketplace,
+            "lineItemFulfillmentStatus": "NOT_STARTED",
+            "total": amount(cost + shipping, currency),
+            "deliveryCost": {"shippingCost": amount(shipping, currency)},
+            "appliedPromotions": [],
+            "taxes": [],
+            "properties": {"buyerProtection": True},
+            "lineItemFulfillmentInstructions": dict(dates, guaranteedDelivery=False),
+            "refunds": [],
+        }
+    )
     aspects = _aspects(spec.get("variationAspects"))
     if aspects:
         item["variationAspects"] = aspects
@@ -128,11 +153,18 @@ def _line_item(spec: dict, ids: IdSource, currency: str, marketplace: str, dates
 
 def _contact(buyer: dict) -> dict:
     address = buyer.get("address")
-    if not isinstance(address, dict) or not address.get("addressLine1") or not address.get("countryCode"):
+    if (
+        not isinstance(address, dict)
+        or not address.get("addressLine1")
+        or not address.get("countryCode")
+    ):
         raise SaleError("buyer.address needs at least addressLine1 and countryCode")
     keys = ("addressLine1", "addressLine2", "city", "stateOrProvince", "postalCode", "countryCode")
     contact_address = {k: str(address[k]) for k in keys if address.get(k)}
-    contact = {"fullName": str(buyer.get("name") or "eBay Buyer"), "contactAddress": contact_address}
+    contact = {
+        "fullName": str(buyer.get("name") or "eBay Buyer"),
+        "contactAddress": contact_address,
+    }
     if buyer.get("phone"):
         contact["primaryPhone"] = {"phoneNumber": str(buyer["phone"])}
     if buyer.get("email"):
@@ -140,7 +172,9 @@ def _contact(buyer: dict) -> dict:
     return contact
 
 
-def build_order(sale: dict, ids: IdSource, rng: random.Random, now: datetime, seller_id: str) -> dict:
+def build_order(
+    sale: dict, ids: IdSource, rng: random.Random, now: datetime, seller_id: str
+) -> dict:
     """A new eBay Order (NOT_STARTED) for ``sale``. Raises SaleError on bad input."""
     if not isinstance(sale, dict):
         raise SaleError("the sale must be a JSON object")
@@ -169,7 +203,9 @@ def build_order(sale: dict, ids: IdSource, rng: random.Random, now: datetime, se
     contact = _contact(buyer)
     items = [_line_item(spec, ids, currency, marketplace, dates) for spec in specs]
     subtotal = sum((Decimal(i["lineItemCost"]["value"]) for i in items), Decimal("0"))
-    delivery = sum((Decimal(i["deliveryCost"]["shippingCost"]["value"]) for i in items), Decimal("0"))
+    delivery = sum(
+        (Decimal(i["deliveryCost"]["shippingCost"]["value"]) for i in items), Decimal("0")
+    )
     total = subtotal + delivery
     fee = (total * FEE_RATE + FEE_FIXED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     order_id = ids.order_id()
@@ -179,15 +215,25 @@ def build_order(sale: dict, ids: IdSource, rng: random.Random, now: datetime, se
         "minEstimatedDeliveryDate": dates["minEstimatedDeliveryDate"],
         "maxEstimatedDeliveryDate": dates["maxEstimatedDeliveryDate"],
         "ebaySupportedFulfillment": supported,
-        "shippingStep": {"shipTo": contact, "shippingCarrierCode": "USPS",
-                         "shippingServiceCode": "USPSPriority"},
+        "shippingStep": {
+            "shipTo": contact,
+            "shippingCarrierCode": "USPS",
+            "shippingServiceCode": "USPSPriority",
+        },
     }
     if supported:
         instruction["finalDestinationAddress"] = dict(contact["contactAddress"])
-        instruction["shippingStep"] = {"shipTo": copy.deepcopy(EIS_HUB), "shipToReferenceId": ids.digits(16, "5"),
-                                       "shippingCarrierCode": "USPS", "shippingServiceCode": "USPSPriority"}
-    payment: dict = {"paymentMethod": "EBAY", "amount": amount(total, currency),
-                     "paymentStatus": status if status in ("PAID", "PENDING", "FAILED") else "PAID"}
+        instruction["shippingStep"] = {
+            "shipTo": copy.deepcopy(EIS_HUB),
+            "shipToReferenceId": ids.digits(16, "5"),
+            "shippingCarrierCode": "USPS",
+            "shippingServiceCode": "USPSPriority",
+        }
+    payment: dict = {
+        "paymentMethod": "EBAY",
+        "amount": amount(total, currency),
+        "paymentStatus": status if status in ("PAID", "PENDING", "FAILED") else "PAID",
+    }
     if payment["paymentStatus"] == "PAID":
         payment["paymentDate"] = iso(now)
     address = contact["contactAddress"]
@@ -200,14 +246,24 @@ def build_order(sale: dict, ids: IdSource, rng: random.Random, now: datetime, se
         "sellerId": seller_id,
         "buyer": {
             "username": str(buyer.get("username") or "ebay_buyer"),
-            "taxAddress": {k: address[k] for k in ("city", "stateOrProvince", "postalCode", "countryCode")
-                           if k in address},
+            "taxAddress": {
+                k: address[k]
+                for k in ("city", "stateOrProvince", "postalCode", "countryCode")
+                if k in address
+            },
             "buyerRegistrationAddress": copy.deepcopy(contact),
         },
-        "pricingSummary": {"priceSubtotal": amount(subtotal, currency),
-                           "deliveryCost": amount(delivery, currency), "total": amount(total, currency)},
+        "pricingSummary": {
+            "priceSubtotal": amount(subtotal, currency),
+            "deliveryCost": amount(delivery, currency),
+            "total": amount(total, currency),
+        },
         "cancelStatus": {"cancelState": "NONE_REQUESTED", "cancelRequests": []},
-        "paymentSummary": {"totalDueSeller": amount(total, currency), "refunds": [], "payments": [payment]},
+        "paymentSummary": {
+            "totalDueSeller": amount(total, currency),
+            "refunds": [],
+            "payments": [payment],
+        },
         "fulfillmentStartInstructions": [instruction],
         "fulfillmentHrefs": [],
         "salesRecordReference": ids.next_sales_record(),

@@ -14,11 +14,17 @@ def make_threaded_server(app: Flask, host: str = "127.0.0.1", port: int = 0) -> 
     return make_server(host, port, app, threaded=True)
 
 
-def start_in_thread(app: Flask, port: int = 0, host: str = "127.0.0.1") -> tuple[str, Callable[[], None]]:
+def start_in_thread(
+    app: Flask, port: int = 0, host: str = "127.0.0.1"
+) -> tuple[str, Callable[[], None]]:
     """Serve ``app`` on a background thread. Returns ``(base_url, stop)``. ``stop()`` shuts it down."""
     server = make_threaded_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name="ebay-sandbox-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name="ebay-sandbox-http",
+        daemon=True,
+    )
     thread.start()
     stopped = threading.Event()
 

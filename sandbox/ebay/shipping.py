@@ -32,7 +32,11 @@ def _line_items(body: dict, record: OrderRecord) -> list[dict]:
     seen: set[str] = set()
     out = []
     for ref in refs:
-        if not isinstance(ref, dict) or not isinstance(ref.get("lineItemId"), str) or not ref["lineItemId"]:
+        if (
+            not isinstance(ref, dict)
+            or not isinstance(ref.get("lineItemId"), str)
+            or not ref["lineItemId"]
+        ):
             raise ApiError(400, 32600, "Each lineItems entry needs a lineItemId string.")
         line_item_id = ref["lineItemId"]
         quantity = ref.get("quantity", 1)  # "Default: 1"
@@ -56,7 +60,9 @@ def _tracking(body: dict) -> tuple[str | None, str | None]:
     if tracking is None or carrier is None:
         raise ApiError(400, 32300, "trackingNumber and shippingCarrierCode are mutually dependent.")
     if not isinstance(tracking, str) or not TRACKING_RE.match(tracking):
-        raise ApiError(400, 32300, "Only alphanumeric characters are supported for tracking numbers.")
+        raise ApiError(
+            400, 32300, "Only alphanumeric characters are supported for tracking numbers."
+        )
     code = canonical_carrier(carrier)
     if code is None:
         raise ApiError(400, 32300, f"Unknown shipping carrier code: {carrier}.")
@@ -70,7 +76,9 @@ def _shipped_date(body: dict, now: datetime) -> str:
     try:
         when = parse_iso(raw)
     except ValueError:
-        raise ApiError(400, 32500, "shippedDate must be ISO 8601 UTC, e.g. 2015-08-04T19:09:02.768Z.") from None
+        raise ApiError(
+            400, 32500, "shippedDate must be ISO 8601 UTC, e.g. 2015-08-04T19:09:02.768Z."
+        ) from None
     if when > now:
         raise ApiError(400, 32500, "shippedDate cannot be in the future.")
     return iso(when)
@@ -89,13 +97,19 @@ def build_fulfillment(record: OrderRecord, body, now: datetime) -> dict:
     if tracking is not None:
         if any(f["fulfillmentId"] == tracking for f in record.fulfillments):
             raise ApiError(400, 34500)
-        if sum(1 for f in record.fulfillments if "shipmentTrackingNumber" in f) >= MAX_TRACKING_NUMBERS:
+        if (
+            sum(1 for f in record.fulfillments if "shipmentTrackingNumber" in f)
+            >= MAX_TRACKING_NUMBERS
+        ):
             raise ApiError(400, 34100)
     for ref in refs:
         if ref["quantity"] > record.remaining(ref["lineItemId"]):
-            raise ApiError(400, 32600,
-                           f"quantity {ref['quantity']} exceeds the unshipped quantity "
-                           f"{record.remaining(ref['lineItemId'])} of line item {ref['lineItemId']}.")
+            raise ApiError(
+                400,
+                32600,
+                f"quantity {ref['quantity']} exceeds the unshipped quantity "
+                f"{record.remaining(ref['lineItemId'])} of line item {ref['lineItemId']}.",
+            )
     # "the resulting fulfillment's ID ... is the tracking number"; without tracking, "an arbitrary
     # number such as 999".
     if tracking is not None:

@@ -22,7 +22,9 @@ class Config:
     client_id: str
     client_secret: str
     redirect_uri: str  # the "auth accepted URL" the consent page redirects to
-    ru_name: str  # eBay's redirect_uri parameter is the RuName; the accept URL itself is accepted too
+    ru_name: (
+        str  # eBay's redirect_uri parameter is the RuName; the accept URL itself is accepted too
+    )
     seller_id: str
 
 
@@ -57,12 +59,22 @@ class SandboxState:
         with self.lock:
             return str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
 
-    def record(self, endpoint: str, method: str, path: str, query: str, status: int, request_id: str) -> None:
+    def record(
+        self, endpoint: str, method: str, path: str, query: str, status: int, request_id: str
+    ) -> None:
         with self.lock:
             self.requests[endpoint] += 1
             self.statuses[str(status)] += 1
-            self.recent.append({"endpoint": endpoint, "method": method, "path": path, "query": query,
-                                "status": status, "requestId": request_id})
+            self.recent.append(
+                {
+                    "endpoint": endpoint,
+                    "method": method,
+                    "path": path,
+                    "query": query,
+                    "status": status,
+                    "requestId": request_id,
+                }
+            )
 
     def stats(self) -> dict:
         with self.lock:

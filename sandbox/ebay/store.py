@@ -19,7 +19,9 @@ class OrderRecord:
     modified: datetime
     seq: int = 0  # creation order, breaks ties between equal creation dates
     shipped: dict[str, int] = field(default_factory=dict)  # lineItemId -> units shipped
-    fulfillments: list[dict] = field(default_factory=list)  # ShippingFulfillment objects, oldest first
+    fulfillments: list[dict] = field(
+        default_factory=list
+    )  # ShippingFulfillment objects, oldest first
 
     @property
     def order_id(self) -> str:
@@ -54,7 +56,9 @@ class OrderStore:
         self.rng = random.Random(f"{seed}:orders")
         self.ids = IdSource(self.rng)
         self.records: dict[str, OrderRecord] = {}
-        self.received: list[dict] = []  # every shipping fulfillment, with orderId, for /sandbox/fulfillments
+        self.received: list[
+            dict
+        ] = []  # every shipping fulfillment, with orderId, for /sandbox/fulfillments
 
     def create(self, sale: dict, now: datetime) -> OrderRecord:
         data = build_order(sale, self.ids, self.rng, now, self.seller_id)
@@ -71,7 +75,9 @@ class OrderStore:
 
     def add_fulfillment(self, record: OrderRecord, fulfillment: dict, now: datetime) -> None:
         for ref in fulfillment["lineItems"]:
-            record.shipped[ref["lineItemId"]] = record.shipped.get(ref["lineItemId"], 0) + ref["quantity"]
+            record.shipped[ref["lineItemId"]] = (
+                record.shipped.get(ref["lineItemId"], 0) + ref["quantity"]
+            )
         for item in record.data["lineItems"]:
             shipped = record.shipped.get(item["lineItemId"], 0)
             if shipped >= item["quantity"]:
@@ -87,7 +93,9 @@ class OrderStore:
         self.received.append(dict(fulfillment, orderId=record.order_id, receivedAt=iso(now)))
         record.touch(now)
 
-    def request_cancel(self, record: OrderRecord, now: datetime, reason: str, initiator: str) -> dict:
+    def request_cancel(
+        self, record: OrderRecord, now: datetime, reason: str, initiator: str
+    ) -> dict:
         request = {
             "cancelInitiator": initiator,
             "cancelReason": reason,
@@ -122,10 +130,14 @@ class OrderStore:
         if record.data["orderPaymentStatus"] != "PAID":
             return
         record.data["orderPaymentStatus"] = "FULLY_REFUNDED"
-        summary["refunds"].append({
-            "refundId": self.ids.digits(10, "6"), "refundDate": iso(now), "refundStatus": "REFUNDED",
-            "amount": dict(record.data["pricingSummary"]["total"]),
-        })
+        summary["refunds"].append(
+            {
+                "refundId": self.ids.digits(10, "6"),
+                "refundDate": iso(now),
+                "refundStatus": "REFUNDED",
+                "amount": dict(record.data["pricingSummary"]["total"]),
+            }
+        )
 
     def set_payment_status(self, record: OrderRecord, status: str, now: datetime) -> None:
         status = str(status).upper()
@@ -151,7 +163,14 @@ class OrderStore:
         if address is not None:
             if not isinstance(address, dict) or not address.get("addressLine1"):
                 raise SaleError("address needs at least addressLine1")
-            keys = ("addressLine1", "addressLine2", "city", "stateOrProvince", "postalCode", "countryCode")
+            keys = (
+                "addressLine1",
+                "addressLine2",
+                "city",
+                "stateOrProvince",
+                "postalCode",
+                "countryCode",
+            )
             new_address = {k: str(address[k]) for k in keys if address.get(k)}
             new_address.setdefault("countryCode", "US")
             if supported:

@@ -45,11 +45,17 @@ class SandboxProcess:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def control(self, method: str, path: str, body: dict | None = None, timeout: float = 10.0) -> dict:
+    def control(
+        self, method: str, path: str, body: dict | None = None, timeout: float = 10.0
+    ) -> dict:
         """Call a ``/sandbox/...`` control endpoint. Returns the decoded JSON."""
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data else {})
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data else {},
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return json.loads(resp.read() or b"{}")
@@ -124,14 +130,34 @@ def start_ebay_sandbox(
     log_path = Path(log_path)
     port_dir = Path(tempfile.mkdtemp(prefix="ebay-sandbox-port-"))
     port_file = port_dir / "port"
-    cmd = [sys.executable, "-m", "sandbox.ebay", "--host", "127.0.0.1", "--port", str(port),
-           "--port-file", str(port_file), "--seed", str(seed), *extra_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.ebay",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--port-file",
+        str(port_file),
+        "--seed",
+        str(seed),
+        *extra_args,
+    ]
     child_env = dict(os.environ if env is None else env)
-    child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")]))
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO_ROOT), child_env.get("PYTHONPATH")])
+    )
     child_env["PYTHONUNBUFFERED"] = "1"
     log_file = open(log_path, "ab")  # noqa: SIM115 - closed by SandboxProcess.stop
-    proc = subprocess.Popen(cmd, cwd=str(REPO_ROOT), env=child_env, stdin=subprocess.DEVNULL,
-                            stdout=log_file, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(REPO_ROOT),
+        env=child_env,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     try:
         bound = _wait_ready(proc, port_file, time.monotonic() + timeout)
     except BaseException as exc:

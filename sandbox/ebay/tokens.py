@@ -16,19 +16,21 @@ REFRESH_TTL = 47304000  # 18 months
 
 FULFILLMENT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 FULFILLMENT_READONLY_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment.readonly"
-KNOWN_SCOPES = frozenset({
-    "https://api.ebay.com/oauth/api_scope",
-    FULFILLMENT_SCOPE,
-    FULFILLMENT_READONLY_SCOPE,
-    "https://api.ebay.com/oauth/api_scope/sell.finances",
-    "https://api.ebay.com/oauth/api_scope/sell.payment.dispute",
-    "https://api.ebay.com/oauth/api_scope/sell.inventory",
-    "https://api.ebay.com/oauth/api_scope/sell.inventory.readonly",
-    "https://api.ebay.com/oauth/api_scope/sell.account",
-    "https://api.ebay.com/oauth/api_scope/sell.account.readonly",
-    "https://api.ebay.com/oauth/api_scope/commerce.identity.readonly",
-    "https://api.ebay.com/oauth/api_scope/commerce.notification.subscription",
-})
+KNOWN_SCOPES = frozenset(
+    {
+        "https://api.ebay.com/oauth/api_scope",
+        FULFILLMENT_SCOPE,
+        FULFILLMENT_READONLY_SCOPE,
+        "https://api.ebay.com/oauth/api_scope/sell.finances",
+        "https://api.ebay.com/oauth/api_scope/sell.payment.dispute",
+        "https://api.ebay.com/oauth/api_scope/sell.inventory",
+        "https://api.ebay.com/oauth/api_scope/sell.inventory.readonly",
+        "https://api.ebay.com/oauth/api_scope/sell.account",
+        "https://api.ebay.com/oauth/api_scope/sell.account.readonly",
+        "https://api.ebay.com/oauth/api_scope/commerce.identity.readonly",
+        "https://api.ebay.com/oauth/api_scope/commerce.notification.subscription",
+    }
+)
 
 
 @dataclass
@@ -58,13 +60,20 @@ class TokenStore:
 
     def issue_code(self, scopes: frozenset[str], redirect_uri: str, now: datetime) -> str:
         code = self._token("c", 48)
-        self.codes[code] = Grant(scopes, now + timedelta(seconds=CODE_TTL), redirect_uri=redirect_uri)
+        self.codes[code] = Grant(
+            scopes, now + timedelta(seconds=CODE_TTL), redirect_uri=redirect_uri
+        )
         return code
 
     def redeem_code(self, code: str, redirect_uri: str, now: datetime) -> Grant | None:
         """The code's grant if it is valid, unused, unexpired and was issued for ``redirect_uri``."""
         grant = self.codes.get(code)
-        if grant is None or grant.used or grant.expires_at <= now or grant.redirect_uri != redirect_uri:
+        if (
+            grant is None
+            or grant.used
+            or grant.expires_at <= now
+            or grant.redirect_uri != redirect_uri
+        ):
             return None
         grant.used = True  # single use, even when the exchange later fails
         self.code_exchanges += 1
@@ -77,7 +86,9 @@ class TokenStore:
 
     def issue_access(self, scopes: frozenset[str], now: datetime, refresh: str | None) -> str:
         token = self._token("a", 96)
-        self.access[token] = Grant(scopes, now + timedelta(seconds=ACCESS_TTL), refresh_token=refresh)
+        self.access[token] = Grant(
+            scopes, now + timedelta(seconds=ACCESS_TTL), refresh_token=refresh
+        )
         return token
 
     def live_refresh(self, token: str, now: datetime) -> Grant | None:

@@ -71,8 +71,9 @@ def challenge():
     if not acct["captcha"]:
         return redirect(safe_next(session.pop("next", None)))
     if request.method == "POST":
-        return render_template("challenge.html",
-                               error="Verification failed. Please complete the puzzle to continue."), 403
+        return render_template(
+            "challenge.html", error="Verification failed. Please complete the puzzle to continue."
+        ), 403
     return challenge_page()
 
 

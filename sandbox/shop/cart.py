@@ -52,8 +52,11 @@ def add():
 @login_required
 def update():
     try:
-        get_store().set_cart_quantity(current_account()["email"], request.form.get("variant_id", ""),
-                                      _int(request.form.get("quantity", "1")))
+        get_store().set_cart_quantity(
+            current_account()["email"],
+            request.form.get("variant_id", ""),
+            _int(request.form.get("quantity", "1")),
+        )
     except ShopError as exc:
         flash(exc.message, "error")
     return redirect(url_for("cart.view"))

@@ -18,14 +18,24 @@ def _card(product: dict) -> dict:
     store = get_store()
     prices = [v["price"] for v in product["variants"]]
     in_stock = any(store.stock(product, v) > 0 for v in product["variants"])
-    return {"product": product, "min_price": min(prices), "max_price": max(prices), "in_stock": in_stock}
+    return {
+        "product": product,
+        "min_price": min(prices),
+        "max_price": max(prices),
+        "in_stock": in_stock,
+    }
 
 
 @bp.route("/")
 def home():
     products = list(get_store().products.values())
-    return render_template("home.html", cards=[_card(p) for p in products], heading="Today's deals",
-                           category=None, query="")
+    return render_template(
+        "home.html",
+        cards=[_card(p) for p in products],
+        heading="Today's deals",
+        category=None,
+        query="",
+    )
 
 
 @bp.route("/category/<slug>")
@@ -34,18 +44,27 @@ def category(slug: str):
     if cat is None:
         abort(404)
     products = [p for p in get_store().products.values() if p["category"] == slug]
-    return render_template("home.html", cards=[_card(p) for p in products], heading=cat["name"],
-                           category=cat, query="")
+    return render_template(
+        "home.html", cards=[_card(p) for p in products], heading=cat["name"], category=cat, query=""
+    )
 
 
 @bp.route("/search")
 def search():
     query = request.args.get("q", "").strip()
     words = query.lower().split()
-    products = [p for p in get_store().products.values()
-                if words and all(w in (p["title"] + " " + p["slug"]).lower() for w in words)]
-    return render_template("home.html", cards=[_card(p) for p in products],
-                           heading=f'Results for "{query}"', category=None, query=query)
+    products = [
+        p
+        for p in get_store().products.values()
+        if words and all(w in (p["title"] + " " + p["slug"]).lower() for w in words)
+    ]
+    return render_template(
+        "home.html",
+        cards=[_card(p) for p in products],
+        heading=f'Results for "{query}"',
+        category=None,
+        query=query,
+    )
 
 
 def option_groups(product: dict) -> list[dict]:
@@ -55,7 +74,9 @@ def option_groups(product: dict) -> list[dict]:
         for v in product["variants"]:
             if v["options"][name] not in values:
                 values.append(v["options"][name])
-        groups.append({"name": name, "label": OPTION_LABELS.get(name, name.title()), "choices": values})
+        groups.append(
+            {"name": name, "label": OPTION_LABELS.get(name, name.title()), "choices": values}
+        )
     return groups
 
 
@@ -74,9 +95,15 @@ def product(slug: str):
     if prod is None:
         abort(404)
     variants = [
-        {"id": v["id"], "options": v["options"], "label": variant_label(v), "price": v["price"],
-         "price_text": pricing.money(v["price"]), "stock": store.stock(prod, v),
-         "stock_text": stock_text(store.stock(prod, v))}
+        {
+            "id": v["id"],
+            "options": v["options"],
+            "label": variant_label(v),
+            "price": v["price"],
+            "price_text": pricing.money(v["price"]),
+            "stock": store.stock(prod, v),
+            "stock_text": stock_text(store.stock(prod, v)),
+        }
         for v in prod["variants"]
     ]
     wanted = request.args.get("variant")
@@ -85,8 +112,14 @@ def product(slug: str):
     selected = next((v for v in variants if v["id"] == wanted), None)
     prices = [v["price"] for v in variants]
     return render_layout(
-        "product.html", [slug], product=prod, variants=variants, selected=selected,
-        variants_json=json.dumps(variants), groups=option_groups(prod),
-        min_price=min(prices), max_price=max(prices),
+        "product.html",
+        [slug],
+        product=prod,
+        variants=variants,
+        selected=selected,
+        variants_json=json.dumps(variants),
+        groups=option_groups(prod),
+        min_price=min(prices),
+        max_price=max(prices),
         category=next(c for c in CATEGORIES if c["slug"] == prod["category"]),
     )

@@ -20,8 +20,14 @@ bp = Blueprint("checkout", __name__, url_prefix="/checkout")
 
 # Field names used by the alternate layout (the server accepts both).
 ALT_ADDRESS_NAMES = {
-    "full_name": "recipient", "address_line1": "street1", "address_line2": "street2", "city": "town",
-    "state": "region", "postal_code": "zip", "country": "country_code", "phone": "mobile",
+    "full_name": "recipient",
+    "address_line1": "street1",
+    "address_line2": "street2",
+    "city": "town",
+    "state": "region",
+    "postal_code": "zip",
+    "country": "country_code",
+    "phone": "mobile",
 }
 
 
@@ -63,8 +69,15 @@ def address():
         if not errors:
             get_store().update_checkout(email, address=values)
             return redirect(url_for("checkout.payment"))
-    return render_layout("checkout_address.html", slugs, values=values, errors=errors, rejected=rejected,
-                         countries=COUNTRIES, step="address")
+    return render_layout(
+        "checkout_address.html",
+        slugs,
+        values=values,
+        errors=errors,
+        rejected=rejected,
+        countries=COUNTRIES,
+        step="address",
+    )
 
 
 @bp.route("/payment", methods=["GET", "POST"])
@@ -83,24 +96,48 @@ def payment():
         method = form_value("payment_method", "pm")
         method = "gift_card" if method in ("gift_card", "balance") else method
         number = normalize_card_number(form_value("card_number", "cc_num"))
-        values = {"payment_method": method, "card_holder": form_value("card_holder", "cc_name"),
-                  "card_expiry": form_value("card_expiry", "cc_exp")}
+        values = {
+            "payment_method": method,
+            "card_holder": form_value("card_holder", "cc_name"),
+            "card_expiry": form_value("card_expiry", "cc_exp"),
+        }
         if method == "card":
-            errors = validate_card(values["card_holder"], number, values["card_expiry"],
-                                   form_value("card_cvc", "cc_cvv"))
-            chosen = {"method": "card", "number": number, "brand": card_brand(number),
-                      "holder": values["card_holder"].strip(), "last4": number[-4:]}
+            errors = validate_card(
+                values["card_holder"],
+                number,
+                values["card_expiry"],
+                form_value("card_cvc", "cc_cvv"),
+            )
+            chosen = {
+                "method": "card",
+                "number": number,
+                "brand": card_brand(number),
+                "holder": values["card_holder"].strip(),
+                "last4": number[-4:],
+            }
         elif method == "gift_card":
             if balance < quote["total"]:
-                error = "Insufficient gift card balance for this order. Choose another payment method."
+                error = (
+                    "Insufficient gift card balance for this order. Choose another payment method."
+                )
             chosen = {"method": "gift_card"}
         else:
             error = "Please choose a payment method."
         if not errors and error is None:
             store.update_checkout(email, payment=chosen)
-            return redirect(url_for("checkout.upsell" if _upsell_pending(state, slugs) else "checkout.review"))
-    return render_layout("checkout_payment.html", slugs, quote=quote, balance=balance, errors=errors,
-                         error=error, values=values, step="payment")
+            return redirect(
+                url_for("checkout.upsell" if _upsell_pending(state, slugs) else "checkout.review")
+            )
+    return render_layout(
+        "checkout_payment.html",
+        slugs,
+        quote=quote,
+        balance=balance,
+        errors=errors,
+        error=error,
+        values=values,
+        step="payment",
+    )
 
 
 @bp.route("/upsell", methods=["GET", "POST"])
@@ -122,8 +159,18 @@ def upsell():
 def _review_page(email, state, slugs, note="", note_error=None, error=None):
     quote = get_store().quote(email)
     changed = [line for line in quote["lines"] if line["unit_price"] != line["added_price"]]
-    return render_layout("checkout_review.html", slugs, quote=quote, state=state, price_changed=changed,
-                         note=note, note_error=note_error, error=error, note_max=NOTE_MAX, step="review")
+    return render_layout(
+        "checkout_review.html",
+        slugs,
+        quote=quote,
+        state=state,
+        price_changed=changed,
+        note=note,
+        note_error=note_error,
+        error=error,
+        note_max=NOTE_MAX,
+        step="review",
+    )
 
 
 def _guard_review(state, slugs):

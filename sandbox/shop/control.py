@@ -28,29 +28,48 @@ def _body() -> dict:
 def order_json(order: dict) -> dict:
     first = order["items"][0]
     return {
-        "number": order["number"], "account_email": order["account_email"], "status": order["status"],
+        "number": order["number"],
+        "account_email": order["account_email"],
+        "status": order["status"],
         "placed_at": order["placed_at"],
-        "product_slug": first["product_slug"], "product_title": first["product_title"],
-        "variant_id": first["variant_id"], "variant_label": first["variant_label"],
-        "quantity": first["quantity"], "item_price": pricing.dec(first["unit_price"]),
-        "items": [dict(i, unit_price=pricing.dec(i["unit_price"]), line_total=pricing.dec(i["line_total"]))
-                  for i in order["items"]],
+        "product_slug": first["product_slug"],
+        "product_title": first["product_title"],
+        "variant_id": first["variant_id"],
+        "variant_label": first["variant_label"],
+        "quantity": first["quantity"],
+        "item_price": pricing.dec(first["unit_price"]),
+        "items": [
+            dict(
+                i, unit_price=pricing.dec(i["unit_price"]), line_total=pricing.dec(i["line_total"])
+            )
+            for i in order["items"]
+        ],
         "ship_to": dict(order["ship_to"]),
-        "payment_method": order["payment"]["method"], "card_last4": order["payment"]["card_last4"],
+        "payment_method": order["payment"]["method"],
+        "card_last4": order["payment"]["card_last4"],
         "card_brand": order["payment"]["card_brand"],
-        "subtotal": pricing.dec(order["subtotal"]), "shipping": pricing.dec(order["shipping"]),
-        "tax": pricing.dec(order["tax"]), "protection_plan": pricing.dec(order["protection_plan"]),
-        "total": pricing.dec(order["total"]), "note": order["note"],
-        "carrier": order["carrier"], "tracking_number": order["tracking_number"],
-        "tracking_url": order["tracking_url"], "shipped_at": order["shipped_at"],
+        "subtotal": pricing.dec(order["subtotal"]),
+        "shipping": pricing.dec(order["shipping"]),
+        "tax": pricing.dec(order["tax"]),
+        "protection_plan": pricing.dec(order["protection_plan"]),
+        "total": pricing.dec(order["total"]),
+        "note": order["note"],
+        "carrier": order["carrier"],
+        "tracking_number": order["tracking_number"],
+        "tracking_url": order["tracking_url"],
+        "shipped_at": order["shipped_at"],
         "detail_url": url_for("orders.detail", number=order["number"], _external=True),
     }
 
 
 def account_json(acct: dict) -> dict:
-    return {"email": acct["email"], "password": acct["password"],
-            "gift_card_balance": pricing.dec(acct["gift_card_balance"]),
-            "two_factor": acct["two_factor"], "captcha": acct["captcha"]}
+    return {
+        "email": acct["email"],
+        "password": acct["password"],
+        "gift_card_balance": pricing.dec(acct["gift_card_balance"]),
+        "two_factor": acct["two_factor"],
+        "captcha": acct["captcha"],
+    }
 
 
 @bp.get("/health")
@@ -70,7 +89,9 @@ def list_orders():
     store = get_store()
     email = request.args.get("email", "").lower()
     with store.lock:
-        orders = [order_json(o) for o in store.orders.values() if not email or o["account_email"] == email]
+        orders = [
+            order_json(o) for o in store.orders.values() if not email or o["account_email"] == email
+        ]
     return jsonify(orders)
 
 
@@ -113,9 +134,12 @@ def create_account():
     body = _body()
     try:
         acct = get_store().create_account(
-            body.get("email", ""), body.get("password", ""),
+            body.get("email", ""),
+            body.get("password", ""),
             pricing.parse_money(body.get("gift_card_balance", 0)),
-            bool(body.get("two_factor")), bool(body.get("captcha")))
+            bool(body.get("two_factor")),
+            bool(body.get("captcha")),
+        )
     except ValueError as exc:
         return _err(str(exc))
     return account_json(acct), 201
@@ -155,7 +179,9 @@ def _product_update(slug: str, key: str, parse):
         return _err(f"JSON body needs {key!r}")
     try:
         value = parse(body[key])
-        (store.set_stock if key == "stock" else store.set_price)(slug, value, body.get("variant_id"))
+        (store.set_stock if key == "stock" else store.set_price)(
+            slug, value, body.get("variant_id")
+        )
     except KeyError as exc:
         return _err(f"unknown product or variant {exc}", 404)
     except (TypeError, ValueError) as exc:
@@ -176,14 +202,24 @@ def set_price(slug: str):
 def product_json(product: dict) -> dict:
     store = get_store()
     return {
-        "id": product["id"], "slug": product["slug"], "title": product["title"],
-        "category": product["category"], "option_names": product["option_names"],
+        "id": product["id"],
+        "slug": product["slug"],
+        "title": product["title"],
+        "category": product["category"],
+        "option_names": product["option_names"],
         "url": url_for("catalog.product", slug=product["slug"], _external=True),
         "variants": [
-            {"id": v["id"], "label": variant_label(v), "options": v["options"], "price": pricing.dec(v["price"]),
-             "checkout_price": pricing.dec(store.checkout_price(product, v)),
-             "stock": store.stock(product, v),
-             "url": url_for("catalog.product", slug=product["slug"], variant=v["id"], _external=True)}
+            {
+                "id": v["id"],
+                "label": variant_label(v),
+                "options": v["options"],
+                "price": pricing.dec(v["price"]),
+                "checkout_price": pricing.dec(store.checkout_price(product, v)),
+                "stock": store.stock(product, v),
+                "url": url_for(
+                    "catalog.product", slug=product["slug"], variant=v["id"], _external=True
+                ),
+            }
             for v in product["variants"]
         ],
     }
@@ -209,7 +245,11 @@ def _set_one(spec: dict) -> dict:
     params = {k: spec[k] for k in FAULT_PARAMS.get(name, ()) if k in spec}
     for key, value in params.items():
         value = float(value)
-        if value < 0 or (key == "probability" and value > 1) or (key in ("factor", "every") and value <= 0):
+        if (
+            value < 0
+            or (key == "probability" and value > 1)
+            or (key in ("factor", "every") and value <= 0)
+        ):
             raise ValueError(f"invalid {key}: {spec[key]!r}")
         params[key] = int(value) if key == "every" else value
     return get_store().set_fault(name, params, products)

@@ -49,7 +49,7 @@ def dec(cents: int | None) -> str | None:
 
 
 def parse_money(value) -> int:
-    """"12.34" / 12.34 / "$12.34" -> 1234 cents. Raises ValueError."""
+    """ "12.34" / 12.34 / "$12.34" -> 1234 cents. Raises ValueError."""
     text = str(value).strip().replace("$", "").replace(",", "")
     try:
         amount = Decimal(text)

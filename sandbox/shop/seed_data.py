@@ -20,8 +20,18 @@ DEMO_PASSWORD = "demo-password"
 
 ACCOUNTS = [
     {"email": "buyer@demo.test", "password": DEMO_PASSWORD, "gift_card_balance": 50000},
-    {"email": "2fa@demo.test", "password": DEMO_PASSWORD, "gift_card_balance": 50000, "two_factor": True},
-    {"email": "captcha@demo.test", "password": DEMO_PASSWORD, "gift_card_balance": 50000, "captcha": True},
+    {
+        "email": "2fa@demo.test",
+        "password": DEMO_PASSWORD,
+        "gift_card_balance": 50000,
+        "two_factor": True,
+    },
+    {
+        "email": "captcha@demo.test",
+        "password": DEMO_PASSWORD,
+        "gift_card_balance": 50000,
+        "captcha": True,
+    },
     {"email": "lowbalance@demo.test", "password": DEMO_PASSWORD, "gift_card_balance": 500},
 ]
 

@@ -33,7 +33,9 @@ class Store:
             self.rng_flaky = random.Random(f"{self.seed}:flaky")
             self.order_seq = self.rng_orders.randint(120, 480)
             self.products = {p["slug"]: copy.deepcopy(p) for p in seed_data.PRODUCTS}
-            self.variant_index = {v["id"]: slug for slug, p in self.products.items() for v in p["variants"]}
+            self.variant_index = {
+                v["id"]: slug for slug, p in self.products.items() for v in p["variants"]
+            }
             self.accounts: dict[str, dict] = {}
             for acct in seed_data.ACCOUNTS:
                 self.create_account(**acct)
@@ -44,14 +46,21 @@ class Store:
             self.flaky_counter = 0
 
     # ----------------------------------------------------------------- accounts
-    def create_account(self, email, password, gift_card_balance=0, two_factor=False, captcha=False) -> dict:
+    def create_account(
+        self, email, password, gift_card_balance=0, two_factor=False, captcha=False
+    ) -> dict:
         email = str(email).strip().lower()
         if "@" not in email or not password:
             raise ValueError("email and password are required")
         with self.lock:
             acct = {
-                "email": email, "password": str(password), "gift_card_balance": int(gift_card_balance),
-                "two_factor": bool(two_factor), "captcha": bool(captcha), "otp": None, "epoch": 1,
+                "email": email,
+                "password": str(password),
+                "gift_card_balance": int(gift_card_balance),
+                "two_factor": bool(two_factor),
+                "captcha": bool(captcha),
+                "otp": None,
+                "epoch": 1,
             }
             self.accounts[email] = acct
             return acct
@@ -103,7 +112,11 @@ class Store:
 
     def checkout_price(self, product: dict, variant: dict) -> int:
         raise_ = self.fault("price_raise", [product["slug"]])
-        return pricing.scale(variant["price"], raise_.get("factor", 1.25)) if raise_ is not None else variant["price"]
+        return (
+            pricing.scale(variant["price"], raise_.get("factor", 1.25))
+            if raise_ is not None
+            else variant["price"]
+        )
 
     def _variants(self, slug: str, variant_id: str | None) -> list[dict]:
         product = self.products.get(slug)
@@ -125,7 +138,9 @@ class Store:
                 v["price"] = int(price)
 
     # ----------------------------------------------------------------- faults
-    def set_fault(self, name: str, params: dict | None = None, products: list[str] | None = None) -> dict:
+    def set_fault(
+        self, name: str, params: dict | None = None, products: list[str] | None = None
+    ) -> dict:
         if name not in FAULT_NAMES:
             raise ValueError(f"unknown fault {name!r}; expected one of {', '.join(FAULT_NAMES)}")
         unknown = [s for s in products or [] if s not in self.products]
@@ -173,13 +188,20 @@ class Store:
             for item in self.carts.get(email, []):
                 product, variant = self.find_variant(item["variant_id"])
                 unit = self.checkout_price(product, variant) if checkout else variant["price"]
-                lines.append({
-                    "product": product, "variant": variant, "variant_id": variant["id"],
-                    "label": variant_label(variant), "quantity": item["quantity"],
-                    "listed_price": variant["price"], "added_price": item["added_price"],
-                    "unit_price": unit, "line_total": unit * item["quantity"],
-                    "stock": self.stock(product, variant),
-                })
+                lines.append(
+                    {
+                        "product": product,
+                        "variant": variant,
+                        "variant_id": variant["id"],
+                        "label": variant_label(variant),
+                        "quantity": item["quantity"],
+                        "listed_price": variant["price"],
+                        "added_price": item["added_price"],
+                        "unit_price": unit,
+                        "line_total": unit * item["quantity"],
+                        "stock": self.stock(product, variant),
+                    }
+                )
             return lines
 
     def cart_slugs(self, email: str | None) -> list[str]:
@@ -204,7 +226,13 @@ class Store:
             if line:
                 line["quantity"] = wanted
             else:
-                cart.append({"variant_id": variant_id, "quantity": quantity, "added_price": variant["price"]})
+                cart.append(
+                    {
+                        "variant_id": variant_id,
+                        "quantity": quantity,
+                        "added_price": variant["price"],
+                    }
+                )
             self.checkouts.get(email, {}).pop("upsell", None)
 
     def set_cart_quantity(self, email: str, variant_id: str, quantity: int) -> None:
@@ -217,7 +245,9 @@ class Store:
                 if item["variant_id"] == variant_id:
                     product, variant = self.find_variant(variant_id)
                     if quantity > self.stock(product, variant):
-                        raise ShopError("quantity", f"Only {self.stock(product, variant)} available.")
+                        raise ShopError(
+                            "quantity", f"Only {self.stock(product, variant)} available."
+                        )
                     item["quantity"] = min(quantity, 99)
 
     def clear_cart(self, email: str) -> None:
@@ -249,8 +279,11 @@ class Store:
 
     def orders_for(self, email: str) -> list[dict]:
         with self.lock:
-            return sorted((o for o in self.orders.values() if o["account_email"] == email),
-                          key=lambda o: (o["placed_at"], o["number"]), reverse=True)
+            return sorted(
+                (o for o in self.orders.values() if o["account_email"] == email),
+                key=lambda o: (o["placed_at"], o["number"]),
+                reverse=True,
+            )
 
     def ship(self, number: str, carrier=None, tracking_number=None, fmt=None) -> dict:
         with self.lock:
@@ -263,7 +296,9 @@ class Store:
                 tracking_number = tracking.generate(fmt, self.rng_tracking)
                 carrier = carrier or tracking.CARRIERS[fmt]
             order.update(
-                status="shipped", carrier=carrier, tracking_number=tracking_number,
+                status="shipped",
+                carrier=carrier,
+                tracking_number=tracking_number,
                 tracking_url=tracking.tracking_url(fmt, tracking_number),
                 shipped_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             )

@@ -38,7 +38,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class ShopServer:
-    def __init__(self, process: subprocess.Popen, host: str, port: int, seed: int, log_path: Path, log_file):
+    def __init__(
+        self, process: subprocess.Popen, host: str, port: int, seed: int, log_path: Path, log_file
+    ):
         self.process = process
         self.host = host
         self.port = port
@@ -57,8 +59,12 @@ class ShopServer:
     def control(self, method: str, path: str, body: dict | None = None, timeout: float = 10.0):
         """Call a /sandbox/ JSON endpoint; returns the decoded JSON. Raises urllib.error.HTTPError on 4xx/5xx."""
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method.upper(),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method.upper(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read() or b"null")
 
@@ -99,30 +105,61 @@ def _healthy(url: str, pid: int) -> bool:
 
 def _launch(seed, host, port, log_path, extra_args, env, python, timeout) -> ShopServer:
     log_file = open(log_path, "ab")  # noqa: SIM115 - closed by ShopServer.stop()
-    cmd = [python, "-m", "sandbox.shop", "--host", host, "--port", str(port), "--seed", str(seed), *extra_args]
+    cmd = [
+        python,
+        "-m",
+        "sandbox.shop",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+        *extra_args,
+    ]
     full_env = dict(os.environ if env is None else env)
-    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), full_env.get("PYTHONPATH")) if p)
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), full_env.get("PYTHONPATH")) if p
+    )
     full_env.setdefault("PYTHONUNBUFFERED", "1")
-    process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=full_env, stdin=subprocess.DEVNULL,
-                               stdout=log_file, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        cmd,
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     server = ShopServer(process, host, port, seed, log_path, log_file)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             server.stop()
-            raise ShopStartError(f"shop exited with code {process.returncode}:\n{server.log_tail()}")
+            raise ShopStartError(
+                f"shop exited with code {process.returncode}:\n{server.log_tail()}"
+            )
         if _healthy(server.url, process.pid):
             atexit.register(server.stop)
             return server
         time.sleep(0.05)
     server.stop()
-    raise ShopStartError(f"shop did not answer on {server.url} within {timeout}s:\n{server.log_tail()}")
+    raise ShopStartError(
+        f"shop did not answer on {server.url} within {timeout}s:\n{server.log_tail()}"
+    )
 
 
-def start_shop(seed: int = 0, *, port: int | None = None, host: str = "127.0.0.1",
-               log_path: str | os.PathLike | None = None, timeout: float = 20.0,
-               extra_args: tuple[str, ...] | list[str] = (), env: dict | None = None,
-               python: str = sys.executable, attempts: int = 3) -> ShopServer:
+def start_shop(
+    seed: int = 0,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    log_path: str | os.PathLike | None = None,
+    timeout: float = 20.0,
+    extra_args: tuple[str, ...] | list[str] = (),
+    env: dict | None = None,
+    python: str = sys.executable,
+    attempts: int = 3,
+) -> ShopServer:
     """Start ``python -m sandbox.shop`` on a free port (or ``port``) and wait until it answers.
 
     Retries on a fresh port when the chosen one was taken meanwhile (only when ``port`` is None).
@@ -136,7 +173,16 @@ def start_shop(seed: int = 0, *, port: int | None = None, host: str = "127.0.0.1
     last: ShopStartError | None = None
     for _ in range(attempts if port is None else 1):
         try:
-            return _launch(seed, host, port or free_port(host), log_path, tuple(extra_args), env, python, timeout)
+            return _launch(
+                seed,
+                host,
+                port or free_port(host),
+                log_path,
+                tuple(extra_args),
+                env,
+                python,
+                timeout,
+            )
         except ShopStartError as exc:
             last = exc
     assert last is not None

@@ -81,7 +81,9 @@ def generate(fmt: str, rng: random.Random) -> str:
     try:
         return GENERATORS[fmt](rng)
     except KeyError:
-        raise ValueError(f"unknown tracking format {fmt!r}; expected one of {', '.join(FORMATS)}") from None
+        raise ValueError(
+            f"unknown tracking format {fmt!r}; expected one of {', '.join(FORMATS)}"
+        ) from None
 
 
 def identify(number: str) -> str | None:

@@ -6,31 +6,90 @@ import datetime as dt
 import re
 
 US_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
-    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
-    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming", "PR": "Puerto Rico",
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "DC": "District of Columbia",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "PR": "Puerto Rico",
 }
 _STATE_BY_NAME = {name.lower(): code for code, name in US_STATES.items()}
 
 COUNTRIES = {
-    "US": "United States", "CA": "Canada", "GB": "United Kingdom",
-    "AU": "Australia", "DE": "Germany", "FR": "France",
+    "US": "United States",
+    "CA": "Canada",
+    "GB": "United Kingdom",
+    "AU": "Australia",
+    "DE": "Germany",
+    "FR": "France",
 }
 
-ADDRESS_FIELDS = ("full_name", "address_line1", "address_line2", "city", "state", "postal_code", "country", "phone")
+ADDRESS_FIELDS = (
+    "full_name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "phone",
+)
 REQUIRED_ADDRESS_FIELDS = ("full_name", "address_line1", "city", "postal_code", "country", "phone")
 FIELD_LABELS = {
-    "full_name": "Full name", "address_line1": "Address line 1", "address_line2": "Address line 2",
-    "city": "City", "state": "State / Province", "postal_code": "ZIP / Postal code",
-    "country": "Country", "phone": "Phone number",
+    "full_name": "Full name",
+    "address_line1": "Address line 1",
+    "address_line2": "Address line 2",
+    "city": "City",
+    "state": "State / Province",
+    "postal_code": "ZIP / Postal code",
+    "country": "Country",
+    "phone": "Phone number",
 }
 US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 
@@ -99,7 +158,9 @@ def normalize_card_number(value: str) -> str:
     return re.sub(r"[\s-]", "", value or "")
 
 
-def validate_card(holder: str, number: str, expiry: str, cvc: str, today: dt.date | None = None) -> dict:
+def validate_card(
+    holder: str, number: str, expiry: str, cvc: str, today: dt.date | None = None
+) -> dict:
     """Return {field: error} for the card form (empty when valid). number is already normalized."""
     today = today or dt.date.today()
     errors = {}

@@ -36,9 +36,15 @@ def world(app):
     with app.app_context():
         admin = make_user(email="owner@example.com", role="admin")
         make_supplier(key="demo_shop", name="Demo Shop", base_url="http://127.0.0.1:1")
-        stuck = make_order(admin.team, status="needs_attention", failure_code="no_mapping",
-                           failure_message="No supplier mapping for this eBay listing",
-                           legacy_item_id="325400200001", sku="CASE-BLK", title="iPhone case - Black")
+        stuck = make_order(
+            admin.team,
+            status="needs_attention",
+            failure_code="no_mapping",
+            failure_message="No supplier mapping for this eBay listing",
+            legacy_item_id="325400200001",
+            sku="CASE-BLK",
+            title="iPhone case - Black",
+        )
         db.session.add(CreditPackage(name="Starter 100", credits=100, price=Decimal("29.00")))
         db.session.commit()
         return {"team": admin.team_id, "order": stuck.id}
@@ -108,16 +114,23 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
         row.get_by_role("button", name="Record purchase").click()
         page.wait_for_url(live_server + "/console/")
         assert "100 credits added" in page.inner_text("main")
-        assert page.inner_text("#credit-balance") == "100" and page.inner_text("#nav-credits") == "100"
+        assert (
+            page.inner_text("#credit-balance") == "100" and page.inner_text("#nav-credits") == "100"
+        )
         _shot(page, "console")
 
-        for path, name in (("/settings/", "settings"), ("/team/", "team"), ("/bots/", "bots-after")):
+        for path, name in (
+            ("/settings/", "settings"),
+            ("/team/", "team"),
+            ("/bots/", "bots-after"),
+        ):
             page.goto(live_server + path)
             assert page.locator("h1").count() == 1
             _shot(page, name)
 
         phone = browser.POOL.browser(executable).new_context(
-            viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
+            viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
+        )
         try:
             mobile = phone.new_page()
             mobile.goto(live_server + "/console/")
@@ -128,10 +141,17 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
 
     with app.app_context():
         bot = db.session.scalar(select(OrderBot).where(OrderBot.team_id == world["team"]))
-        assert (bot.card_number, bot.card_expiry, bot.password) == ("4111111111111111", "12/39", "demo-password")
+        assert (bot.card_number, bot.card_expiry, bot.password) == (
+            "4111111111111111",
+            "12/39",
+            "demo-password",
+        )
         listing = db.session.scalar(select(Listing).where(Listing.team_id == world["team"]))
-        assert (listing.bot_id, listing.supplier_variant, listing.max_buy_price) == (bot.id, "Black",
-                                                                                     Decimal("12.50"))
+        assert (listing.bot_id, listing.supplier_variant, listing.max_buy_price) == (
+            bot.id,
+            "Black",
+            Decimal("12.50"),
+        )
         order = db.session.get(Order, world["order"])
         assert (order.status, order.listing_id) == ("waiting", listing.id)
         assert credits.balance(world["team"]) == 100

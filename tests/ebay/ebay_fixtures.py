@@ -39,9 +39,13 @@ def ebay_emulator(tmp_path_factory):
 def ebay_sandbox(ebay_emulator, app):
     """A reset emulator with the app pointed at it; config and our clock are restored afterwards."""
     ebay_emulator.control("POST", "/sandbox/reset", {})
-    settings = {"EBAY_API_BASE_URL": ebay_emulator.url, "EBAY_AUTH_BASE_URL": ebay_emulator.url,
-                "EBAY_CLIENT_ID": CLIENT_ID, "EBAY_CLIENT_SECRET": CLIENT_SECRET,
-                "EBAY_REDIRECT_URI": RU_NAME}
+    settings = {
+        "EBAY_API_BASE_URL": ebay_emulator.url,
+        "EBAY_AUTH_BASE_URL": ebay_emulator.url,
+        "EBAY_CLIENT_ID": CLIENT_ID,
+        "EBAY_CLIENT_SECRET": CLIENT_SECRET,
+        "EBAY_REDIRECT_URI": RU_NAME,
+    }
     saved = {key: app.config.get(key) for key in settings}
     app.config.update(settings)
     yield ebay_emulator
@@ -59,11 +63,15 @@ def make_ebay_account(emulator, team=None, **kw) -> EbayAccount:
     tokens = emulator.control("POST", "/sandbox/tokens", {"scopes": list(SCOPES)})
     now = clock.now()
     account = EbayAccount(
-        team_id=(team or make_team()).id, name=kw.pop("name", "autoorder_demo_seller"), status="connected",
+        team_id=(team or make_team()).id,
+        name=kw.pop("name", "autoorder_demo_seller"),
+        status="connected",
         access_token=tokens["access_token"],
         access_token_expires_at=now + timedelta(seconds=tokens["expires_in"]),
         refresh_token=tokens["refresh_token"],
-        refresh_token_expires_at=now + timedelta(seconds=tokens["refresh_token_expires_in"]), **kw)
+        refresh_token_expires_at=now + timedelta(seconds=tokens["refresh_token_expires_in"]),
+        **kw,
+    )
     db.session.add(account)
     db.session.commit()
     return account

@@ -65,19 +65,34 @@ def reload(account):
 def test_consent_url_carries_state_scope_and_redirect(ebay_sandbox, ctx):
     url = client_for().consent_url("csrf-123")
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}" == ebay_sandbox.url and parts.path == "/oauth2/authorize"
+    assert (
+        f"{parts.scheme}://{parts.netloc}" == ebay_sandbox.url and parts.path == "/oauth2/authorize"
+    )
     query = parse_qs(parts.query)
-    assert query == {"client_id": [CLIENT_ID], "redirect_uri": [RU_NAME], "response_type": ["code"],
-                     "scope": [" ".join(SCOPES)], "state": ["csrf-123"]}
-    assert consent_code(client_for(), "csrf-123")  # eBay accepts it: a code comes back with our state
+    assert query == {
+        "client_id": [CLIENT_ID],
+        "redirect_uri": [RU_NAME],
+        "response_type": ["code"],
+        "scope": [" ".join(SCOPES)],
+        "state": ["csrf-123"],
+    }
+    assert consent_code(
+        client_for(), "csrf-123"
+    )  # eBay accepts it: a code comes back with our state
 
 
 def test_code_exchange_gives_working_tokens(ebay_sandbox, ctx):
     client = client_for()
     before = clock.now()
     tokens = client.exchange_code(consent_code(client))
-    assert tokens.access_token and tokens.refresh_token and tokens.access_token != tokens.refresh_token
-    assert before + timedelta(seconds=7200) <= tokens.access_token_expires_at <= clock.now() + timedelta(seconds=7200)
+    assert (
+        tokens.access_token and tokens.refresh_token and tokens.access_token != tokens.refresh_token
+    )
+    assert (
+        before + timedelta(seconds=7200)
+        <= tokens.access_token_expires_at
+        <= clock.now() + timedelta(seconds=7200)
+    )
     assert tokens.refresh_token_expires_at - tokens.access_token_expires_at > timedelta(days=500)
     assert stats(ebay_sandbox)["codeExchanges"] == 1
     client.token_store = MemoryTokenStore(tokens)
@@ -128,7 +143,9 @@ def test_refresh_after_two_hours_on_both_clocks(ebay_sandbox, ebay_account):
     for _ in range(3):
         client.get_orders()
     assert stats(ebay_sandbox)["tokenRefreshes"] == 1
-    assert stats(ebay_sandbox)["statuses"].get("401", 0) == 0  # refreshed before the call, not after
+    assert (
+        stats(ebay_sandbox)["statuses"].get("401", 0) == 0
+    )  # refreshed before the call, not after
     assert reload(ebay_account).access_token != old_token
 
 
@@ -155,7 +172,9 @@ def test_revoked_refresh_token_needs_reauthorization(ebay_sandbox, ebay_account)
 
 def test_refresh_token_unknown_to_the_store_needs_reauthorization(ebay_sandbox, ctx):
     client = client_for()
-    client.token_store = MemoryTokenStore(Tokens("expired", clock.now() - timedelta(minutes=1), None))
+    client.token_store = MemoryTokenStore(
+        Tokens("expired", clock.now() - timedelta(minutes=1), None)
+    )
     with pytest.raises(ReauthorizationNeededError):
         client.get_orders()
 
@@ -173,7 +192,9 @@ def test_server_error(ebay_sandbox, ebay_account):
     fault(ebay_sandbox, "server_error", errorId=30500)
     with pytest.raises(EbayServerError) as caught:
         client_for(ebay_account).get_orders()
-    assert caught.value.status == 500 and caught.value.error_ids == [30500] and caught.value.retryable
+    assert (
+        caught.value.status == 500 and caught.value.error_ids == [30500] and caught.value.retryable
+    )
     assert caught.value.request_id == last_request_id(ebay_sandbox, "getOrders")
 
 
@@ -198,8 +219,11 @@ def test_error_without_json_body_is_classified_by_status(ebay_sandbox, ebay_acco
 def test_pagination_yields_every_order_once(ebay_sandbox, ebay_account, count, pages):
     created = [sale(ebay_sandbox, price=f"{10 + n}.00")["orderId"] for n in range(count)]
     since = clock.now() - timedelta(hours=1)
-    seen = [o["orderId"] for page in client_for(ebay_account).iter_orders_modified_since(since, page_size=3)
-            for o in page["orders"]]
+    seen = [
+        o["orderId"]
+        for page in client_for(ebay_account).iter_orders_modified_since(since, page_size=3)
+        for o in page["orders"]
+    ]
     assert seen == created  # oldest first, each once
     assert api_calls(ebay_sandbox, "getOrders") == pages
 
@@ -208,7 +232,9 @@ def test_modified_since_filters(ebay_sandbox, ebay_account):
     old = sale(ebay_sandbox)["orderId"]
     advance_emulator(ebay_sandbox, 600)
     new = sale(ebay_sandbox)["orderId"]
-    since = parse_ebay_timestamp(ebay_sandbox.control("GET", "/sandbox/clock")["now"]) - timedelta(minutes=5)
+    since = parse_ebay_timestamp(ebay_sandbox.control("GET", "/sandbox/clock")["now"]) - timedelta(
+        minutes=5
+    )
     pages = list(client_for(ebay_account).iter_orders_modified_since(since))
     assert [o["orderId"] for p in pages for o in p["orders"]] == [new]
     assert old != new
@@ -228,21 +254,32 @@ def test_create_shipping_fulfillment(ebay_sandbox, ebay_account):
     line_item = order["lineItems"][0]["lineItemId"]
     client = client_for(ebay_account)
     fulfillment_id = client.create_shipping_fulfillment(
-        order["orderId"], line_items=[{"lineItemId": line_item, "quantity": 1}], carrier_code="USPS",
-        tracking_number="9400111899223344556677", shipped_at=clock.now() - timedelta(minutes=1))
+        order["orderId"],
+        line_items=[{"lineItemId": line_item, "quantity": 1}],
+        carrier_code="USPS",
+        tracking_number="9400111899223344556677",
+        shipped_at=clock.now() - timedelta(minutes=1),
+    )
     assert fulfillment_id == "9400111899223344556677"
     received = ebay_sandbox.control("GET", "/sandbox/fulfillments")["fulfillments"]
     assert [(f["orderId"], f["fulfillmentId"], f["shippingCarrierCode"]) for f in received] == [
-        (order["orderId"], fulfillment_id, "USPS")]
-    assert [f["fulfillmentId"] for f in client.get_shipping_fulfillments(order["orderId"])] == [fulfillment_id]
+        (order["orderId"], fulfillment_id, "USPS")
+    ]
+    assert [f["fulfillmentId"] for f in client.get_shipping_fulfillments(order["orderId"])] == [
+        fulfillment_id
+    ]
 
 
 def test_create_shipping_fulfillment_validation_error(ebay_sandbox, ebay_account):
     order = sale(ebay_sandbox)
     with pytest.raises(EbayRequestError) as caught:
         client_for(ebay_account).create_shipping_fulfillment(
-            order["orderId"], line_items=[{"lineItemId": order["lineItems"][0]["lineItemId"], "quantity": 1}],
-            carrier_code="NOT_A_CARRIER", tracking_number="1Z999AA10123456784", shipped_at=clock.now())
+            order["orderId"],
+            line_items=[{"lineItemId": order["lineItems"][0]["lineItemId"], "quantity": 1}],
+            carrier_code="NOT_A_CARRIER",
+            tracking_number="1Z999AA10123456784",
+            shipped_at=clock.now(),
+        )
     assert caught.value.status == 400 and caught.value.error_ids == [32300]
     assert caught.value.request_id == last_request_id(ebay_sandbox, "createShippingFulfillment")
     assert ebay_sandbox.control("GET", "/sandbox/fulfillments")["total"] == 0

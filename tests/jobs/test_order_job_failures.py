@@ -18,18 +18,39 @@ def test_crashed_order_job_flags_the_order(app, redis, redis_url, db_url):
         listing = make_listing(team, bot)
         db.session.add(CreditEntry(team_id=team.id, key="purchase:t", delta=5, reason="purchase"))
         # A snapshot of the wrong shape makes building the purchase fail with an unexpected error.
-        order = make_order(team, listing_id=listing.id, bot_id=bot.id, ship_to=["not", "a", "dict"],
-                           order_after=clock.now())
+        order = make_order(
+            team,
+            listing_id=listing.id,
+            bot_id=bot.id,
+            ship_to=["not", "a", "dict"],
+            order_after=clock.now(),
+        )
         db.session.commit()
         order_id = order.id
         assert enqueue_order(order_id) is not None
-    env = subprocess_env(SECRET_KEY="t", FERNET_KEYS=app.config["FERNET_KEYS"][0], DATABASE_URL=db_url,
-                         REDIS_URL=redis_url, PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = subprocess_env(
+        SECRET_KEY="t",
+        FERNET_KEYS=app.config["FERNET_KEYS"][0],
+        DATABASE_URL=db_url,
+        REDIS_URL=redis_url,
+        PYTHONPATH=str(ROOT),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     with app.app_context():
         order = db.session.get(Order, order_id)
-        assert (order.status, order.failure_code) == ("needs_attention", "unknown"), result.stderr[-2000:]
-        assert "AttributeError" in order.failure_message and "Nothing was bought" in order.failure_message
+        assert (order.status, order.failure_code) == ("needs_attention", "unknown"), result.stderr[
+            -2000:
+        ]
+        assert (
+            "AttributeError" in order.failure_message
+            and "Nothing was bought" in order.failure_message
+        )
         assert order.lease_owner is None

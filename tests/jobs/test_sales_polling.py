@@ -34,8 +34,11 @@ def newest_modified(emulator):
 
 def small_pages(monkeypatch, size):
     original = EbayClient.iter_orders_modified_since
-    monkeypatch.setattr(EbayClient, "iter_orders_modified_since",
-                        lambda self, since, page_size=size: original(self, since, page_size=size))
+    monkeypatch.setattr(
+        EbayClient,
+        "iter_orders_modified_since",
+        lambda self, since, page_size=size: original(self, since, page_size=size),
+    )
 
 
 def test_new_sales_appear(ebay_sandbox, ebay_account):
@@ -47,20 +50,32 @@ def test_new_sales_appear(ebay_sandbox, ebay_account):
     clock.freeze(clock.now())
     assert poll_ebay_account(ebay_account.id) == "seen=2 created=2"
     mapped, unmapped = sales()
-    assert (mapped.ebay_order_id, mapped.listing_id, mapped.status) == (first["orderId"], listing.id, "waiting")
+    assert (mapped.ebay_order_id, mapped.listing_id, mapped.status) == (
+        first["orderId"],
+        listing.id,
+        "waiting",
+    )
     assert (unmapped.ebay_order_id, unmapped.status, unmapped.failure_code) == (
-        second["orderId"], "needs_attention", "no_mapping")
+        second["orderId"],
+        "needs_attention",
+        "no_mapping",
+    )
     account = fresh(ebay_account)
     assert account.poll_cursor == newest_modified(ebay_sandbox)
     assert (account.poll_failures, account.last_error) == (0, None)
-    assert account.last_polled_at == clock.now() and account.next_poll_at == clock.now() + timedelta(seconds=60)
+    assert (
+        account.last_polled_at == clock.now()
+        and account.next_poll_at == clock.now() + timedelta(seconds=60)
+    )
 
 
 def test_overlapping_polls_do_not_duplicate(ebay_sandbox, ebay_account):
     sale(ebay_sandbox)
     assert poll_ebay_account(ebay_account.id) == "seen=1 created=1"
     sale(ebay_sandbox)
-    assert poll_ebay_account(ebay_account.id) == "seen=2 created=1"  # the first is re-read (overlap)
+    assert (
+        poll_ebay_account(ebay_account.id) == "seen=2 created=1"
+    )  # the first is re-read (overlap)
     assert poll_ebay_account(ebay_account.id) == "seen=2 created=0"
     assert count_sales() == 2
     assert len({(o.ebay_order_id, o.ebay_line_item_id) for o in sales()}) == 2
@@ -84,11 +99,14 @@ def test_get_orders_calls_do_not_grow_with_known_orders(ebay_sandbox, ebay_accou
     assert count_sales() == 32
 
 
-@pytest.mark.parametrize(("fault", "error"), [
-    ({"fault": "rate_limit"}, "EbayRateLimitedError"),
-    ({"fault": "server_error"}, "EbayServerError"),
-    ({"fault": "malformed"}, "EbayMalformedResponseError"),
-])
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ({"fault": "rate_limit"}, "EbayRateLimitedError"),
+        ({"fault": "server_error"}, "EbayServerError"),
+        ({"fault": "malformed"}, "EbayMalformedResponseError"),
+    ],
+)
 def test_fault_backs_off_and_loses_nothing(ebay_sandbox, ebay_account, fault, error):
     sale(ebay_sandbox)
     assert poll_ebay_account(ebay_account.id) == "seen=1 created=1"
@@ -96,20 +114,29 @@ def test_fault_backs_off_and_loses_nothing(ebay_sandbox, ebay_account, fault, er
     advance_emulator(ebay_sandbox, 300)
     sale(ebay_sandbox)
     sale(ebay_sandbox)
-    ebay_sandbox.control("POST", "/sandbox/faults", {**fault, "count": 2, "operations": ["getOrders"]})
+    ebay_sandbox.control(
+        "POST", "/sandbox/faults", {**fault, "count": 2, "operations": ["getOrders"]}
+    )
     clock.freeze(clock.now())
 
     assert poll_ebay_account(ebay_account.id) == "backoff"
     account = fresh(ebay_account)
     assert count_sales() == 1 and account.poll_cursor == cursor
-    assert account.poll_failures == 1 and account.next_poll_at == clock.now() + timedelta(seconds=120)
-    assert error in account.last_error and last_request_id(ebay_sandbox, "getOrders") in account.last_error
+    assert account.poll_failures == 1 and account.next_poll_at == clock.now() + timedelta(
+        seconds=120
+    )
+    assert (
+        error in account.last_error
+        and last_request_id(ebay_sandbox, "getOrders") in account.last_error
+    )
     assert account.status == "connected"
 
     clock.advance(120)
     assert poll_ebay_account(ebay_account.id) == "backoff"
     account = fresh(ebay_account)
-    assert account.poll_failures == 2 and account.next_poll_at == clock.now() + timedelta(seconds=240)
+    assert account.poll_failures == 2 and account.next_poll_at == clock.now() + timedelta(
+        seconds=240
+    )
     assert last_request_id(ebay_sandbox, "getOrders") in account.last_error
 
     clock.advance(240)
@@ -120,7 +147,9 @@ def test_fault_backs_off_and_loses_nothing(ebay_sandbox, ebay_account, fault, er
     assert account.next_poll_at == clock.now() + timedelta(seconds=60)
 
 
-def test_fault_on_a_later_page_keeps_earlier_pages_and_the_cursor(ebay_sandbox, ebay_account, monkeypatch):
+def test_fault_on_a_later_page_keeps_earlier_pages_and_the_cursor(
+    ebay_sandbox, ebay_account, monkeypatch
+):
     small_pages(monkeypatch, 2)
     for _ in range(5):
         sale(ebay_sandbox)
@@ -174,13 +203,20 @@ def test_cancel_request_and_payment_seen_by_later_polls(ebay_sandbox, ebay_accou
     db.session.commit()
     to_cancel, unpaid = sale(ebay_sandbox), sale(ebay_sandbox, paymentStatus="PENDING")
     assert poll_ebay_account(ebay_account.id) == "seen=2 created=2"
-    advance_emulator(ebay_sandbox, 600)  # both are now outside the overlap; only changes bring them back
+    advance_emulator(
+        ebay_sandbox, 600
+    )  # both are now outside the overlap; only changes bring them back
     ebay_sandbox.control("POST", f"/sandbox/orders/{to_cancel['orderId']}/cancel-request", {})
-    ebay_sandbox.control("POST", f"/sandbox/orders/{unpaid['orderId']}/payment-status", {"status": "PAID"})
+    ebay_sandbox.control(
+        "POST", f"/sandbox/orders/{unpaid['orderId']}/payment-status", {"status": "PAID"}
+    )
     assert poll_ebay_account(ebay_account.id) == "seen=2 created=0"
     by_id = {o.ebay_order_id: o for o in sales()}
     assert by_id[to_cancel["orderId"]].status == "cancelled"
-    assert (by_id[unpaid["orderId"]].status, by_id[unpaid["orderId"]].failure_code) == ("waiting", None)
+    assert (by_id[unpaid["orderId"]].status, by_id[unpaid["orderId"]].failure_code) == (
+        "waiting",
+        None,
+    )
 
 
 def _break_order(monkeypatch, broken: dict, times: int = 1):
@@ -203,11 +239,14 @@ def _break_order(monkeypatch, broken: dict, times: int = 1):
 
 
 def test_an_unreadable_order_is_recorded_and_read_again_without_holding_up_the_others(
-        ebay_sandbox, ebay_account, monkeypatch):
+    ebay_sandbox, ebay_account, monkeypatch
+):
     from autoorder.models import EbayOrderProblem
 
     first, broken, third = (sale(ebay_sandbox) for _ in range(3))
-    _break_order(monkeypatch, {broken["orderId"]: {"lineItems": None}}, times=99)  # the listing stays broken
+    _break_order(
+        monkeypatch, {broken["orderId"]: {"lineItems": None}}, times=99
+    )  # the listing stays broken
     original_get_order, by_id = EbayClient.get_order, []
 
     def get_order(self, order_id):
@@ -218,14 +257,21 @@ def test_an_unreadable_order_is_recorded_and_read_again_without_holding_up_the_o
 
     monkeypatch.setattr(EbayClient, "get_order", get_order)
     clock.freeze(clock.now())
-    assert poll_ebay_account(ebay_account.id) == "backoff"  # the retry by id hit a 500: try again later
-    assert {o.ebay_order_id for o in sales()} == {first["orderId"], third["orderId"]}  # kept, not held up
+    assert (
+        poll_ebay_account(ebay_account.id) == "backoff"
+    )  # the retry by id hit a 500: try again later
+    assert {o.ebay_order_id for o in sales()} == {
+        first["orderId"],
+        third["orderId"],
+    }  # kept, not held up
     (problem,) = db.session.scalars(select(EbayOrderProblem)).all()
     assert problem.ebay_order_id == broken["orderId"] and "lineItems" in problem.error
     assert problem.resolved_at is None and problem.attempts == 1
 
     clock.advance(120)
-    assert poll_ebay_account(ebay_account.id) == "seen=3 created=1"  # read again by id: that one is fine
+    assert (
+        poll_ebay_account(ebay_account.id) == "seen=3 created=1"
+    )  # read again by id: that one is fine
     assert by_id == [broken["orderId"]] * 2
     assert count_sales() == 3 and broken["orderId"] in {o.ebay_order_id for o in sales()}
     account = fresh(ebay_account)
@@ -235,12 +281,16 @@ def test_an_unreadable_order_is_recorded_and_read_again_without_holding_up_the_o
     assert problem.resolved_at == clock.now() and problem.attempts == 2
 
 
-def test_an_order_that_stays_unreadable_is_shown_until_fixed(ebay_sandbox, ebay_account, monkeypatch, client):
+def test_an_order_that_stays_unreadable_is_shown_until_fixed(
+    ebay_sandbox, ebay_account, monkeypatch, client
+):
     from autoorder.models import EbayOrderProblem
 
     broken = sale(ebay_sandbox)
     _break_order(monkeypatch, {broken["orderId"]: {"creationDate": "yesterday"}}, times=99)
-    monkeypatch.setattr(EbayClient, "get_order", lambda self, order_id: {"orderId": order_id, "lineItems": []})
+    monkeypatch.setattr(
+        EbayClient, "get_order", lambda self, order_id: {"orderId": order_id, "lineItems": []}
+    )
     clock.freeze(clock.now())
     assert poll_ebay_account(ebay_account.id) == "seen=1 created=0"
     clock.advance(60)
@@ -260,7 +310,9 @@ def test_an_order_that_stays_unreadable_is_shown_until_fixed(ebay_sandbox, ebay_
     assert f"eBay order {broken['orderId']} could not be read" in page and "creationDate" in page
 
 
-def test_an_order_without_an_id_is_recorded_once_however_often_it_is_seen(ebay_sandbox, ebay_account, monkeypatch):
+def test_an_order_without_an_id_is_recorded_once_however_often_it_is_seen(
+    ebay_sandbox, ebay_account, monkeypatch
+):
     from autoorder.models import EbayOrderProblem
 
     good, broken = sale(ebay_sandbox), sale(ebay_sandbox)

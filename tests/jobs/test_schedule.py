@@ -43,8 +43,9 @@ def test_other_scheduled_jobs_are_left_alone(redis):
     from autoorder import clock
 
     scheduler = Scheduler(connection=redis)
-    scheduler.enqueue_at(clock.now() + timedelta(hours=1), "tests.sample_jobs.add_note", 1, "x",
-                         job_id="one-off")
+    scheduler.enqueue_at(
+        clock.now() + timedelta(hours=1), "tests.sample_jobs.add_note", 1, "x", job_id="one-off"
+    )
     schedule_periodic_jobs(scheduler, [])
     assert [j.id for j in scheduler.get_jobs()] == ["one-off"]
 
@@ -69,12 +70,18 @@ def test_the_scheduler_process_moves_due_timed_jobs_onto_their_queues(redis, kee
     from autoorder.jobs.schedule import AppScheduler
 
     orders = Queue("orders", connection=redis)
-    due = orders.enqueue_at(clock.now() - timedelta(seconds=1), "tests.sample_jobs.add_note", 1, "due", job_id="due")
-    later = orders.enqueue_at(clock.now() + timedelta(hours=1), "tests.sample_jobs.add_note", 1, "x", job_id="later")
+    due = orders.enqueue_at(
+        clock.now() - timedelta(seconds=1), "tests.sample_jobs.add_note", 1, "due", job_id="due"
+    )
+    later = orders.enqueue_at(
+        clock.now() + timedelta(hours=1), "tests.sample_jobs.add_note", 1, "x", job_id="later"
+    )
     AppScheduler(connection=redis, interval=1).run(burst=True)
     assert orders.job_ids == ["due"]
     assert ScheduledJobRegistry(queue=orders).get_job_ids() == ["later"]
-    assert due.get_status(refresh=True) == "queued" and later.get_status(refresh=True) == "scheduled"
+    assert (
+        due.get_status(refresh=True) == "queued" and later.get_status(refresh=True) == "scheduled"
+    )
 
 
 def test_only_the_holder_of_rqs_scheduler_lock_promotes(redis, keep_signal_handlers):
@@ -89,7 +96,9 @@ def test_only_the_holder_of_rqs_scheduler_lock_promotes(redis, keep_signal_handl
     other = RQScheduler(["orders"], connection=redis)  # e.g. a worker started with its scheduler
     assert other.acquire_locks() == {"orders"}
     orders = Queue("orders", connection=redis)
-    orders.enqueue_at(clock.now() - timedelta(seconds=1), "tests.sample_jobs.add_note", 1, "due", job_id="due")
+    orders.enqueue_at(
+        clock.now() - timedelta(seconds=1), "tests.sample_jobs.add_note", 1, "due", job_id="due"
+    )
     AppScheduler(connection=redis, interval=1, queue_names=["orders"]).run(burst=True)
     assert orders.job_ids == []  # left to the lock holder: never promoted twice
     other.enqueue_scheduled_jobs()

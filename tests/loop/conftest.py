@@ -23,7 +23,12 @@ from tests.factories import make_bot, make_listing, make_supplier, make_user
 from tests.support import ROOT, subprocess_env
 
 SHOP_EMAIL, SHOP_PASSWORD = "buyer@demo.test", "demo-password"
-ITEM = {"sku": "CASE-BLK", "legacyItemId": "325400200001", "title": "iPhone case - Black", "price": "14.99"}
+ITEM = {
+    "sku": "CASE-BLK",
+    "legacyItemId": "325400200001",
+    "title": "iPhone case - Black",
+    "price": "14.99",
+}
 
 
 @pytest.fixture(scope="session")
@@ -63,17 +68,37 @@ class Loop:
         self.redis_url, self.db_url, self.tmp_path = redis_url, db_url, tmp_path
         self.workers: list[subprocess.Popen] = []
 
-    def setup(self, *, payment_method="card", card="4242424242424242", credits_count=10, bot_email=SHOP_EMAIL):
+    def setup(
+        self,
+        *,
+        payment_method="card",
+        card="4242424242424242",
+        credits_count=10,
+        bot_email=SHOP_EMAIL,
+    ):
         with self.app.app_context():
             user = make_user(role="admin")
             self.team_id = user.team_id
             supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=self.shop.url)
-            bot = make_bot(user.team, supplier, name="main", account_email=bot_email, password=SHOP_PASSWORD,
-                           payment_method=payment_method, card=card if payment_method == "card" else None)
+            bot = make_bot(
+                user.team,
+                supplier,
+                name="main",
+                account_email=bot_email,
+                password=SHOP_PASSWORD,
+                payment_method=payment_method,
+                card=card if payment_method == "card" else None,
+            )
             self.bot_id = bot.id
-            self.listing_id = make_listing(user.team, bot, ebay_item_id=ITEM["legacyItemId"], sku=ITEM["sku"],
-                                           supplier_product_url=f"{self.shop.url}/products/phone-case",
-                                           supplier_variant="Black", max_buy_price=Decimal("15.00")).id
+            self.listing_id = make_listing(
+                user.team,
+                bot,
+                ebay_item_id=ITEM["legacyItemId"],
+                sku=ITEM["sku"],
+                supplier_product_url=f"{self.shop.url}/products/phone-case",
+                supplier_variant="Black",
+                max_buy_price=Decimal("15.00"),
+            ).id
             if credits_count:
                 self.add_credits(credits_count)
             db.session.commit()
@@ -105,7 +130,9 @@ class Loop:
 
     def orders(self) -> list[Order]:
         with self.app.app_context():
-            rows = db.session.scalars(select(Order).where(Order.team_id == self.team_id).order_by(Order.id)).all()
+            rows = db.session.scalars(
+                select(Order).where(Order.team_id == self.team_id).order_by(Order.id)
+            ).all()
             db.session.expunge_all()
             return rows
 
@@ -137,26 +164,46 @@ class Loop:
     def worker_env(self, **extra) -> dict:
         config = self.app.config
         return subprocess_env(
-            SECRET_KEY="loop-test", FERNET_KEYS=config["FERNET_KEYS"][0], DATABASE_URL=self.db_url,
-            REDIS_URL=self.redis_url, PYTHONPATH=str(ROOT), AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
-            EBAY_API_BASE_URL=self.ebay.url, EBAY_AUTH_BASE_URL=self.ebay.url, EBAY_CLIENT_ID="autoorder-demo",
-            EBAY_CLIENT_SECRET="demo-secret", EBAY_RU_NAME="autoorder-demo-RuName",
-            AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"], **extra)
+            SECRET_KEY="loop-test",
+            FERNET_KEYS=config["FERNET_KEYS"][0],
+            DATABASE_URL=self.db_url,
+            REDIS_URL=self.redis_url,
+            PYTHONPATH=str(ROOT),
+            AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
+            EBAY_API_BASE_URL=self.ebay.url,
+            EBAY_AUTH_BASE_URL=self.ebay.url,
+            EBAY_CLIENT_ID="autoorder-demo",
+            EBAY_CLIENT_SECRET="demo-secret",
+            EBAY_RU_NAME="autoorder-demo-RuName",
+            AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"],
+            **extra,
+        )
 
     def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
         """A real worker process (in its own process group, so a test can kill it with its horse)."""
         log = open(self.tmp_path / f"worker-{len(list(self.tmp_path.iterdir()))}.log", "w")  # noqa: SIM115
-        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", *args], cwd=ROOT,
-                                  env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=start_new_session)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
+            cwd=ROOT,
+            env=self.worker_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=start_new_session,
+        )
         self.workers.append(worker)
         return worker
 
     def start_scheduler(self) -> subprocess.Popen:
         """The Procfile's ``scheduler`` process (periodic tick + RQ's promotion of timed jobs)."""
         log = open(self.tmp_path / "scheduler.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT,
-                                env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "scheduler"],
+            cwd=ROOT,
+            env=self.worker_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers.append(proc)
         return proc
 
@@ -171,22 +218,42 @@ class Loop:
             worker.wait(30)
 
     def run_worker_burst(self, timeout=120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"], cwd=ROOT,
-                              env=self.worker_env(), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
+            cwd=ROOT,
+            env=self.worker_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture
 def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
     shop_proc.reset()
     ebay_proc.control("POST", "/sandbox/reset", {"seed": 5})
-    saved = {k: app.config[k] for k in ("EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL", "EBAY_CLIENT_ID",
-                                        "EBAY_CLIENT_SECRET", "EBAY_REDIRECT_URI", "ORDER_BUFFER_SECONDS",
-                                        "ORDER_LEASE_SECONDS")}
-    app.config.update(EBAY_API_BASE_URL=ebay_proc.url, EBAY_AUTH_BASE_URL=ebay_proc.url,
-                      EBAY_CLIENT_ID="autoorder-demo", EBAY_CLIENT_SECRET="demo-secret",
-                      EBAY_REDIRECT_URI="autoorder-demo-RuName", ORDER_BUFFER_SECONDS=600, ORDER_LEASE_SECONDS=30)
+    saved = {
+        k: app.config[k]
+        for k in (
+            "EBAY_API_BASE_URL",
+            "EBAY_AUTH_BASE_URL",
+            "EBAY_CLIENT_ID",
+            "EBAY_CLIENT_SECRET",
+            "EBAY_REDIRECT_URI",
+            "ORDER_BUFFER_SECONDS",
+            "ORDER_LEASE_SECONDS",
+        )
+    }
+    app.config.update(
+        EBAY_API_BASE_URL=ebay_proc.url,
+        EBAY_AUTH_BASE_URL=ebay_proc.url,
+        EBAY_CLIENT_ID="autoorder-demo",
+        EBAY_CLIENT_SECRET="demo-secret",
+        EBAY_REDIRECT_URI="autoorder-demo-RuName",
+        ORDER_BUFFER_SECONDS=600,
+        ORDER_LEASE_SECONDS=30,
+    )
     loop = Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
     yield loop
     loop.kill_workers()
     app.config.update(saved)
-

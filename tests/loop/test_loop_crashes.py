@@ -33,8 +33,9 @@ def _wait_for_attempt(loop, order_id, state, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with loop.app.app_context():
-            states = db.session.scalars(select(PurchaseAttempt.state).where(
-                PurchaseAttempt.order_id == order_id)).all()
+            states = db.session.scalars(
+                select(PurchaseAttempt.state).where(PurchaseAttempt.order_id == order_id)
+            ).all()
         if state in states:
             return
         time.sleep(0.1)
@@ -70,7 +71,9 @@ def test_same_order_job_enqueued_three_times_buys_once(loop, due_sale):
     with loop.app.app_context():
         queue = get_queue("orders")
         for i in range(3):
-            queue.enqueue("autoorder.jobs.ordering.place_order", due_sale, job_id=f"dup-{i}", job_timeout=120)
+            queue.enqueue(
+                "autoorder.jobs.ordering.place_order", due_sale, job_id=f"dup-{i}", job_timeout=120
+            )
     workers = [loop.start_worker("--burst", start_new_session=False) for _ in range(2)]
     for w in workers:
         assert w.wait(180) == 0
@@ -111,15 +114,23 @@ def test_worker_killed_after_the_click(loop, due_sale):
 
 def _work_horses(pid):
     """The worker's forked python children that drive a browser (RQ's scheduler fork does not)."""
-    children = [int(c) for task in Path(f"/proc/{pid}/task").glob("*")
-                 for c in (task / "children").read_text().split()]
-    return [child for child in children if "python" in _cmdline(child)
-            and any("chrom" in _cmdline(d) for d in descendants(child))]
+    children = [
+        int(c)
+        for task in Path(f"/proc/{pid}/task").glob("*")
+        for c in (task / "children").read_text().split()
+    ]
+    return [
+        child
+        for child in children
+        if "python" in _cmdline(child) and any("chrom" in _cmdline(d) for d in descendants(child))
+    ]
 
 
 def _cmdline(pid):
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
     except OSError:
         return ""
 
@@ -145,7 +156,11 @@ def test_main_process_killed_while_the_work_horse_runs_on(loop, due_sale):
     while loop.order(due_sale).status == "in_progress" and time.monotonic() < deadline:
         time.sleep(0.5)
     time.sleep(1)
-    order = _recover(loop, due_sale) if loop.order(due_sale).status == "in_progress" else loop.order(due_sale)
+    order = (
+        _recover(loop, due_sale)
+        if loop.order(due_sale).status == "in_progress"
+        else loop.order(due_sale)
+    )
     assert order.status == "succeeded", order.failure_message
     assert len(loop.shop_orders()) == 1
 
@@ -157,7 +172,9 @@ def test_sigterm_to_the_worker_lets_the_order_in_hand_finish(loop, due_sale):
     worker = loop.start_worker()
     _wait_for_attempt(loop, due_sale, "started")
     assert _work_horses(worker.pid) == []
-    os.kill(worker.pid, signal.SIGTERM)  # the process only (Chromium and its driver are not signalled)
+    os.kill(
+        worker.pid, signal.SIGTERM
+    )  # the process only (Chromium and its driver are not signalled)
     assert worker.wait(90) == 0
     order = loop.order(due_sale)
     assert order.status == "succeeded", order.failure_message

@@ -117,16 +117,21 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
     page = _log_in(browser, web, loop, viewport={"width": 1360, "height": 900})
     cart = page.locator(f"#{row} .icon.cart")
     assert cart.get_attribute("data-status") == "waiting"
-    page.wait_for_function(f"/^\\d+:\\d\\d$/.test(document.querySelector('#{row} .countdown').textContent)")
+    page.wait_for_function(
+        f"/^\\d+:\\d\\d$/.test(document.querySelector('#{row} .countdown').textContent)"
+    )
     first = page.locator(f"#{row} .countdown").text_content()
-    page.wait_for_function(f"document.querySelector('#{row} .countdown').textContent !== {first!r}",
-                           timeout=5_000)  # counts down in the browser, no request needed
+    page.wait_for_function(
+        f"document.querySelector('#{row} .countdown').textContent !== {first!r}", timeout=5_000
+    )  # counts down in the browser, no request needed
     assert "Waiting" in cart.get_attribute("aria-label") and cart.get_attribute("title")
     _shot(page, "sales-waiting")
     page.evaluate("window.__marker = 1")
     page.evaluate(RECORD, [row])
 
-    loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 0.7})  # a visible "in progress"
+    loop.shop.control(
+        "POST", "/sandbox/faults", {"name": "slow", "delay": 0.7}
+    )  # a visible "in progress"
     loop.make_due(order_id)
     with loop.app.app_context():
         assert enqueue_order(order_id) is not None
@@ -137,35 +142,57 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
         assert page.evaluate("window.__marker") == 1  # the same document: no reload
         loop.shop.control("DELETE", "/sandbox/faults")
         bought = loop.order(order_id)
-        assert page.locator(f"#{row} td[data-label=Cost]").text_content().strip() == f"${bought.supplier_cost}"
+        assert (
+            page.locator(f"#{row} td[data-label=Cost]").text_content().strip()
+            == f"${bought.supplier_cost}"
+        )
         assert bought.status == "succeeded" and len(loop.shop_orders()) == 1
 
-        loop.shop.control("POST", f"/sandbox/orders/{bought.supplier_order_number}/ship", {"format": "usps"})
+        loop.shop.control(
+            "POST", f"/sandbox/orders/{bought.supplier_order_number}/ship", {"format": "usps"}
+        )
         with loop.app.app_context():
             order = db.session.get(Order, order_id)
             order.next_tracking_check_at = clock.now()
             db.session.commit()
-            enqueue_once("tracking", "autoorder.jobs.tracking.refresh_tracking", order_id,
-                         job_id=f"tracking-{order_id}", timeout=180)
+            enqueue_once(
+                "tracking",
+                "autoorder.jobs.tracking.refresh_tracking",
+                order_id,
+                job_id=f"tracking-{order_id}",
+                timeout=180,
+            )
         page.wait_for_function("window.__seen.envelope.includes('uploaded')", timeout=90_000)
     finally:
         _stop(worker)
     envelope = page.locator(f"#{row} .icon.envelope")
     shipped = loop.order(order_id)
-    assert shipped.tracking_status == "uploaded" and shipped.tracking_number in envelope.get_attribute("title")
+    assert (
+        shipped.tracking_status == "uploaded"
+        and shipped.tracking_number in envelope.get_attribute("title")
+    )
     assert page.evaluate("window.__seen.envelope")[0] == "not_due"
     assert page.evaluate("window.__marker") == 1
-    page.wait_for_function("document.getElementById('sales-poll').dataset.mode === 'slow'", timeout=15_000)
-    assert page.locator("[data-count=succeeded]").text_content() == "1"  # the counts followed the rows
+    page.wait_for_function(
+        "document.getElementById('sales-poll').dataset.mode === 'slow'", timeout=15_000
+    )
+    assert (
+        page.locator("[data-count=succeeded]").text_content() == "1"
+    )  # the counts followed the rows
     assert page.locator("[data-count=waiting]").text_content() == "0"
     _shot(page, "sales-green")
 
     page.goto(f"{web}/orders/{order_id}")
     assert page.locator("#order-detail .icon.cart").get_attribute("data-status") == "succeeded"
-    assert page.locator(".evidence img").count() == 2  # review + confirmation screenshots, served to the team
+    assert (
+        page.locator(".evidence img").count() == 2
+    )  # review + confirmation screenshots, served to the team
     page.locator(".evidence").scroll_into_view_if_needed()  # the screenshots load lazily
-    page.wait_for_function("Array.from(document.querySelectorAll('.evidence img'))"
-                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=15_000)
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.evidence img'))"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000,
+    )
     _shot(page, "order-detail")
     phone = _log_in(browser, web, loop, viewport={"width": 390, "height": 844}, is_mobile=True)
     _shot(phone, "sales-phone")
@@ -194,7 +221,9 @@ def test_cancel_in_the_buffer_from_the_browser(loop, web, browser):
     page.wait_for_selector("[data-count=cancelled]:text-is('1')")  # refreshed after the action
 
     # A stale button (another tab still shows "Order now"): the refusal is shown, not swallowed.
-    page.evaluate(f"htmx.ajax('POST', '/orders/{order_id}/order-now', {{target: '#{row}', swap: 'outerHTML'}})")
+    page.evaluate(
+        f"htmx.ajax('POST', '/orders/{order_id}/order-now', {{target: '#{row}', swap: 'outerHTML'}})"
+    )
     page.wait_for_selector("#order-messages .flash-error")
     assert "Only a waiting sale" in page.locator("#order-messages").text_content()
     assert page.locator(f"#{row} .icon.cart").get_attribute("data-status") == "cancelled"
@@ -205,4 +234,3 @@ def test_cancel_in_the_buffer_from_the_browser(loop, web, browser):
     result = loop.run_worker_burst()
     assert result.returncode == 0, result.stderr[-3000:]
     assert loop.order(order_id).status == "cancelled" and loop.shop_orders() == []
-

@@ -32,12 +32,24 @@ def _buy(loop, order_id) -> str:
 
 def test_happy_path_buys_once_and_uploads_tracking_once(loop):
     loop.setup()
-    buyer = {"name": "Jane Buyer", "username": "jane_b", "phone": "5125550100",
-             "address": {"addressLine1": "12 Oak St", "addressLine2": "Apt 4", "city": "Austin",
-                         "stateOrProvince": "TX", "postalCode": "78701", "countryCode": "US"}}
+    buyer = {
+        "name": "Jane Buyer",
+        "username": "jane_b",
+        "phone": "5125550100",
+        "address": {
+            "addressLine1": "12 Oak St",
+            "addressLine2": "Apt 4",
+            "city": "Austin",
+            "stateOrProvince": "TX",
+            "postalCode": "78701",
+            "countryCode": "US",
+        },
+    }
     order_id = _sell_and_detect(loop, buyer=buyer)
     waiting = loop.order(order_id)
-    assert waiting.status == "waiting" and waiting.order_after - waiting.sold_at == timedelta(seconds=600)
+    assert waiting.status == "waiting" and waiting.order_after - waiting.sold_at == timedelta(
+        seconds=600
+    )
     with loop.app.app_context():
         assert place_order(order_id) == "not due"  # inside the buffer nothing happens
     assert loop.shop_orders() == []
@@ -48,7 +60,10 @@ def test_happy_path_buys_once_and_uploads_tracking_once(loop):
     assert len(shop_orders) == 1
     placed = shop_orders[0]
     assert order.status == "succeeded" and order.supplier_order_number == placed["number"]
-    assert placed["ship_to"]["full_name"] == "Jane Buyer" and placed["ship_to"]["postal_code"] == "78701"
+    assert (
+        placed["ship_to"]["full_name"] == "Jane Buyer"
+        and placed["ship_to"]["postal_code"] == "78701"
+    )
     assert placed["variant_label"] == "Black" and placed["quantity"] == 1
     assert placed["note"].startswith(f"AO-{order_id}-")
     assert str(order.supplier_cost) == placed["total"]
@@ -66,7 +81,9 @@ def test_happy_path_buys_once_and_uploads_tracking_once(loop):
     with loop.app.app_context():
         assert refresh_tracking(order_id) == "not due"
     clock.advance(86400 + 1)
-    loop.ebay.control("POST", "/sandbox/clock", {"advance": 86400 + 1})  # eBay lives in the same day
+    loop.ebay.control(
+        "POST", "/sandbox/clock", {"advance": 86400 + 1}
+    )  # eBay lives in the same day
     try:
         with loop.app.app_context():
             assert refresh_tracking(order_id) == "uploaded"
@@ -75,7 +92,9 @@ def test_happy_path_buys_once_and_uploads_tracking_once(loop):
         clock.reset()
     order = loop.order(order_id)
     shipped = loop.shop.control("GET", f"/sandbox/orders/{placed['number']}")
-    assert order.tracking_status == "uploaded" and order.tracking_number == shipped["tracking_number"]
+    assert (
+        order.tracking_status == "uploaded" and order.tracking_number == shipped["tracking_number"]
+    )
     fulfillments = loop.fulfillments()
     assert [f["shipmentTrackingNumber"] for f in fulfillments] == [shipped["tracking_number"]]
     assert fulfillments[0]["shippingCarrierCode"] == "USPS"
@@ -97,7 +116,9 @@ def test_user_cancel_inside_the_buffer_buys_nothing(loop):
     loop.setup()
     order_id = _sell_and_detect(loop)
     with loop.app.app_context():
-        orders.transition(db.session.get(Order, order_id), S.CANCELLED, reason="seller cancelled", actor="user:1")
+        orders.transition(
+            db.session.get(Order, order_id), S.CANCELLED, reason="seller cancelled", actor="user:1"
+        )
         db.session.commit()
     assert _buy(loop, order_id).startswith("nothing to do")
     assert loop.shop_orders() == []
@@ -109,28 +130,37 @@ def test_cancel_request_after_the_buffer_holds_the_order(loop):
     loop.poll()
     (order,) = loop.orders()
     order_id = order.id
-    loop.ebay.control("POST", f"/sandbox/orders/{ebay_order['orderId']}/cancel-request", {})  # not yet polled
+    loop.ebay.control(
+        "POST", f"/sandbox/orders/{ebay_order['orderId']}/cancel-request", {}
+    )  # not yet polled
     assert _buy(loop, order_id) == "held: cancel_requested"
     assert loop.order(order_id).status == "needs_attention" and loop.shop_orders() == []
 
 
-@pytest.mark.parametrize("case,expected_status,expected_code", [
-    ("out_of_stock", "failed", "out_of_stock"),
-    ("price_above_limit", "needs_attention", "price_above_limit"),
-    ("login_failed", "needs_attention", "login_failed"),
-    ("challenge", "needs_attention", "challenge"),
-    ("payment_declined", "failed", "payment_declined"),
-    ("page_changed", "needs_attention", "page_changed"),
-    ("address_rejected", "needs_attention", "address_rejected"),
-])
-def test_each_failure_reason_ends_visible_and_buys_nothing(loop, case, expected_status, expected_code):
+@pytest.mark.parametrize(
+    "case,expected_status,expected_code",
+    [
+        ("out_of_stock", "failed", "out_of_stock"),
+        ("price_above_limit", "needs_attention", "price_above_limit"),
+        ("login_failed", "needs_attention", "login_failed"),
+        ("challenge", "needs_attention", "challenge"),
+        ("payment_declined", "failed", "payment_declined"),
+        ("page_changed", "needs_attention", "page_changed"),
+        ("address_rejected", "needs_attention", "address_rejected"),
+    ],
+)
+def test_each_failure_reason_ends_visible_and_buys_nothing(
+    loop, case, expected_status, expected_code
+):
     setup, sale = {}, {}
     if case == "out_of_stock":
         loop.shop.control("POST", "/sandbox/products/phone-case/stock", {"stock": 0})
     elif case == "price_above_limit":
         loop.shop.control("POST", "/sandbox/faults", {"name": "price_raise", "factor": 3})
     elif case == "login_failed":
-        loop.shop.control("PATCH", "/sandbox/accounts/buyer@demo.test", {"password": "changed-password"})
+        loop.shop.control(
+            "PATCH", "/sandbox/accounts/buyer@demo.test", {"password": "changed-password"}
+        )
     elif case == "challenge":
         setup["bot_email"] = "captcha@demo.test"
     elif case == "payment_declined":
@@ -138,14 +168,24 @@ def test_each_failure_reason_ends_visible_and_buys_nothing(loop, case, expected_
     elif case == "page_changed":
         loop.shop.control("POST", "/sandbox/faults", {"name": "alternate_layout"})
     elif case == "address_rejected":
-        sale["buyer"] = {"name": "Bad Zip", "address": {"addressLine1": "1 Main St", "city": "Austin",
-                                                        "stateOrProvince": "TX", "postalCode": "ABCDE",
-                                                        "countryCode": "US"}}
+        sale["buyer"] = {
+            "name": "Bad Zip",
+            "address": {
+                "addressLine1": "1 Main St",
+                "city": "Austin",
+                "stateOrProvince": "TX",
+                "postalCode": "ABCDE",
+                "countryCode": "US",
+            },
+        }
     loop.setup(**setup)
     order_id = _sell_and_detect(loop, **sale)
     outcome = _buy(loop, order_id)
     order = loop.order(order_id)
-    assert (order.status, order.failure_code) == (expected_status, expected_code), (outcome, order.failure_message)
+    assert (order.status, order.failure_code) == (expected_status, expected_code), (
+        outcome,
+        order.failure_message,
+    )
     assert order.failure_message
     assert loop.shop_orders() == []
     with loop.app.app_context():
@@ -208,7 +248,6 @@ def test_gift_card_bot(loop):
     assert placed["payment_method"].startswith("gift")
 
 
-
 def test_tracking_schedule_24h_then_every_4h_until_7_days(loop):
     from datetime import UTC, datetime
 
@@ -251,14 +290,20 @@ def test_tracking_already_on_ebay_is_not_uploaded_again(loop):
     order_id = _sell_and_detect(loop)
     assert _buy(loop, order_id).startswith("succeeded")
     order = loop.order(order_id)
-    shipped = loop.shop.control("POST", f"/sandbox/orders/{order.supplier_order_number}/ship", {"format": "usps"})
+    shipped = loop.shop.control(
+        "POST", f"/sandbox/orders/{order.supplier_order_number}/ship", {"format": "usps"}
+    )
     with loop.app.app_context():  # eBay got the tracking earlier, but we never recorded it
         from autoorder.ebay.accounts import client_for
         from autoorder.models import EbayAccount
 
         client_for(db.session.get(EbayAccount, loop.account_id)).create_shipping_fulfillment(
-            order.ebay_order_id, line_items=[{"lineItemId": order.ebay_line_item_id, "quantity": 1}],
-            carrier_code="USPS", tracking_number=shipped["tracking_number"], shipped_at=clock.now())
+            order.ebay_order_id,
+            line_items=[{"lineItemId": order.ebay_line_item_id, "quantity": 1}],
+            carrier_code="USPS",
+            tracking_number=shipped["tracking_number"],
+            shipped_at=clock.now(),
+        )
         row = db.session.get(Order, order_id)
         row.next_tracking_check_at = clock.now()
         db.session.commit()
@@ -273,14 +318,19 @@ def test_invalid_tracking_number_is_never_uploaded(loop):
     order_id = _sell_and_detect(loop)
     assert _buy(loop, order_id).startswith("succeeded")
     order = loop.order(order_id)
-    loop.shop.control("POST", f"/sandbox/orders/{order.supplier_order_number}/ship",
-                      {"carrier": "USPS", "tracking_number": "9400111899223197428491"})  # bad check digit
+    loop.shop.control(
+        "POST",
+        f"/sandbox/orders/{order.supplier_order_number}/ship",
+        {"carrier": "USPS", "tracking_number": "9400111899223197428491"},
+    )  # bad check digit
     with loop.app.app_context():
         db.session.get(Order, order_id).next_tracking_check_at = clock.now()
         db.session.commit()
         assert refresh_tracking(order_id) == "invalid tracking number"
     order = loop.order(order_id)
-    assert order.tracking_status == "upload_failed" and "check digit" in order.tracking_message.lower()
+    assert (
+        order.tracking_status == "upload_failed" and "check digit" in order.tracking_message.lower()
+    )
     fulfillments = loop.fulfillments()
     assert fulfillments == []
 
@@ -304,7 +354,9 @@ def test_tracking_reuses_the_bots_session_and_signs_in_again_when_it_expired(loo
         assert refresh_tracking(ids[1]) == "uploaded"
         assert tracking._sessions[loop.bot_id][1] is first  # same cookies, same connection pool
         loop.shop.control("PATCH", "/sandbox/accounts/buyer@demo.test", {"expire_sessions": True})
-        assert refresh_tracking(ids[2]) == "uploaded"  # redirected to the sign-in: one browser login, then found
+        assert (
+            refresh_tracking(ids[2]) == "uploaded"
+        )  # redirected to the sign-in: one browser login, then found
         assert tracking._sessions[loop.bot_id][1] is not first
     assert [loop.order(i).tracking_status for i in ids] == ["uploaded"] * 3
     assert len(loop.fulfillments()) == 3
@@ -323,7 +375,9 @@ def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
 
     loop.setup()
     order_id = _sell_and_detect(loop)  # the poll schedules the order job for the buffer end...
-    with loop.app.app_context():  # ...which we move to 4 s from now (the shared eBay emulator's clock
+    with (
+        loop.app.app_context()
+    ):  # ...which we move to 4 s from now (the shared eBay emulator's clock
         order = db.session.get(Order, order_id)  # may be days ahead after other tests)
         order.order_after = clock.now() + timedelta(seconds=4)
         db.session.commit()
@@ -338,9 +392,13 @@ def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     order = loop.order(order_id)
-    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(loop.tmp_path.glob("*.log")))
+    logs = "\n".join(
+        f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(loop.tmp_path.glob("*.log"))
+    )
     assert order.status == "succeeded", f"{order.status} {order.failure_message}\n{logs}"
     assert len(loop.shop_orders()) == 1
     with loop.app.app_context():
         started = db.session.query(PurchaseAttempt.started_at).filter_by(order_id=order_id).scalar()
-    assert order.order_after <= started < order.order_after + timedelta(seconds=5)  # not the 15 s tick
+    assert (
+        order.order_after <= started < order.order_after + timedelta(seconds=5)
+    )  # not the 15 s tick

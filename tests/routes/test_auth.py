@@ -30,7 +30,9 @@ def test_every_route_requires_login(app, client):
     try:
         for endpoint, method, path in _routes(app):
             response = client.open(path, method=method)
-            assert response.status_code in (302, 401), f"{method} {path} ({endpoint}) answered {response.status_code}"
+            assert response.status_code in (302, 401), (
+                f"{method} {path} ({endpoint}) answered {response.status_code}"
+            )
             if response.status_code == 302:
                 assert "/login" in response.headers["Location"], f"{method} {path}"
             checked += 1
@@ -62,8 +64,10 @@ def test_wrong_password_is_refused(app, client):
         make_user(email="bob@example.com")
         db.session.commit()
     token = csrf_token(client)
-    response = client.post("/login", data={"email": "bob@example.com", "password": "wrong password",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login",
+        data={"email": "bob@example.com", "password": "wrong password", "csrf_token": token},
+    )
     assert response.status_code == 401
     assert "Wrong email or password" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
@@ -74,9 +78,10 @@ def test_login_ignores_an_offsite_next(app, client):
         make_user(email="cy@example.com")
         db.session.commit()
     token = csrf_token(client)
-    response = client.post("/login?next=https://evil.example/x",
-                           data={"email": "cy@example.com", "password": "correct horse battery",
-                                 "csrf_token": token})
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"email": "cy@example.com", "password": "correct horse battery", "csrf_token": token},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -85,8 +90,10 @@ def test_disabled_user_cannot_log_in(app, client):
         make_user(email="dee@example.com", active=False)
         db.session.commit()
     token = csrf_token(client)
-    response = client.post("/login", data={"email": "dee@example.com",
-                                           "password": "correct horse battery", "csrf_token": token})
+    response = client.post(
+        "/login",
+        data={"email": "dee@example.com", "password": "correct horse battery", "csrf_token": token},
+    )
     assert response.status_code == 401
 
 
@@ -94,7 +101,9 @@ def test_login_post_without_csrf_token_is_rejected(app, client):
     with app.app_context():
         make_user(email="eve@example.com")
         db.session.commit()
-    response = client.post("/login", data={"email": "eve@example.com", "password": "correct horse battery"})
+    response = client.post(
+        "/login", data={"email": "eve@example.com", "password": "correct horse battery"}
+    )
     assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302  # not logged in
 
@@ -113,7 +122,9 @@ def test_every_post_route_rejects_a_missing_csrf_token(app, logged_in):
     assert posts, "no POST routes found"
     for endpoint, path in posts:
         response = logged_in.post(path, data={})
-        assert response.status_code == 400, f"POST {path} ({endpoint}) answered {response.status_code}"
+        assert response.status_code == 400, (
+            f"POST {path} ({endpoint}) answered {response.status_code}"
+        )
         assert "CSRF" in response.get_data(as_text=True)
 
 
@@ -134,10 +145,21 @@ def test_session_cookie_flags(app, client):
 
 def test_create_admin_cli(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-admin", "--email", "Boss@Example.com", "--team", "Acme",
-                                 "--password", "long enough pw"])
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--email",
+            "Boss@Example.com",
+            "--team",
+            "Acme",
+            "--password",
+            "long enough pw",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    again = runner.invoke(args=["create-admin", "--email", "boss@example.com", "--password", "long enough pw"])
+    again = runner.invoke(
+        args=["create-admin", "--email", "boss@example.com", "--password", "long enough pw"]
+    )
     assert again.exit_code != 0 and "already exists" in again.output
     ok = runner.invoke(args=["create-admin", "--email", "boss@example.com", "--if-missing"])
     assert ok.exit_code == 0

@@ -40,10 +40,19 @@ def setup(app, client):
 
 
 def _new_bot(client, setup, **overrides):
-    data = {"supplier_id": setup["supplier"], "name": "main", "account_email": "buyer@demo.test",
-            "password": SECRET_PW, "payment_method": "card", "card_holder": "Pat Seller",
-            "card_number": CARD, "card_expiry": "12/39", "card_cvc": CVC, "enabled": "y",
-            "csrf_token": csrf_token(client, "/bots/new")}
+    data = {
+        "supplier_id": setup["supplier"],
+        "name": "main",
+        "account_email": "buyer@demo.test",
+        "password": SECRET_PW,
+        "payment_method": "card",
+        "card_holder": "Pat Seller",
+        "card_number": CARD,
+        "card_expiry": "12/39",
+        "card_cvc": CVC,
+        "enabled": "y",
+        "csrf_token": csrf_token(client, "/bots/new"),
+    }
     data.update(overrides)
     return client.post("/bots/new", data=data)
 
@@ -55,19 +64,24 @@ def test_create_bot_stores_secrets_encrypted_and_shows_them_masked(app, client, 
     assert "main" in listing and "•••• 1111" in listing
     with app.app_context():
         bot = db.session.scalar(select(OrderBot).where(OrderBot.name == "main"))
-        assert bot.password == SECRET_PW and bot.card_number == CARD and bot.team_id == setup["team"]
+        assert (
+            bot.password == SECRET_PW and bot.card_number == CARD and bot.team_id == setup["team"]
+        )
         edit = _scrub(client.get(f"/bots/{bot.id}").get_data(as_text=True))
     for secret in (SECRET_PW, CARD, CVC, "12/39"):
         assert secret not in listing and secret not in edit
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("account_email", "not-an-email", "valid email"),
-    ("card_number", "4111111111111112", "valid card number"),
-    ("card_expiry", "01/20", "in the future"),
-    ("card_cvc", "12", "CVC"),
-    ("password", "", "account password"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("account_email", "not-an-email", "valid email"),
+        ("card_number", "4111111111111112", "valid card number"),
+        ("card_expiry", "01/20", "in the future"),
+        ("card_cvc", "12", "CVC"),
+        ("password", "", "account password"),
+    ],
+)
 def test_create_bot_validation(app, client, setup, field, value, message):
     response = _new_bot(client, setup, **{field: value})
     assert response.status_code == 422
@@ -79,8 +93,16 @@ def test_create_bot_validation(app, client, setup, field, value, message):
 
 
 def test_gift_card_bot_needs_no_card(app, client, setup):
-    response = _new_bot(client, setup, payment_method="gift_card", card_number="", card_expiry="",
-                        card_cvc="", card_holder="", gift_card_balance="250.00")
+    response = _new_bot(
+        client,
+        setup,
+        payment_method="gift_card",
+        card_number="",
+        card_expiry="",
+        card_cvc="",
+        card_holder="",
+        gift_card_balance="250.00",
+    )
     assert response.status_code == 302
     with app.app_context():
         bot = db.session.scalar(select(OrderBot).where(OrderBot.name == "main"))
@@ -92,9 +114,17 @@ def test_edit_keeps_secrets_left_blank(app, client, setup):
     _new_bot(client, setup)
     with app.app_context():
         bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
-    response = client.post(f"/bots/{bot_id}", data={
-        "supplier_id": setup["supplier"], "name": "renamed", "account_email": "buyer@demo.test",
-        "payment_method": "card", "enabled": "y", "csrf_token": csrf_token(client, f"/bots/{bot_id}")})
+    response = client.post(
+        f"/bots/{bot_id}",
+        data={
+            "supplier_id": setup["supplier"],
+            "name": "renamed",
+            "account_email": "buyer@demo.test",
+            "payment_method": "card",
+            "enabled": "y",
+            "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         bot = db.session.get(OrderBot, bot_id)
@@ -131,8 +161,11 @@ def test_bot_with_orders_cannot_be_deleted(app, client, setup):
         make_order(db.session.get(Team, setup["team"]), bot_id=bot.id)
         db.session.commit()
         bot_id = bot.id
-    response = client.post(f"/bots/{bot_id}/delete", data={"csrf_token": csrf_token(client, "/bots/")},
-                           follow_redirects=True)
+    response = client.post(
+        f"/bots/{bot_id}/delete",
+        data={"csrf_token": csrf_token(client, "/bots/")},
+        follow_redirects=True,
+    )
     assert "disable it instead" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(OrderBot, bot_id) is not None
@@ -140,7 +173,9 @@ def test_bot_with_orders_cannot_be_deleted(app, client, setup):
 
 def test_secret_absent_from_repr_and_logs(app, client, setup, caplog):
     caplog.set_level(logging.DEBUG)
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # log every SQL statement + params
+    logging.getLogger("sqlalchemy.engine").setLevel(
+        logging.INFO
+    )  # log every SQL statement + params
     try:
         _new_bot(client, setup)
         with app.app_context():
@@ -177,16 +212,22 @@ def test_error_page_shows_no_secret(app, client, setup, monkeypatch):
 # --- inline validation, names, enable/disable, edits ---------------------------------------------
 def _validate(client, field, value, bot_id=None, **extra):
     path = f"/bots/{bot_id}/validate/{field}" if bot_id else f"/bots/validate/{field}"
-    return client.post(path, data={field: value, **extra},
-                       headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/new")})
+    return client.post(
+        path,
+        data={field: value, **extra},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/new")},
+    )
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("card_number", "4111111111111112", "Enter a valid card number."),
-    ("card_expiry", "01/20", "in the future"),
-    ("card_expiry", "13/40", "in the future"),
-    ("account_email", "nobody-at-example", "valid email"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("card_number", "4111111111111112", "Enter a valid card number."),
+        ("card_expiry", "01/20", "in the future"),
+        ("card_expiry", "13/40", "in the future"),
+        ("account_email", "nobody-at-example", "valid email"),
+    ],
+)
 def test_inline_validation_answers_the_field_feedback(client, setup, field, value, message):
     response = _validate(client, field, value)
     body = response.get_data(as_text=True)
@@ -199,7 +240,9 @@ def test_inline_validation_accepts_good_values_without_echoing_them(client, setu
     body = _validate(client, "card_number", CARD).get_data(as_text=True)
     assert "Looks good" in body and "error" not in body and CARD not in body and "1111" not in body
     assert "Looks good" in _validate(client, "card_expiry", "12/39").get_data(as_text=True)
-    assert "error" not in _validate(client, "card_number", "").get_data(as_text=True)  # blank = keep
+    assert "error" not in _validate(client, "card_number", "").get_data(
+        as_text=True
+    )  # blank = keep
 
 
 def test_inline_validation_checks_the_name_per_team_and_source(app, client, setup):
@@ -210,12 +253,16 @@ def test_inline_validation_checks_the_name_per_team_and_source(app, client, setu
         db.session.commit()
     taken = _validate(client, "name", "main", supplier_id=setup["supplier"]).get_data(as_text=True)
     assert "already has a bot with this name" in taken
-    assert "already" not in _validate(client, "name", "main", supplier_id=other_supplier).get_data(as_text=True)
-    assert "already" not in _validate(client, "name", "main", bot_id, supplier_id=setup["supplier"]).get_data(
-        as_text=True)  # its own name
+    assert "already" not in _validate(client, "name", "main", supplier_id=other_supplier).get_data(
+        as_text=True
+    )
+    assert "already" not in _validate(
+        client, "name", "main", bot_id, supplier_id=setup["supplier"]
+    ).get_data(as_text=True)  # its own name
     # another team's bot of the same name and source does not count
-    assert "already" not in _validate(client, "name", "their bot", supplier_id=setup["supplier"]).get_data(
-        as_text=True)
+    assert "already" not in _validate(
+        client, "name", "their bot", supplier_id=setup["supplier"]
+    ).get_data(as_text=True)
 
 
 def test_inline_validation_is_team_scoped_and_field_limited(client, setup):
@@ -246,20 +293,36 @@ def test_reentered_secrets_replace_the_stored_ones(app, client, setup):
     _new_bot(client, setup)
     with app.app_context():
         bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
-    response = client.post(f"/bots/{bot_id}", data={
-        "supplier_id": setup["supplier"], "name": "main", "account_email": "buyer@demo.test",
-        "password": "N3w-Password!", "payment_method": "card", "card_holder": "Pat Seller",
-        "card_number": "5555555555554444", "card_expiry": "11/38", "card_cvc": "321",
-        "billing_city": "Austin", "enabled": "y", "csrf_token": csrf_token(client, f"/bots/{bot_id}")})
+    response = client.post(
+        f"/bots/{bot_id}",
+        data={
+            "supplier_id": setup["supplier"],
+            "name": "main",
+            "account_email": "buyer@demo.test",
+            "password": "N3w-Password!",
+            "payment_method": "card",
+            "card_holder": "Pat Seller",
+            "card_number": "5555555555554444",
+            "card_expiry": "11/38",
+            "card_cvc": "321",
+            "billing_city": "Austin",
+            "enabled": "y",
+            "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         bot = db.session.get(OrderBot, bot_id)
         assert (bot.password, bot.card_number, bot.card_cvc, bot.card_last4) == (
-            "N3w-Password!", "5555555555554444", "321", "4444")
+            "N3w-Password!",
+            "5555555555554444",
+            "321",
+            "4444",
+        )
         assert bot.billing_address["city"] == "Austin"
     edit = client.get(f"/bots/{bot_id}").get_data(as_text=True)
     assert "•••• 4444" in edit
-    for secret in ("N3w-Password!", "5555555555554444", "321\"", "11/38"):
+    for secret in ("N3w-Password!", "5555555555554444", '321"', "11/38"):
         assert secret not in edit
 
 
@@ -277,7 +340,9 @@ def test_disable_and_enable_answer_the_row(app, client, setup):
     with app.app_context():
         assert db.session.get(OrderBot, bot_id).enabled is True
     for action in ("disable", "enable", "test-login"):
-        assert client.post(f"/bots/{setup['their_bot']}/{action}", headers=headers).status_code == 404
+        assert (
+            client.post(f"/bots/{setup['their_bot']}/{action}", headers=headers).status_code == 404
+        )
     assert client.get(f"/bots/{setup['their_bot']}/login-check", headers=headers).status_code == 404
 
 
@@ -291,8 +356,11 @@ def test_bot_used_by_a_listing_cannot_be_deleted(app, client, setup):
         make_listing(db.session.get(Team, setup["team"]), bot)
         db.session.commit()
         bot_id = bot.id
-    response = client.post(f"/bots/{bot_id}/delete", data={"csrf_token": csrf_token(client, "/bots/")},
-                           follow_redirects=True)
+    response = client.post(
+        f"/bots/{bot_id}/delete",
+        data={"csrf_token": csrf_token(client, "/bots/")},
+        follow_redirects=True,
+    )
     assert "buys for mapped listings" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(OrderBot, bot_id) is not None
@@ -309,7 +377,9 @@ def test_test_login_enqueues_a_job_with_the_id_only_and_polls(app, client, setup
         bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
     headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/")}
     fragment = client.post(f"/bots/{bot_id}/test-login", headers=headers).get_data(as_text=True)
-    assert f'hx-get="/bots/{bot_id}/login-check"' in fragment and 'hx-trigger="every 2s"' in fragment
+    assert (
+        f'hx-get="/bots/{bot_id}/login-check"' in fragment and 'hx-trigger="every 2s"' in fragment
+    )
     assert "signing in" in fragment
     job = Job.fetch(f"test-bot-login-{bot_id}", connection=redis)
     assert job.origin == "orders" and job.func_name == "autoorder.jobs.bots.test_bot_login"
@@ -320,10 +390,22 @@ def test_test_login_enqueues_a_job_with_the_id_only_and_polls(app, client, setup
     polling = client.get(f"/bots/{bot_id}/login-check", headers=headers).get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in polling
     with app.app_context():  # what the job records when it finishes
-        bot_jobs.save_login_check(bot_id, {"state": "done", "at": "2030-01-02T03:04:05+00:00", "ok": False,
-                                           "code": "login_failed", "message": "Demo Shop refused the sign-in"})
+        bot_jobs.save_login_check(
+            bot_id,
+            {
+                "state": "done",
+                "at": "2030-01-02T03:04:05+00:00",
+                "ok": False,
+                "code": "login_failed",
+                "message": "Demo Shop refused the sign-in",
+            },
+        )
     done = client.get(f"/bots/{bot_id}/login-check", headers=headers).get_data(as_text=True)
-    assert "every 2s" not in done and "login failed" in done and "Demo Shop refused the sign-in" in done
+    assert (
+        "every 2s" not in done
+        and "login failed" in done
+        and "Demo Shop refused the sign-in" in done
+    )
     assert "login failed" in client.get("/bots/").get_data(as_text=True)
     with app.app_context():  # kept on the bot row, not in Redis
         assert db.session.get(OrderBot, bot_id).last_login_check_result["code"] == "login_failed"
@@ -336,7 +418,9 @@ def test_a_pending_test_nobody_picks_up_stops_polling(app, client, setup, redis)
     with app.app_context():
         bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
         bot_jobs.save_login_check(bot_id, {"state": "pending", "at": "2020-01-01T00:00:00+00:00"})
-    body = client.get(f"/bots/{bot_id}/login-check", headers={"HX-Request": "true"}).get_data(as_text=True)
+    body = client.get(f"/bots/{bot_id}/login-check", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert "every 2s" not in body and "Is <code>flask worker</code> running?" in body
 
 
@@ -350,8 +434,10 @@ def test_test_login_says_so_when_the_queue_is_down(app, client, setup):
     app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
     try:
         assert client.get("/bots/").status_code == 200  # the list still renders
-        body = client.post(f"/bots/{bot_id}/test-login", headers={
-            "HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/")}).get_data(as_text=True)
+        body = client.post(
+            f"/bots/{bot_id}/test-login",
+            headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/")},
+        ).get_data(as_text=True)
     finally:
         app.config["REDIS_URL"] = saved
     assert "cannot be reached" in body
@@ -361,13 +447,17 @@ def test_test_login_says_so_when_the_queue_is_down(app, client, setup):
 def shop(tmp_path_factory):
     from sandbox.shop.testing import start_shop
 
-    server = start_shop(seed=3, log_path=tmp_path_factory.mktemp("shop") / "shop.log", extra_args=("--quiet",))
+    server = start_shop(
+        seed=3, log_path=tmp_path_factory.mktemp("shop") / "shop.log", extra_args=("--quiet",)
+    )
     yield server
     server.stop()
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("password,expected", [("demo-password", "ok"), ("wrong-password-1", "login_failed")])
+@pytest.mark.parametrize(
+    "password,expected", [("demo-password", "ok"), ("wrong-password-1", "login_failed")]
+)
 def test_login_job_signs_in_on_the_demo_shop_without_buying(app, redis, shop, password, expected):
     from sqlalchemy import text
 
@@ -376,7 +466,9 @@ def test_login_job_signs_in_on_the_demo_shop_without_buying(app, redis, shop, pa
     with app.app_context():
         user = make_user(role="admin")
         supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=shop.url)
-        bot = make_bot(user.team, supplier, name="main", account_email="buyer@demo.test", password=password)
+        bot = make_bot(
+            user.team, supplier, name="main", account_email="buyer@demo.test", password=password
+        )
         db.session.commit()
         bot_id = bot.id
         orders_before = len(shop.control("GET", "/sandbox/orders"))
@@ -385,13 +477,21 @@ def test_login_job_signs_in_on_the_demo_shop_without_buying(app, redis, shop, pa
         db.session.expire_all()
         check = bot_jobs.load_login_checks([bot_id])[bot_id]
         bot = db.session.get(OrderBot, bot_id)
-        raw = db.session.execute(text("SELECT browser_state FROM order_bots WHERE id = :id"), {"id": bot_id}).scalar()
-    assert check["state"] == "done" and check["code"] == expected and password not in check["message"]
+        raw = db.session.execute(
+            text("SELECT browser_state FROM order_bots WHERE id = :id"), {"id": bot_id}
+        ).scalar()
+    assert (
+        check["state"] == "done" and check["code"] == expected and password not in check["message"]
+    )
     if expected == "ok":
         assert check["ok"] and "shop_session" in bot.browser_state and bot.browser_state_saved_at
         assert "shop_session" not in raw  # stored encrypted
     else:
-        assert not check["ok"] and "refused the sign-in" in check["message"] and bot.browser_state is None
+        assert (
+            not check["ok"]
+            and "refused the sign-in" in check["message"]
+            and bot.browser_state is None
+        )
     assert len(shop.control("GET", "/sandbox/orders")) == orders_before  # nothing bought
 
 
@@ -409,24 +509,62 @@ def test_no_secret_in_any_page_or_fragment(app, client, setup, redis):
     with app.app_context():
         bot = db.session.scalar(select(OrderBot).where(OrderBot.name == "main"))
         team = db.session.get(Team, setup["team"])
-        db.session.add(EbayAccount(team_id=team.id, name="my_store", access_token=access, refresh_token=refresh,
-                                   access_token_expires_at=clock.now() + timedelta(hours=2)))
+        db.session.add(
+            EbayAccount(
+                team_id=team.id,
+                name="my_store",
+                access_token=access,
+                refresh_token=refresh,
+                access_token_expires_at=clock.now() + timedelta(hours=2),
+            )
+        )
         listing = make_listing(team, bot, ebay_item_id="325400200001")
-        order = make_order(team, status="needs_attention", failure_code="no_mapping", legacy_item_id="123456",
-                           ebay_order_id="27-11111-22222", ebay_line_item_id="33333333333")
+        order = make_order(
+            team,
+            status="needs_attention",
+            failure_code="no_mapping",
+            legacy_item_id="123456",
+            ebay_order_id="27-11111-22222",
+            ebay_line_item_id="33333333333",
+        )
         db.session.commit()
         bot_id, listing_id, order_id = bot.id, listing.id, order.id
-        bot_jobs.save_login_check(bot_id, {"state": "done", "at": clock.now().isoformat(), "ok": True,
-                                           "code": "ok", "message": "Signed in"})
+        bot_jobs.save_login_check(
+            bot_id,
+            {
+                "state": "done",
+                "at": clock.now().isoformat(),
+                "ok": True,
+                "code": "ok",
+                "message": "Signed in",
+            },
+        )
     htmx = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/")}
-    responses = [client.get(path) for path in (
-        "/", "/bots/", f"/bots/{bot_id}", "/bots/new", "/listings/", "/listings/new",
-        f"/listings/{listing_id}", f"/listings/new?from_order={order_id}", "/console/", "/settings/", "/team/")]
-    responses += [client.get(f"/bots/{bot_id}/login-check", headers=htmx),
-                  client.post(f"/bots/{bot_id}/disable", headers=htmx),
-                  client.post(f"/bots/{bot_id}/test-login", headers=htmx),
-                  client.post(f"/bots/{bot_id}/validate/card_number", data={"card_number": CARD}, headers=htmx),
-                  client.post(f"/bots/{bot_id}", data={"name": "", "csrf_token": htmx["X-CSRFToken"]})]
+    responses = [
+        client.get(path)
+        for path in (
+            "/",
+            "/bots/",
+            f"/bots/{bot_id}",
+            "/bots/new",
+            "/listings/",
+            "/listings/new",
+            f"/listings/{listing_id}",
+            f"/listings/new?from_order={order_id}",
+            "/console/",
+            "/settings/",
+            "/team/",
+        )
+    ]
+    responses += [
+        client.get(f"/bots/{bot_id}/login-check", headers=htmx),
+        client.post(f"/bots/{bot_id}/disable", headers=htmx),
+        client.post(f"/bots/{bot_id}/test-login", headers=htmx),
+        client.post(
+            f"/bots/{bot_id}/validate/card_number", data={"card_number": CARD}, headers=htmx
+        ),
+        client.post(f"/bots/{bot_id}", data={"name": "", "csrf_token": htmx["X-CSRFToken"]}),
+    ]
     assert all(r.status_code in (200, 422) for r in responses), [r.status_code for r in responses]
     for response in responses:
         body = _scrub(response.get_data(as_text=True))

@@ -26,11 +26,22 @@ def world(app):
         retired = CreditPackage(name="Old 10", credits=10, price=Decimal("5.00"), active=False)
         db.session.add_all([package, retired])
         db.session.flush()
-        db.session.add(CreditEntry(team_id=stranger.team_id, key="adjust:stranger", delta=7,
-                                   reason="adjustment", note="their secret bonus"))
+        db.session.add(
+            CreditEntry(
+                team_id=stranger.team_id,
+                key="adjust:stranger",
+                delta=7,
+                reason="adjustment",
+                note="their secret bonus",
+            )
+        )
         db.session.commit()
-        return SimpleNamespace(team_id=admin.team_id, other_team_id=stranger.team_id, package_id=package.id,
-                               retired_id=retired.id)
+        return SimpleNamespace(
+            team_id=admin.team_id,
+            other_team_id=stranger.team_id,
+            package_id=package.id,
+            retired_id=retired.id,
+        )
 
 
 def _key(client):
@@ -43,8 +54,13 @@ def _buy(client, package_id, key, confirmed=True):
     data = {"idempotency_key": key}
     if confirmed:
         data["confirmed"] = "y"
-    return post(client, f"/console/packages/{package_id}/purchase", data, page="/console/",
-                follow_redirects=True)
+    return post(
+        client,
+        f"/console/packages/{package_id}/purchase",
+        data,
+        page="/console/",
+        follow_redirects=True,
+    )
 
 
 def _entries(app, team_id):
@@ -69,7 +85,9 @@ def test_purchase_adds_credits_once_per_payment(app, client, world):
     again = _buy(client, world.package_id, key).get_data(as_text=True)  # a resubmitted form
     assert "already recorded" in again
     entries = _entries(app, world.team_id)
-    assert [(e.delta, e.reason, e.actor) for e in entries] == [(100, "purchase", "admin@example.com")]
+    assert [(e.delta, e.reason, e.actor) for e in entries] == [
+        (100, "purchase", "admin@example.com")
+    ]
     assert entries[0].key == f"purchase:manual-{world.team_id}-{key}"
     _buy(client, world.package_id, _key(client))  # a second purchase is a new payment
     with app.app_context():
@@ -95,11 +113,21 @@ def test_purchase_resumes_sales_held_for_credits(app, client, world):
     with app.app_context():
         from autoorder.models import Team
 
-        mine = make_order(db.session.get(Team, world.team_id), status="needs_attention",
-                          failure_code="out_of_credits", failure_message="No credits")
-        theirs = make_order(db.session.get(Team, world.other_team_id), status="needs_attention",
-                            failure_code="out_of_credits", failure_message="No credits")
-        db.session.add(CreditEntry(team_id=world.other_team_id, key="spent", delta=-7, reason="adjustment"))
+        mine = make_order(
+            db.session.get(Team, world.team_id),
+            status="needs_attention",
+            failure_code="out_of_credits",
+            failure_message="No credits",
+        )
+        theirs = make_order(
+            db.session.get(Team, world.other_team_id),
+            status="needs_attention",
+            failure_code="out_of_credits",
+            failure_message="No credits",
+        )
+        db.session.add(
+            CreditEntry(team_id=world.other_team_id, key="spent", delta=-7, reason="adjustment")
+        )
         db.session.commit()
         mine_id, theirs_id = mine.id, theirs.id
     login(client, "admin@example.com")
@@ -109,15 +137,27 @@ def test_purchase_resumes_sales_held_for_credits(app, client, world):
     with app.app_context():
         assert db.session.get(Order, mine_id).status == "waiting"
         assert db.session.get(Order, mine_id).failure_code is None
-        assert db.session.scalar(select(OrderEvent.reason).where(OrderEvent.order_id == mine_id,
-                                                                 OrderEvent.to_status == "waiting"))
-        assert db.session.get(Order, theirs_id).status == "needs_attention"  # that team has no credits
+        assert db.session.scalar(
+            select(OrderEvent.reason).where(
+                OrderEvent.order_id == mine_id, OrderEvent.to_status == "waiting"
+            )
+        )
+        assert (
+            db.session.get(Order, theirs_id).status == "needs_attention"
+        )  # that team has no credits
 
 
 def test_member_sees_balance_and_ledger_but_cannot_buy_or_manage(app, client, world):
     with app.app_context():
-        db.session.add(CreditEntry(team_id=world.team_id, key="gift", delta=5, reason="adjustment",
-                                   note="welcome credits"))
+        db.session.add(
+            CreditEntry(
+                team_id=world.team_id,
+                key="gift",
+                delta=5,
+                reason="adjustment",
+                note="welcome credits",
+            )
+        )
         db.session.commit()
     login(client, "member@example.com")
     page = client.get("/console/").get_data(as_text=True)
@@ -125,12 +165,15 @@ def test_member_sees_balance_and_ledger_but_cannot_buy_or_manage(app, client, wo
     assert "Record purchase" not in page and "New credit package" not in page
     assert "Old 10" not in page  # deactivated packages are hidden from members
     token = csrf_token(client, "/console/")
-    for path, data in [(f"/console/packages/{world.package_id}/purchase", {"idempotency_key": "a" * 32,
-                                                                          "confirmed": "y"}),
-                       ("/console/packages", {"name": "Free", "credits": "1000", "price": "0",
-                                              "currency": "USD"}),
-                       (f"/console/packages/{world.package_id}/deactivate", {}),
-                       (f"/console/packages/{world.retired_id}/activate", {})]:
+    for path, data in [
+        (
+            f"/console/packages/{world.package_id}/purchase",
+            {"idempotency_key": "a" * 32, "confirmed": "y"},
+        ),
+        ("/console/packages", {"name": "Free", "credits": "1000", "price": "0", "currency": "USD"}),
+        (f"/console/packages/{world.package_id}/deactivate", {}),
+        (f"/console/packages/{world.retired_id}/activate", {}),
+    ]:
         response = client.post(path, data={**data, "csrf_token": token})
         assert response.status_code == 403, path
     with app.app_context():
@@ -141,14 +184,23 @@ def test_member_sees_balance_and_ledger_but_cannot_buy_or_manage(app, client, wo
 
 def test_admin_creates_and_deactivates_packages(app, client, world):
     login(client, "admin@example.com")
-    bad = post(client, "/console/packages", {"name": "", "credits": "0", "price": "-1", "currency": "dollars"},
-               page="/console/")
+    bad = post(
+        client,
+        "/console/packages",
+        {"name": "", "credits": "0", "price": "-1", "currency": "dollars"},
+        page="/console/",
+    )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
     assert "This field is required" in text and "Number must be between 1 and 1000000" in text
     assert "three-letter currency code" in text
-    ok = post(client, "/console/packages", {"name": "Pro 500", "credits": "500", "price": "99.50",
-                                            "currency": "eur"}, page="/console/", follow_redirects=True)
+    ok = post(
+        client,
+        "/console/packages",
+        {"name": "Pro 500", "credits": "500", "price": "99.50", "currency": "eur"},
+        page="/console/",
+        follow_redirects=True,
+    )
     assert "Package Pro 500 created" in ok.get_data(as_text=True)
     with app.app_context():
         package = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "Pro 500"))
@@ -156,7 +208,12 @@ def test_admin_creates_and_deactivates_packages(app, client, world):
         own_id = package.id
         assert package.team_id is not None  # a team admin's package is that team's own
     # The server operator's package (no team) is not a team admin's to switch off.
-    assert post(client, f"/console/packages/{world.package_id}/deactivate", page="/console/").status_code == 404
+    assert (
+        post(
+            client, f"/console/packages/{world.package_id}/deactivate", page="/console/"
+        ).status_code
+        == 404
+    )
     post(client, f"/console/packages/{own_id}/deactivate", page="/console/")
     with app.app_context():
         assert db.session.get(CreditPackage, world.package_id).active
@@ -168,21 +225,33 @@ def test_admin_creates_and_deactivates_packages(app, client, world):
 def test_another_teams_package_is_invisible(app, client, world):
     with app.app_context():
         other = make_team()
-        theirs = CreditPackage(team_id=other.id, name="Their secret deal", credits=7, price=Decimal("1.00"))
+        theirs = CreditPackage(
+            team_id=other.id, name="Their secret deal", credits=7, price=Decimal("1.00")
+        )
         db.session.add(theirs)
         db.session.commit()
         theirs_id = theirs.id
     login(client, "admin@example.com")
     assert "Their secret deal" not in client.get("/console/").get_data(as_text=True)
     assert _buy(client, theirs_id, "c" * 32).status_code == 404
-    assert post(client, f"/console/packages/{theirs_id}/deactivate", page="/console/").status_code == 404
+    assert (
+        post(client, f"/console/packages/{theirs_id}/deactivate", page="/console/").status_code
+        == 404
+    )
 
 
 def test_ledger_is_paginated_and_served_as_a_fragment(app, client, world):
     with app.app_context():
         for n in range(30):
-            db.session.add(CreditEntry(team_id=world.team_id, key=f"adj:{n}", delta=1, reason="adjustment",
-                                       note=f"entry number {n:02d}"))
+            db.session.add(
+                CreditEntry(
+                    team_id=world.team_id,
+                    key=f"adj:{n}",
+                    delta=1,
+                    reason="adjustment",
+                    note=f"entry number {n:02d}",
+                )
+            )
         db.session.commit()
     login(client, "member@example.com")
     first = client.get("/console/").get_data(as_text=True)
@@ -204,10 +273,21 @@ def test_navigation_shows_the_balance(app, client, world):
 
 
 def test_manual_payment_is_stable_per_key(app):
-    request = payments.PaymentRequest(team_id=3, package_id=1, amount=Decimal("9"), currency="USD",
-                                      idempotency_key="c" * 32, actor="a@example.com", confirmed=True)
+    request = payments.PaymentRequest(
+        team_id=3,
+        package_id=1,
+        amount=Decimal("9"),
+        currency="USD",
+        idempotency_key="c" * 32,
+        actor="a@example.com",
+        confirmed=True,
+    )
     provider = payments.ManualPayment()
-    assert provider.charge(request).reference == provider.charge(request).reference == f"manual-3-{'c' * 32}"
+    assert (
+        provider.charge(request).reference
+        == provider.charge(request).reference
+        == f"manual-3-{'c' * 32}"
+    )
     with pytest.raises(payments.PaymentError):
         provider.charge(payments.PaymentRequest(**{**request.__dict__, "confirmed": False}))
     with app.app_context():

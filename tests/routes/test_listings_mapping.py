@@ -23,28 +23,54 @@ def world(app, client):
         supplier = make_supplier(key="demo_shop", name="Demo Shop")
         bot = make_bot(user.team, supplier, name="main")
         their_bot = make_bot(stranger.team, supplier, name="their bot")
-        their_listing = make_listing(stranger.team, their_bot, ebay_item_id="999999999", title="Their listing")
-        their_order = make_order(stranger.team, status="needs_attention", failure_code="no_mapping",
-                                 legacy_item_id="325400200001", title="Their stuck sale")
+        their_listing = make_listing(
+            stranger.team, their_bot, ebay_item_id="999999999", title="Their listing"
+        )
+        their_order = make_order(
+            stranger.team,
+            status="needs_attention",
+            failure_code="no_mapping",
+            legacy_item_id="325400200001",
+            title="Their stuck sale",
+        )
         db.session.commit()
-        ids = SimpleNamespace(team=user.team_id, bot=bot.id, their_bot=their_bot.id,
-                              their_listing=their_listing.id, their_order=their_order.id)
+        ids = SimpleNamespace(
+            team=user.team_id,
+            bot=bot.id,
+            their_bot=their_bot.id,
+            their_listing=their_listing.id,
+            their_order=their_order.id,
+        )
     login(client, "member@example.com")
     return ids
 
 
 def _stuck(app, team_id, **kw):
     with app.app_context():
-        order = make_order(db.session.get(Team, team_id), status="needs_attention", failure_code="no_mapping",
-                           failure_message="No supplier mapping for this eBay listing", **kw)
+        order = make_order(
+            db.session.get(Team, team_id),
+            status="needs_attention",
+            failure_code="no_mapping",
+            failure_message="No supplier mapping for this eBay listing",
+            **kw,
+        )
         db.session.commit()
         return order.id
 
 
 def _form(world, **overrides):
-    data = {"ebay_item_id": "325400200001", "ebay_variation_key": "", "sku": "", "title": "Phone case",
-            "supplier_product_url": URL, "supplier_variant": "Black", "bot_id": str(world.bot),
-            "max_buy_price": "12.50", "quantity_per_sale": "1", "notes": ""}
+    data = {
+        "ebay_item_id": "325400200001",
+        "ebay_variation_key": "",
+        "sku": "",
+        "title": "Phone case",
+        "supplier_product_url": URL,
+        "supplier_variant": "Black",
+        "bot_id": str(world.bot),
+        "max_buy_price": "12.50",
+        "quantity_per_sale": "1",
+        "notes": "",
+    }
     data.update(overrides)
     return data
 
@@ -58,13 +84,23 @@ def test_create_edit_and_delete_a_mapping(app, client, world):
     assert response.status_code == 302
     with app.app_context():
         listing = db.session.scalar(select(Listing).where(Listing.team_id == world.team))
-        assert (listing.ebay_item_id, listing.ebay_variation_key, listing.bot_id, listing.max_buy_price) == (
-            "325400200001", "", world.bot, Decimal("12.50"))
+        assert (
+            listing.ebay_item_id,
+            listing.ebay_variation_key,
+            listing.bot_id,
+            listing.max_buy_price,
+        ) == ("325400200001", "", world.bot, Decimal("12.50"))
         listing_id = listing.id
     page = client.get("/listings/").get_data(as_text=True)
     assert "Phone case" in page and URL in page and "Their listing" not in page
-    assert _post(client, f"/listings/{listing_id}", _form(world, quantity_per_sale="2",
-                                                          supplier_variant="Navy Blue")).status_code == 302
+    assert (
+        _post(
+            client,
+            f"/listings/{listing_id}",
+            _form(world, quantity_per_sale="2", supplier_variant="Navy Blue"),
+        ).status_code
+        == 302
+    )
     with app.app_context():
         listing = db.session.get(Listing, listing_id)
         assert (listing.quantity_per_sale, listing.supplier_variant) == (2, "Navy Blue")
@@ -73,13 +109,16 @@ def test_create_edit_and_delete_a_mapping(app, client, world):
         assert db.session.get(Listing, listing_id) is None
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("ebay_item_id", "abc", "eBay item number"),
-    ("supplier_product_url", "javascript:alert(1)", "full product URL"),
-    ("quantity_per_sale", "0", "between 1 and 100"),
-    ("max_buy_price", "-3", "at least 0"),
-    ("bot_id", "", "Choose an order bot."),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("ebay_item_id", "abc", "eBay item number"),
+        ("supplier_product_url", "javascript:alert(1)", "full product URL"),
+        ("quantity_per_sale", "0", "between 1 and 100"),
+        ("max_buy_price", "-3", "at least 0"),
+        ("bot_id", "", "Choose an order bot."),
+    ],
+)
 def test_validation_errors_are_shown(app, client, world, field, value, message):
     response = _post(client, "/listings/new", _form(world, **{field: value}))
     assert response.status_code == 422 and message in response.get_data(as_text=True)
@@ -97,7 +136,9 @@ def test_the_same_item_and_variation_cannot_be_mapped_twice(client, world):
     assert _post(client, "/listings/new", _form(world)).status_code == 302
     response = _post(client, "/listings/new", _form(world, supplier_variant="Clear"))
     assert response.status_code == 422 and "already mapped" in response.get_data(as_text=True)
-    assert _post(client, "/listings/new", _form(world, ebay_variation_key="VAR-2")).status_code == 302
+    assert (
+        _post(client, "/listings/new", _form(world, ebay_variation_key="VAR-2")).status_code == 302
+    )
 
 
 def test_another_teams_listing_and_order_answer_404(client, world):
@@ -115,27 +156,49 @@ def test_a_listing_with_sales_cannot_be_deleted(app, client, world):
         make_order(db.session.get(Team, world.team), listing_id=listing.id)
         db.session.commit()
         listing_id = listing.id
-    response = client.post(f"/listings/{listing_id}/delete", data={
-        "csrf_token": csrf_token(client, "/listings/")}, follow_redirects=True)
+    response = client.post(
+        f"/listings/{listing_id}/delete",
+        data={"csrf_token": csrf_token(client, "/listings/")},
+        follow_redirects=True,
+    )
     assert "cannot be deleted" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Listing, listing_id) is not None
 
 
 def test_mapping_from_a_stuck_sale_is_prefilled_and_resumes_its_sales(app, client, world, redis):
-    stuck = _stuck(app, world.team, legacy_item_id="325400200001", legacy_variation_id="500001",
-                   sku="CASE-BLK", title="iPhone case - Black")
+    stuck = _stuck(
+        app,
+        world.team,
+        legacy_item_id="325400200001",
+        legacy_variation_id="500001",
+        sku="CASE-BLK",
+        title="iPhone case - Black",
+    )
     sibling = _stuck(app, world.team, legacy_item_id="325400200001", legacy_variation_id="500001")
-    other_variation = _stuck(app, world.team, legacy_item_id="325400200001", legacy_variation_id="500002")
+    other_variation = _stuck(
+        app, world.team, legacy_item_id="325400200001", legacy_variation_id="500002"
+    )
     index = client.get("/listings/").get_data(as_text=True)
     assert "Sales waiting for a supplier mapping" in index
     assert index.count("Map it</a>") == 2  # one row per item + variation, the newest sale linked
-    assert f"/listings/new?from_order={sibling}" in index and f"/listings/new?from_order={other_variation}" in index
+    assert (
+        f"/listings/new?from_order={sibling}" in index
+        and f"/listings/new?from_order={other_variation}" in index
+    )
     page = client.get(f"/listings/new?from_order={stuck}").get_data(as_text=True)
-    for prefilled in ('value="325400200001"', 'value="500001"', 'value="CASE-BLK"', 'value="iPhone case - Black"'):
+    for prefilled in (
+        'value="325400200001"',
+        'value="500001"',
+        'value="CASE-BLK"',
+        'value="iPhone case - Black"',
+    ):
         assert prefilled in page
-    response = _post(client, f"/listings/new?from_order={stuck}", _form(
-        world, ebay_variation_key="500001", sku="CASE-BLK", title="iPhone case - Black"))
+    response = _post(
+        client,
+        f"/listings/new?from_order={stuck}",
+        _form(world, ebay_variation_key="500001", sku="CASE-BLK", title="iPhone case - Black"),
+    )
     assert response.status_code == 302
     assert "back in line: 2" in client.get("/listings/").get_data(as_text=True)
     with app.app_context():
@@ -143,11 +206,20 @@ def test_mapping_from_a_stuck_sale_is_prefilled_and_resumes_its_sales(app, clien
         for order_id in (stuck, sibling):
             order = db.session.get(Order, order_id)
             assert (order.status, order.failure_code, order.listing_id, order.bot_id) == (
-                "waiting", None, listing.id, world.bot)
-            assert any(e.reason == "retry requested" and e.actor == "member@example.com" for e in order.events)
+                "waiting",
+                None,
+                listing.id,
+                world.bot,
+            )
+            assert any(
+                e.reason == "retry requested" and e.actor == "member@example.com"
+                for e in order.events
+            )
             assert Job.fetch(f"place-order-{order_id}", connection=redis).origin == "orders"
         assert db.session.get(Order, other_variation).status == "needs_attention"
-        assert db.session.get(Order, world.their_order).status == "needs_attention"  # same item, other team
+        assert (
+            db.session.get(Order, world.their_order).status == "needs_attention"
+        )  # same item, other team
 
 
 def test_a_whole_listing_mapping_resumes_single_variation_sales(app, client, world, redis):

@@ -23,8 +23,12 @@ def test_dashboard_renders_for_admins_with_real_redis(app, client, users, redis)
     page = client.get("/rq/")
     assert page.status_code == 200 and "RQ dashboard" in page.get_data(as_text=True)
     queues = client.get("/rq/0/data/queues.json").get_json()
-    assert {"name": "orders", "count": 1} in [{"name": q["name"], "count": q["count"]} for q in queues["queues"]]
-    assert 'href="/rq/">Jobs</a>' in client.get("/bots/").get_data(as_text=True)  # in the navigation
+    assert {"name": "orders", "count": 1} in [
+        {"name": q["name"], "count": q["count"]} for q in queues["queues"]
+    ]
+    assert 'href="/rq/">Jobs</a>' in client.get("/bots/").get_data(
+        as_text=True
+    )  # in the navigation
 
 
 def test_members_are_refused_everywhere_under_rq(client, users, redis):

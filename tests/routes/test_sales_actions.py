@@ -39,11 +39,23 @@ def world(app, client):
         mapped = {"listing_id": listing.id, "bot_id": bot.id}
         o = SimpleNamespace(
             waiting=make_order(team, **mapped),
-            failed=make_order(team, status="failed", failure_code="out_of_stock", failure_message="gone", **mapped),
-            unmapped=make_order(team, status="needs_attention", failure_code="no_mapping", failure_message="map it"),
-            bought=make_order(team, status="succeeded", supplier_order_number="S-1", ordered_at=clock.now(), **mapped),
+            failed=make_order(
+                team, status="failed", failure_code="out_of_stock", failure_message="gone", **mapped
+            ),
+            unmapped=make_order(
+                team, status="needs_attention", failure_code="no_mapping", failure_message="map it"
+            ),
+            bought=make_order(
+                team,
+                status="succeeded",
+                supplier_order_number="S-1",
+                ordered_at=clock.now(),
+                **mapped,
+            ),
             not_found=make_order(team, status="succeeded", tracking_status="not_found", **mapped),
-            uploaded=make_order(team, status="succeeded", tracking_status="uploaded", tracking_number=USPS, **mapped),
+            uploaded=make_order(
+                team, status="succeeded", tracking_status="uploaded", tracking_number=USPS, **mapped
+            ),
             in_progress=make_order(team, status="in_progress", **mapped),
             theirs=make_order(stranger.team, status="failed", listing_id=None),
             their_waiting=make_order(stranger.team),
@@ -56,7 +68,9 @@ def world(app, client):
 
 
 def hx_post(client, world, path, data=None, **headers):
-    return client.post(path, data=data or {}, headers={"HX-Request": "true", "X-CSRFToken": world.token, **headers})
+    return client.post(
+        path, data=data or {}, headers={"HX-Request": "true", "X-CSRFToken": world.token, **headers}
+    )
 
 
 def status_of(app, order_id):
@@ -81,11 +95,16 @@ def assert_row(response, order_id, status):
 def assert_error(response, message):
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and message in body and 'role="alert"' in body
-    assert response.headers["HX-Retarget"] == "#order-messages" and response.headers["HX-Reswap"] == "innerHTML"
+    assert (
+        response.headers["HX-Retarget"] == "#order-messages"
+        and response.headers["HX-Reswap"] == "innerHTML"
+    )
 
 
 def test_cancel_in_the_buffer(app, client, world):
-    assert_row(hx_post(client, world, f"/orders/{world.waiting}/cancel"), world.waiting, "cancelled")
+    assert_row(
+        hx_post(client, world, f"/orders/{world.waiting}/cancel"), world.waiting, "cancelled"
+    )
     assert status_of(app, world.waiting) == "cancelled"
     with app.app_context():
         event = db.session.get(Order, world.waiting).events[-1]
@@ -93,23 +112,35 @@ def test_cancel_in_the_buffer(app, client, world):
 
 
 def test_cancel_refused(app, client, world):
-    assert_error(hx_post(client, world, f"/orders/{world.bought}/cancel"), "cannot be cancelled here")
+    assert_error(
+        hx_post(client, world, f"/orders/{world.bought}/cancel"), "cannot be cancelled here"
+    )
     assert status_of(app, world.bought) == "succeeded"
 
 
-def test_order_now_ends_the_buffer_and_enqueues_after_the_commit(app, client, world, monkeypatch, db_url):
+def test_order_now_ends_the_buffer_and_enqueues_after_the_commit(
+    app, client, world, monkeypatch, db_url
+):
     seen = []
 
     def fake_enqueue(order_id, at=None):
         other = create_engine(db_url)  # a second connection sees only committed data
         with other.connect() as conn:
-            seen.append((order_id, conn.execute(text("SELECT order_after FROM orders WHERE id = :i"),
-                                                {"i": order_id}).scalar()))
+            seen.append(
+                (
+                    order_id,
+                    conn.execute(
+                        text("SELECT order_after FROM orders WHERE id = :i"), {"i": order_id}
+                    ).scalar(),
+                )
+            )
         other.dispose()
 
     monkeypatch.setattr("autoorder.jobs.tick.enqueue_order", fake_enqueue)
     before = load(app, world.waiting).order_after
-    assert_row(hx_post(client, world, f"/orders/{world.waiting}/order-now"), world.waiting, "waiting")
+    assert_row(
+        hx_post(client, world, f"/orders/{world.waiting}/order-now"), world.waiting, "waiting"
+    )
     after = load(app, world.waiting).order_after
     assert after < before and after <= clock.now()
     assert len(seen) == 1 and seen[0][0] == world.waiting
@@ -121,7 +152,9 @@ def test_order_now_refused(client, world):
 
 
 def test_order_now_puts_a_real_job_on_the_orders_queue(app, client, world, redis):
-    assert_row(hx_post(client, world, f"/orders/{world.waiting}/order-now"), world.waiting, "waiting")
+    assert_row(
+        hx_post(client, world, f"/orders/{world.waiting}/order-now"), world.waiting, "waiting"
+    )
     job = Job.fetch(f"place-order-{world.waiting}", connection=redis)
     assert job.func_name == "autoorder.jobs.ordering.place_order" and job.args == (world.waiting,)
     assert job.origin == "orders" and job.get_status() == "queued"
@@ -149,57 +182,90 @@ def test_action_succeeds_when_redis_is_down(app, client, world, caplog, monkeypa
 
 
 def test_mark_ordered_by_hand_spends_the_credit(app, client, world):
-    response = hx_post(client, world, f"/orders/{world.failed}/mark-ordered",
-                       {"supplier_order_number": " HAND-42 ", "cost": "12.34"})
+    response = hx_post(
+        client,
+        world,
+        f"/orders/{world.failed}/mark-ordered",
+        {"supplier_order_number": " HAND-42 ", "cost": "12.34"},
+    )
     assert_row(response, world.failed, "succeeded")
     order = load(app, world.failed)
     assert (order.supplier_order_number, str(order.supplier_cost)) == ("HAND-42", "12.34")
     assert order.next_tracking_check_at is not None
     with app.app_context():
-        assert db.session.scalar(select(CreditEntry.delta).where(CreditEntry.key == f"order:{world.failed}")) == -1
+        assert (
+            db.session.scalar(
+                select(CreditEntry.delta).where(CreditEntry.key == f"order:{world.failed}")
+            )
+            == -1
+        )
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"supplier_order_number": "", "cost": "1"}, "Enter the supplier order number"),
-    ({"supplier_order_number": "X-1", "cost": "cheap"}, "as a number"),
-    ({"supplier_order_number": "X-1", "cost": "-3"}, "cannot be negative"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"supplier_order_number": "", "cost": "1"}, "Enter the supplier order number"),
+        ({"supplier_order_number": "X-1", "cost": "cheap"}, "as a number"),
+        ({"supplier_order_number": "X-1", "cost": "-3"}, "cannot be negative"),
+    ],
+)
 def test_mark_ordered_validation(app, client, world, data, message):
     assert_error(hx_post(client, world, f"/orders/{world.failed}/mark-ordered", data), message)
     assert status_of(app, world.failed) == "failed"
 
 
 def test_mark_ordered_refused_for_a_waiting_sale(client, world):
-    assert_error(hx_post(client, world, f"/orders/{world.waiting}/mark-ordered",
-                         {"supplier_order_number": "X", "cost": "1"}), "Only a failed sale")
+    assert_error(
+        hx_post(
+            client,
+            world,
+            f"/orders/{world.waiting}/mark-ordered",
+            {"supplier_order_number": "X", "cost": "1"},
+        ),
+        "Only a failed sale",
+    )
 
 
 def test_recheck_tracking_searches_again_and_enqueues(app, client, world, redis):
     response = hx_post(client, world, f"/orders/{world.not_found}/recheck-tracking")
-    assert response.status_code == 200 and 'data-status="searching"' in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-status="searching"' in response.get_data(
+        as_text=True
+    )
     assert load(app, world.not_found).tracking_status == "searching"
     job = Job.fetch(f"tracking-{world.not_found}", connection=redis)
     assert job.func_name == "autoorder.jobs.tracking.refresh_tracking" and job.origin == "tracking"
 
 
 def test_recheck_tracking_refused(client, world):
-    assert_error(hx_post(client, world, f"/orders/{world.uploaded}/recheck-tracking"), "re-checked only")
-    assert_error(hx_post(client, world, f"/orders/{world.waiting}/recheck-tracking"), "re-checked only")
+    assert_error(
+        hx_post(client, world, f"/orders/{world.uploaded}/recheck-tracking"), "re-checked only"
+    )
+    assert_error(
+        hx_post(client, world, f"/orders/{world.waiting}/recheck-tracking"), "re-checked only"
+    )
 
 
 def test_enter_tracking_by_hand(app, client, world, redis):
-    response = hx_post(client, world, f"/orders/{world.bought}/tracking", {"tracking_number": USPS, "carrier": ""})
-    assert response.status_code == 200 and 'data-status="searching"' in response.get_data(as_text=True)
+    response = hx_post(
+        client, world, f"/orders/{world.bought}/tracking", {"tracking_number": USPS, "carrier": ""}
+    )
+    assert response.status_code == 200 and 'data-status="searching"' in response.get_data(
+        as_text=True
+    )
     order = load(app, world.bought)
     assert (order.tracking_number, order.ebay_carrier_code) == (USPS, "USPS")
     assert Job.fetch(f"tracking-{world.bought}", connection=redis).get_status() == "queued"
 
 
 def test_enter_tracking_refused(app, client, world):
-    assert_error(hx_post(client, world, f"/orders/{world.bought}/tracking", {"tracking_number": "12"}),
-                 "does not match any known")
-    assert_error(hx_post(client, world, f"/orders/{world.waiting}/tracking", {"tracking_number": USPS}),
-                 "entered only for a bought sale")
+    assert_error(
+        hx_post(client, world, f"/orders/{world.bought}/tracking", {"tracking_number": "12"}),
+        "does not match any known",
+    )
+    assert_error(
+        hx_post(client, world, f"/orders/{world.waiting}/tracking", {"tracking_number": USPS}),
+        "entered only for a bought sale",
+    )
     assert load(app, world.bought).tracking_number is None
 
 
@@ -209,10 +275,17 @@ ACTIONS = ["cancel", "order-now", "retry", "mark-ordered", "recheck-tracking", "
 @pytest.mark.parametrize("action", ACTIONS)
 def test_another_teams_order_answers_404_to_every_action(app, client, world, action):
     for order_id in (world.theirs, world.their_waiting, 999999):
-        response = hx_post(client, world, f"/orders/{order_id}/{action}",
-                           {"supplier_order_number": "X", "cost": "1", "tracking_number": USPS})
+        response = hx_post(
+            client,
+            world,
+            f"/orders/{order_id}/{action}",
+            {"supplier_order_number": "X", "cost": "1", "tracking_number": USPS},
+        )
         assert response.status_code == 404, (action, order_id)
-    assert status_of(app, world.theirs) == "failed" and status_of(app, world.their_waiting) == "waiting"
+    assert (
+        status_of(app, world.theirs) == "failed"
+        and status_of(app, world.their_waiting) == "waiting"
+    )
 
 
 def test_detail_view_gets_the_detail_fragment(client, world):
@@ -224,11 +297,15 @@ def test_detail_view_gets_the_detail_fragment(client, world):
 
 def test_without_htmx_an_action_redirects_with_a_message(app, client, world):
     response = client.post(f"/orders/{world.waiting}/cancel", data={"csrf_token": world.token})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/orders/{world.waiting}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/orders/{world.waiting}"
+    )
     assert "Cancelled" in client.get(f"/orders/{world.waiting}").get_data(as_text=True)
     refused = client.post(f"/orders/{world.bought}/cancel", data={"csrf_token": world.token})
     assert refused.status_code == 302
-    assert "cannot be cancelled here" in client.get(f"/orders/{world.bought}").get_data(as_text=True)
+    assert "cannot be cancelled here" in client.get(f"/orders/{world.bought}").get_data(
+        as_text=True
+    )
 
 
 def test_actions_need_the_csrf_token(app, client, world):
@@ -237,8 +314,12 @@ def test_actions_need_the_csrf_token(app, client, world):
 
 
 def test_bulk_cancel_reports_each_row(app, client, world):
-    response = hx_post(client, world, "/orders/bulk", {
-        "action": "cancel", "ids": [world.waiting, world.bought, world.theirs, world.failed]})
+    response = hx_post(
+        client,
+        world,
+        "/orders/bulk",
+        {"action": "cancel", "ids": [world.waiting, world.bought, world.theirs, world.failed]},
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["HX-Retarget"] == "#order-messages"
     assert "Cancelled 2 of 4." in body
@@ -247,30 +328,45 @@ def test_bulk_cancel_reports_each_row(app, client, world):
     assert f'<tr id="order-{world.waiting}"' in body and f'<tr id="order-{world.failed}"' in body
     assert f'id="order-{world.bought}"' not in body
     assert json.loads(response.headers["HX-Trigger"]).keys() == {"ao-poll", "ao-counts"}
-    assert [status_of(app, i) for i in (world.waiting, world.failed, world.bought, world.theirs)] == [
-        "cancelled", "cancelled", "succeeded", "failed"]
+    assert [
+        status_of(app, i) for i in (world.waiting, world.failed, world.bought, world.theirs)
+    ] == ["cancelled", "cancelled", "succeeded", "failed"]
 
 
 def test_bulk_retry_enqueues_each_retried_sale(app, client, world, redis):
     with app.app_context():
-        extra = make_order(db.session.get(Team, world.team), status="needs_attention",
-                           listing_id=load(app, world.failed).listing_id,
-                           sold_at=clock.now() - timedelta(hours=1))
+        extra = make_order(
+            db.session.get(Team, world.team),
+            status="needs_attention",
+            listing_id=load(app, world.failed).listing_id,
+            sold_at=clock.now() - timedelta(hours=1),
+        )
         db.session.commit()
         extra_id = extra.id
-    response = hx_post(client, world, "/orders/bulk", {
-        "action": "retry", "ids": [world.failed, extra_id, world.unmapped, world.theirs]})
+    response = hx_post(
+        client,
+        world,
+        "/orders/bulk",
+        {"action": "retry", "ids": [world.failed, extra_id, world.unmapped, world.theirs]},
+    )
     body = response.get_data(as_text=True)
     assert "Retried 2 of 4." in body and "Map this eBay listing" in body
     assert [status_of(app, i) for i in (world.failed, extra_id, world.unmapped, world.theirs)] == [
-        "waiting", "waiting", "needs_attention", "failed"]
+        "waiting",
+        "waiting",
+        "needs_attention",
+        "failed",
+    ]
     for order_id in (world.failed, extra_id):
         assert Job.fetch(f"place-order-{order_id}", connection=redis).get_status() == "queued"
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"action": "delete", "ids": "1"}, "Choose retry or cancel"),
-    ({"action": "retry"}, "Select at least one sale"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"action": "delete", "ids": "1"}, "Choose retry or cancel"),
+        ({"action": "retry"}, "Select at least one sale"),
+    ],
+)
 def test_bulk_refuses_bad_requests(client, world, data, message):
     assert_error(hx_post(client, world, "/orders/bulk", data), message)

@@ -15,8 +15,17 @@ from tests.factories import make_bot, make_order, make_user
 from tests.support import login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-SHIP_TO = {"name": "Jane Buyer", "phone": "5125550100", "email": "", "line1": "12 Oak St", "line2": "Apt 4",
-           "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"}
+SHIP_TO = {
+    "name": "Jane Buyer",
+    "phone": "5125550100",
+    "email": "",
+    "line1": "12 Oak St",
+    "line2": "Apt 4",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
 
 
 @pytest.fixture
@@ -25,24 +34,57 @@ def world(app, client):
     with app.app_context():
         user = make_user(email="seller@example.com")
         bot = make_bot(user.team, name="main")
-        order = make_order(user.team, title="Phone case", bot_id=bot.id, buyer_username="jane_b", ship_to=SHIP_TO,
-                           quantity=2, sale_price=Decimal("29.98"), ebay_fees=Decimal("3.90"))
-        orders.claim(order.id, S.WAITING, S.IN_PROGRESS, owner="host:1:job", reason="taken by a worker to buy")
+        order = make_order(
+            user.team,
+            title="Phone case",
+            bot_id=bot.id,
+            buyer_username="jane_b",
+            ship_to=SHIP_TO,
+            quantity=2,
+            sale_price=Decimal("29.98"),
+            ebay_fees=Decimal("3.90"),
+        )
+        orders.claim(
+            order.id,
+            S.WAITING,
+            S.IN_PROGRESS,
+            owner="host:1:job",
+            reason="taken by a worker to buy",
+        )
         db.session.refresh(order)
-        order.supplier_order_number, order.supplier_cost, order.ordered_at = "SHOP-1001", Decimal("9.99"), clock.now()
+        order.supplier_order_number, order.supplier_cost, order.ordered_at = (
+            "SHOP-1001",
+            Decimal("9.99"),
+            clock.now(),
+        )
         orders.transition(order, S.SUCCEEDED, reason="placed SHOP-1001", actor="host:1:job")
         credits.spend_for_order(order.team_id, order.id)
-        db.session.add(PurchaseAttempt(order_id=order.id, idempotency_key="k1", state="placed",
-                                       supplier_order_number="SHOP-1001", worker="host:1:job"))
-        db.session.add(TrackingCheck(order_id=order.id, result="not_found", detail="supplier status processing"))
+        db.session.add(
+            PurchaseAttempt(
+                order_id=order.id,
+                idempotency_key="k1",
+                state="placed",
+                supplier_order_number="SHOP-1001",
+                worker="host:1:job",
+            )
+        )
+        db.session.add(
+            TrackingCheck(
+                order_id=order.id, result="not_found", detail="supplier status processing"
+            )
+        )
         folder = root / str(order.id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "0001-review.png").write_bytes(PNG)
         (folder / "0001-page.html").write_bytes(b"<script>alert(1)</script>")
         (root / "secret.txt").write_text("not evidence")
         review = Evidence(order_id=order.id, kind="review", path=f"{order.id}/0001-review.png")
-        page = Evidence(order_id=order.id, kind="page_html", path=f"{order.id}/0001-page.html",
-                        content_type="text/html")
+        page = Evidence(
+            order_id=order.id,
+            kind="page_html",
+            path=f"{order.id}/0001-page.html",
+            content_type="text/html",
+        )
         sneaky = Evidence(order_id=order.id, kind="review", path="../" + root.name + "/secret.txt")
         outside = Evidence(order_id=order.id, kind="review", path="/etc/passwd")
         (root.parent / "beside.txt").write_text("outside the evidence folder")
@@ -51,22 +93,47 @@ def world(app, client):
         theirs = make_order(stranger.team, title="Their item")
         (root / str(theirs.id)).mkdir(exist_ok=True)
         (root / str(theirs.id) / "0001-review.png").write_bytes(PNG)
-        their_review = Evidence(order_id=theirs.id, kind="review", path=f"{theirs.id}/0001-review.png")
+        their_review = Evidence(
+            order_id=theirs.id, kind="review", path=f"{theirs.id}/0001-review.png"
+        )
         db.session.add_all([review, page, sneaky, outside, escape, their_review])
         db.session.commit()
-        ids = SimpleNamespace(order=order.id, review=review.id, page=page.id, sneaky=sneaky.id, outside=outside.id, escape=escape.id,
-                              theirs=theirs.id, their_review=their_review.id)
+        ids = SimpleNamespace(
+            order=order.id,
+            review=review.id,
+            page=page.id,
+            sneaky=sneaky.id,
+            outside=outside.id,
+            escape=escape.id,
+            theirs=theirs.id,
+            their_review=their_review.id,
+        )
     login(client, "seller@example.com")
     return ids
 
 
 def test_detail_shows_everything_about_the_order(client, world):
     html = client.get(f"/orders/{world.order}").get_data(as_text=True)
-    for text in ("Phone case", "jane_b", "12 Oak St", "Apt 4", "Austin", "78701", "5125550100",
-                 "$29.98", "$3.90", "$9.99", "$16.09", "SHOP-1001", "main",  # sale, fees, cost, profit, bot
-                 "taken by a worker to buy", "placed SHOP-1001", "host:1:job",  # timeline: why + who
-                 "supplier status processing",  # tracking checks
-                 "-1 credit"):
+    for text in (
+        "Phone case",
+        "jane_b",
+        "12 Oak St",
+        "Apt 4",
+        "Austin",
+        "78701",
+        "5125550100",
+        "$29.98",
+        "$3.90",
+        "$9.99",
+        "$16.09",
+        "SHOP-1001",
+        "main",  # sale, fees, cost, profit, bot
+        "taken by a worker to buy",
+        "placed SHOP-1001",
+        "host:1:job",  # timeline: why + who
+        "supplier status processing",  # tracking checks
+        "-1 credit",
+    ):
         assert text in html, text
     assert re.search(r"<dt>Quantity</dt><dd>2</dd>", html)
     assert f'src="/orders/{world.order}/evidence/{world.review}"' in html
@@ -75,10 +142,14 @@ def test_detail_shows_everything_about_the_order(client, world):
 
 
 def test_detail_polls_only_while_active_and_answers_204_when_unchanged(app, client, world):
-    fragment = client.get(f"/orders/{world.order}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get(f"/orders/{world.order}", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert fragment.startswith('<section id="order-detail"') and "<html" not in fragment
     version = re.search(r'data-v="(\d+)"', fragment).group(1)
-    assert f"v={version}" in fragment and "hx-trigger=" in fragment  # bought, tracking not due: active
+    assert (
+        f"v={version}" in fragment and "hx-trigger=" in fragment
+    )  # bought, tracking not due: active
     unchanged = client.get(f"/orders/{world.order}?v={version}", headers={"HX-Request": "true"})
     assert unchanged.status_code == 204 and unchanged.data == b""
     with app.app_context():
@@ -96,7 +167,9 @@ def test_detail_polls_only_while_active_and_answers_204_when_unchanged(app, clie
 def test_evidence_image_is_served_inline(client, world):
     response = client.get(f"/orders/{world.order}/evidence/{world.review}")
     assert response.status_code == 200 and response.data == PNG
-    assert response.mimetype == "image/png" and "attachment" not in response.headers.get("Content-Disposition", "")
+    assert response.mimetype == "image/png" and "attachment" not in response.headers.get(
+        "Content-Disposition", ""
+    )
     assert "sandbox" in response.headers["Content-Security-Policy"]
 
 
@@ -115,7 +188,9 @@ def test_evidence_outside_the_orders_folder_is_refused(client, world):
 
 def test_evidence_is_team_scoped(client, world):
     assert client.get(f"/orders/{world.theirs}/evidence/{world.their_review}").status_code == 404
-    assert client.get(f"/orders/{world.order}/evidence/{world.their_review}").status_code == 404  # wrong order
+    assert (
+        client.get(f"/orders/{world.order}/evidence/{world.their_review}").status_code == 404
+    )  # wrong order
     assert client.get(f"/orders/{world.order}/evidence/999999").status_code == 404
 
 
@@ -135,12 +210,27 @@ def test_another_teams_order_is_404_as_page_and_fragment(client, world, path):
 
 def test_every_sales_route_needs_login(app):
     client = app.test_client()
-    for path in ("/", "/sales/poll", "/sales/counts", "/orders/1", "/orders/1/row", "/orders/1/evidence/1"):
+    for path in (
+        "/",
+        "/sales/poll",
+        "/sales/counts",
+        "/orders/1",
+        "/orders/1/row",
+        "/orders/1/evidence/1",
+    ):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"], path
     app.config["WTF_CSRF_ENABLED"] = False
     try:
-        for action in ("cancel", "order-now", "retry", "mark-ordered", "recheck-tracking", "tracking", "bulk"):
+        for action in (
+            "cancel",
+            "order-now",
+            "retry",
+            "mark-ordered",
+            "recheck-tracking",
+            "tracking",
+            "bulk",
+        ):
             path = "/orders/bulk" if action == "bulk" else f"/orders/1/{action}"
             response = client.post(path)
             assert response.status_code == 302 and "/login" in response.headers["Location"], path

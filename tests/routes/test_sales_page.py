@@ -28,35 +28,90 @@ def world(app, client):
         acme, globex = make_supplier(name="Acme Tools"), make_supplier(name="Globex")
         main, spare = make_bot(team, acme, name="main"), make_bot(team, globex, name="spare")
         stranger = make_user(email="stranger@example.com")
-        theirs = make_order(stranger.team, title="Their secret item", ebay_order_id="99-99999-99999",
-                            buyer_username="their_buyer", status="failed")
+        theirs = make_order(
+            stranger.team,
+            title="Their secret item",
+            ebay_order_id="99-99999-99999",
+            buyer_username="their_buyer",
+            status="failed",
+        )
         o = SimpleNamespace(
-            waiting=make_order(team, title="Phone case", variant_label="Black", bot_id=main.id,
-                               ebay_order_id="11-11111-11111", buyer_name="Jane Buyer", buyer_username="jane_b",
-                               sale_price=Decimal("19.99"), ebay_fees=Decimal("2.00"), sold_at=DAY),
-            bought=make_order(team, title="Desk lamp", bot_id=main.id, status="succeeded",
-                              tracking_status="uploaded", tracking_number="9400111201080805483016",
-                              tracking_carrier="USPS", supplier_order_number="SHOP-7781",
-                              supplier_cost=Decimal("8.50"), sale_price=Decimal("20.00"),
-                              ebay_fees=Decimal("2.50"), sold_at=DAY - timedelta(days=1), buyer_username="bob"),
-            failed=make_order(team, title="Garden hose", bot_id=spare.id, status="failed",
-                              failure_code="out_of_stock", failure_message="The supplier is out of stock.",
-                              sold_at=DAY - timedelta(days=2), buyer_username="carol"),
-            attention=make_order(team, title="Unmapped thing", status="needs_attention", failure_code="no_mapping",
-                                 failure_message="Map this listing first.", sold_at=DAY - timedelta(days=3)),
-            cancelled=make_order(team, title="Mug", status="cancelled", sold_at=DAY - timedelta(days=4),
-                                 bot_id=spare.id),
+            waiting=make_order(
+                team,
+                title="Phone case",
+                variant_label="Black",
+                bot_id=main.id,
+                ebay_order_id="11-11111-11111",
+                buyer_name="Jane Buyer",
+                buyer_username="jane_b",
+                sale_price=Decimal("19.99"),
+                ebay_fees=Decimal("2.00"),
+                sold_at=DAY,
+            ),
+            bought=make_order(
+                team,
+                title="Desk lamp",
+                bot_id=main.id,
+                status="succeeded",
+                tracking_status="uploaded",
+                tracking_number="9400111201080805483016",
+                tracking_carrier="USPS",
+                supplier_order_number="SHOP-7781",
+                supplier_cost=Decimal("8.50"),
+                sale_price=Decimal("20.00"),
+                ebay_fees=Decimal("2.50"),
+                sold_at=DAY - timedelta(days=1),
+                buyer_username="bob",
+            ),
+            failed=make_order(
+                team,
+                title="Garden hose",
+                bot_id=spare.id,
+                status="failed",
+                failure_code="out_of_stock",
+                failure_message="The supplier is out of stock.",
+                sold_at=DAY - timedelta(days=2),
+                buyer_username="carol",
+            ),
+            attention=make_order(
+                team,
+                title="Unmapped thing",
+                status="needs_attention",
+                failure_code="no_mapping",
+                failure_message="Map this listing first.",
+                sold_at=DAY - timedelta(days=3),
+            ),
+            cancelled=make_order(
+                team,
+                title="Mug",
+                status="cancelled",
+                sold_at=DAY - timedelta(days=4),
+                bot_id=spare.id,
+            ),
         )
         db.session.commit()
-        ids = SimpleNamespace(**{k: v.id for k, v in vars(o).items()}, theirs=theirs.id, acme=acme.id,
-                              globex=globex.id, main=main.id, spare=spare.id, team=team.id)
+        ids = SimpleNamespace(
+            **{k: v.id for k, v in vars(o).items()},
+            theirs=theirs.id,
+            acme=acme.id,
+            globex=globex.id,
+            main=main.id,
+            spare=spare.id,
+            team=team.id,
+        )
     login(client, "seller@example.com")
     return ids
 
 
 def test_page_lists_only_the_teams_sales_newest_first(client, world):
     html = client.get("/").get_data(as_text=True)
-    assert row_ids(html) == [world.waiting, world.bought, world.failed, world.attention, world.cancelled]
+    assert row_ids(html) == [
+        world.waiting,
+        world.bought,
+        world.failed,
+        world.attention,
+        world.cancelled,
+    ]
     assert "Their secret item" not in html and "their_buyer" not in html
 
 
@@ -66,7 +121,10 @@ def test_a_row_shows_the_sale_the_purchase_and_both_icons(client, world):
     for text in ("Desk lamp", "bob", "$20.00", "$8.50", "$9.00", "Acme Tools", "main", "SHOP-7781"):
         assert text in html, text
     assert 'class="icon cart st-succeeded"' in html and 'class="icon envelope st-uploaded"' in html
-    assert 'aria-label="Tracking: Uploaded" title="Uploaded to eBay: USPS 9400111201080805483016"' in html
+    assert (
+        'aria-label="Tracking: Uploaded" title="Uploaded to eBay: USPS 9400111201080805483016"'
+        in html
+    )
     assert "<svg" in html and "<img" not in html
 
     waiting = client.get(f"/orders/{world.waiting}/row").get_data(as_text=True)
@@ -84,7 +142,9 @@ def test_cancelled_tooltip_is_the_event_reason(app, client, world):
 
     with app.app_context():
         order = make_order(_team(world), status="waiting")
-        orders.transition(order, orders.OrderStatus.CANCELLED, reason="buyer asked to cancel on eBay")
+        orders.transition(
+            order, orders.OrderStatus.CANCELLED, reason="buyer asked to cancel on eBay"
+        )
         db.session.commit()
         order_id = order.id
     html = client.get(f"/orders/{order_id}/row").get_data(as_text=True)
@@ -97,24 +157,30 @@ def _team(world):
     return db.session.get(Team, world.team)
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("cart=failed", ["failed"]),
-    ("cart=succeeded", ["bought"]),
-    ("envelope=uploaded", ["bought"]),
-    ("envelope=not_due", ["waiting", "failed", "attention", "cancelled"]),
-    ("supplier={globex}", ["failed", "cancelled"]),
-    ("bot={main}", ["waiting", "bought"]),
-    ("sold_from=2025-03-08&sold_to=2025-03-09", ["bought", "failed"]),
-    ("sold_from=2025-03-10", ["waiting"]),
-    ("q=11-11111", ["waiting"]),
-    ("q=JANE", ["waiting"]),
-    ("q=carol", ["failed"]),
-    ("q=shop-7781", ["bought"]),
-    ("q=99-99999-99999", []),  # another team's order is never found
-    ("q=%25", []),  # LIKE wildcards are escaped
-    ("cart=nonsense&bot=x&sold_from=never", ["waiting", "bought", "failed", "attention", "cancelled"]),
-    ("cart=failed&supplier={acme}", []),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("cart=failed", ["failed"]),
+        ("cart=succeeded", ["bought"]),
+        ("envelope=uploaded", ["bought"]),
+        ("envelope=not_due", ["waiting", "failed", "attention", "cancelled"]),
+        ("supplier={globex}", ["failed", "cancelled"]),
+        ("bot={main}", ["waiting", "bought"]),
+        ("sold_from=2025-03-08&sold_to=2025-03-09", ["bought", "failed"]),
+        ("sold_from=2025-03-10", ["waiting"]),
+        ("q=11-11111", ["waiting"]),
+        ("q=JANE", ["waiting"]),
+        ("q=carol", ["failed"]),
+        ("q=shop-7781", ["bought"]),
+        ("q=99-99999-99999", []),  # another team's order is never found
+        ("q=%25", []),  # LIKE wildcards are escaped
+        (
+            "cart=nonsense&bot=x&sold_from=never",
+            ["waiting", "bought", "failed", "attention", "cancelled"],
+        ),
+        ("cart=failed&supplier={acme}", []),
+    ],
+)
 def test_filters_and_search(client, world, query, expected):
     html = client.get("/?" + query.format(**vars(world))).get_data(as_text=True)
     assert row_ids(html) == [getattr(world, name) for name in expected]
@@ -133,7 +199,11 @@ def test_supplier_filter_ignores_another_teams_supplier_bots(app, client, world)
 
 
 def _counts(html):
-    return {status: int(n) for status, n in re.findall(r'data-count="(\w+)">(\d+)<', html) if status != "all"}
+    return {
+        status: int(n)
+        for status, n in re.findall(r'data-count="(\w+)">(\d+)<', html)
+        if status != "all"
+    }
 
 
 def test_counts_per_cart_status_come_from_one_group_by(app, client, world):
@@ -150,13 +220,30 @@ def test_counts_per_cart_status_come_from_one_group_by(app, client, world):
             event.remove(db.engine, "before_cursor_execute", record)
     group_bys = [s for s in statements if "GROUP BY orders.status" in s]
     assert len(group_bys) == 1
-    assert not [s for s in statements if "count(" in s.lower() and "GROUP BY orders.status" not in s
-                and "FROM orders" in s]
-    assert _counts(html) == {"waiting": 1, "in_progress": 0, "succeeded": 1, "failed": 0,
-                             "needs_attention": 0, "cancelled": 0}
-    everything = _counts(client.get("/?cart=failed").get_data(as_text=True))  # counts ignore the cart filter
-    assert everything == {"waiting": 1, "in_progress": 0, "succeeded": 1, "failed": 1,
-                          "needs_attention": 1, "cancelled": 1}
+    assert not [
+        s
+        for s in statements
+        if "count(" in s.lower() and "GROUP BY orders.status" not in s and "FROM orders" in s
+    ]
+    assert _counts(html) == {
+        "waiting": 1,
+        "in_progress": 0,
+        "succeeded": 1,
+        "failed": 0,
+        "needs_attention": 0,
+        "cancelled": 0,
+    }
+    everything = _counts(
+        client.get("/?cart=failed").get_data(as_text=True)
+    )  # counts ignore the cart filter
+    assert everything == {
+        "waiting": 1,
+        "in_progress": 0,
+        "succeeded": 1,
+        "failed": 1,
+        "needs_attention": 1,
+        "cancelled": 1,
+    }
 
 
 def test_pagination_50_per_page(app, client, world):
@@ -167,10 +254,18 @@ def test_pagination_50_per_page(app, client, world):
         db.session.commit()
     first = client.get("/").get_data(as_text=True)
     assert len(row_ids(first)) == 50 and "Page 1 of 3" in first and 'rel="next"' in first
-    assert row_ids(first)[:5] == [world.waiting, world.bought, world.failed, world.attention, world.cancelled]
+    assert row_ids(first)[:5] == [
+        world.waiting,
+        world.bought,
+        world.failed,
+        world.attention,
+        world.cancelled,
+    ]
     third = client.get("/?page=3").get_data(as_text=True)
     assert len(row_ids(third)) == 20 and "Page 3 of 3" in third and 'rel="next"' not in third
-    all_ids = row_ids(first) + row_ids(client.get("/?page=2").get_data(as_text=True)) + row_ids(third)
+    all_ids = (
+        row_ids(first) + row_ids(client.get("/?page=2").get_data(as_text=True)) + row_ids(third)
+    )
     assert len(set(all_ids)) == 120
     filtered = client.get("/?cart=waiting&page=2").get_data(as_text=True)
     assert "Page 2 of 3" in filtered and "cart=waiting" in filtered  # links keep the filters
@@ -182,7 +277,9 @@ def test_htmx_filter_request_gets_the_fragment_and_history_restore_the_page(clie
     text = fragment.get_data(as_text=True)
     assert "<html" not in text and 'id="sales-rows"' in text and row_ids(text) == [world.failed]
     assert "HX-Request" in fragment.headers.get("Vary", "")
-    restored = client.get("/?cart=failed", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restored = client.get(
+        "/?cart=failed", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in restored.get_data(as_text=True)
 
 
@@ -209,9 +306,17 @@ def test_empty_page_explains_itself(app, client):
 
 
 def test_counts_fragment_follows_the_filters(client, world):
-    response = client.get(f"/sales/counts?supplier={world.globex}&cart=failed", headers={"HX-Request": "true"})
+    response = client.get(
+        f"/sales/counts?supplier={world.globex}&cart=failed", headers={"HX-Request": "true"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.startswith('<div id="status-counts"')
-    assert _counts(html) == {"waiting": 0, "in_progress": 0, "succeeded": 0, "failed": 1,
-                             "needs_attention": 0, "cancelled": 1}
+    assert _counts(html) == {
+        "waiting": 0,
+        "in_progress": 0,
+        "succeeded": 0,
+        "failed": 1,
+        "needs_attention": 0,
+        "cancelled": 1,
+    }
     assert 'data-count="all">2<' in html and "hx-swap-oob" not in html

@@ -28,12 +28,22 @@ def world(app, client):
         user = make_user(email="seller@example.com")
         stranger = make_user(email="stranger@example.com")
         waiting = make_order(user.team, title="Waiting sale")
-        failed = make_order(user.team, title="Failed sale", status="failed", failure_message="declined",
-                            sold_at=clock.now() - timedelta(hours=1))
+        failed = make_order(
+            user.team,
+            title="Failed sale",
+            status="failed",
+            failure_message="declined",
+            sold_at=clock.now() - timedelta(hours=1),
+        )
         theirs = make_order(stranger.team, title="Their sale", status="waiting")
         db.session.commit()
-        ids = SimpleNamespace(team=user.team_id, other_team=stranger.team_id, waiting=waiting.id, failed=failed.id,
-                              theirs=theirs.id)
+        ids = SimpleNamespace(
+            team=user.team_id,
+            other_team=stranger.team_id,
+            waiting=waiting.id,
+            failed=failed.id,
+            theirs=theirs.id,
+        )
     login(client, "seller@example.com")
     return ids
 
@@ -48,7 +58,11 @@ class Page:
         self.vals = json.loads(htmllib.unescape(POLLER_RE.search(self.html).group(1)))
 
     def poll(self, **overrides):
-        params = dict(self.vals) | {"v": ",".join(f"{i}.{v}" for i, v in self.versions.items())} | overrides
+        params = (
+            dict(self.vals)
+            | {"v": ",".join(f"{i}.{v}" for i, v in self.versions.items())}
+            | overrides
+        )
         return self.client.get("/sales/poll", query_string=params, headers={"HX-Request": "true"})
 
 
@@ -90,7 +104,10 @@ def test_a_changed_row_comes_back_alone_as_an_oob_swap(app, client, world):
     assert 'hx-swap-oob="true"' in body and 'data-status="in_progress"' in body
     assert "sales-poll" not in body  # still active: the poller stays as it is
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', body))  # the counts follow, out of band
-    assert '<div id="status-counts"' in body and (counts["waiting"], counts["in_progress"]) == ("0", "1")
+    assert '<div id="status-counts"' in body and (counts["waiting"], counts["in_progress"]) == (
+        "0",
+        "1",
+    )
     page.versions[world.waiting] = rows[0][1]  # htmx swapped the row in
     assert page.poll().status_code == 204
 
@@ -111,12 +128,18 @@ def test_nothing_active_answers_286_with_a_slow_poller(app, client, world):
     assert response.status_code == 286
     assert f'id="order-{world.waiting}"' in body and 'data-status="cancelled"' in body
     poller = POLLER_RE.search(body)
-    assert poller and 'hx-swap-oob="true"' in body and 'hx-trigger="every 30s, ao-poll from:body"' in body
+    assert (
+        poller
+        and 'hx-swap-oob="true"' in body
+        and 'hx-trigger="every 30s, ao-poll from:body"' in body
+    )
     slow = json.loads(htmllib.unescape(poller.group(1)))
     assert slow["mode"] == "slow" and slow["at"] == page.vals["at"]
 
     page.vals = slow
-    page.versions = {int(i): v for i, v in ROW_RE.findall(body)} | {world.failed: page.versions[world.failed]}
+    page.versions = {int(i): v for i, v in ROW_RE.findall(body)} | {
+        world.failed: page.versions[world.failed]
+    }
     quiet = page.poll()
     assert quiet.status_code == 204 and quiet.data == b""  # the slow poller keeps going, quietly
 
@@ -184,8 +207,10 @@ def test_new_sales_are_not_inserted_where_they_do_not_belong(app, client, world,
 def test_older_sales_are_not_mistaken_for_new(app, client, world):
     with app.app_context():
         team = db.session.get(Team, world.team)
-        old = [make_order(team, title=f"old {n}", sold_at=clock.now() - timedelta(hours=2, minutes=n))
-               for n in range(60)]
+        old = [
+            make_order(team, title=f"old {n}", sold_at=clock.now() - timedelta(hours=2, minutes=n))
+            for n in range(60)
+        ]
         db.session.commit()
         assert old
     clock.advance(120)  # the page renders well after they were created
@@ -198,7 +223,9 @@ def test_version_moves_on_transition_claim_and_action(app, client, world):
     page = Page(client)
     with app.app_context():
         clock.advance(0.001)
-        assert orders.claim(world.waiting, S.WAITING, S.IN_PROGRESS, owner="w1", reason="take", lease_seconds=30)
+        assert orders.claim(
+            world.waiting, S.WAITING, S.IN_PROGRESS, owner="w1", reason="take", lease_seconds=30
+        )
     body = page.poll().get_data(as_text=True)
     assert f'id="order-{world.waiting}"' in body and 'data-status="in_progress"' in body
     page.versions.update({int(i): v for i, v in ROW_RE.findall(body)})
@@ -221,7 +248,7 @@ def test_poll_needs_nothing_but_the_versions(client, world):
     response = client.get("/sales/poll")  # no versions, no render time: nothing to say
     assert response.status_code in (204, 286)
     assert client.get("/sales/poll?v=garbage,1.x,.&at=nope").status_code in (204, 286)
-    assert client.get(f"/sales/poll?at={10 ** 30}&v=999999.{10 ** 30}").status_code in (204, 286)
+    assert client.get(f"/sales/poll?at={10**30}&v=999999.{10**30}").status_code in (204, 286)
 
 
 def test_updated_at_is_set_by_every_status_write(app, world):

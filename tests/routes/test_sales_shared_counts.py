@@ -10,7 +10,9 @@ from tests.factories import make_order, make_user
 def test_counts_are_computed_once_per_change(app, monkeypatch):
     calls = []
     real = order_views.status_counts
-    monkeypatch.setattr(order_views, "status_counts", lambda filters: calls.append(1) or real(filters))
+    monkeypatch.setattr(
+        order_views, "status_counts", lambda filters: calls.append(1) or real(filters)
+    )
     monkeypatch.setattr(order_views, "_SHARED_COUNTS", {})
     with app.app_context():
         user = make_user()
@@ -24,8 +26,14 @@ def test_counts_are_computed_once_per_change(app, monkeypatch):
             assert first == again == {"waiting": 1} and len(calls) == 1
             make_order(user.team, status="failed")
             db.session.commit()
-            assert order_views.shared_counts({}, ((2, 200),)) == {"waiting": 1, "failed": 1}  # a new change
-            assert order_views.shared_counts({"cart": "failed"}, ((2, 200),)) == {"waiting": 1, "failed": 1}
+            assert order_views.shared_counts({}, ((2, 200),)) == {
+                "waiting": 1,
+                "failed": 1,
+            }  # a new change
+            assert order_views.shared_counts({"cart": "failed"}, ((2, 200),)) == {
+                "waiting": 1,
+                "failed": 1,
+            }
             assert len(calls) == 3  # other filters: their own count
         with app.test_request_context("/sales/poll"):
             login_user(other)  # another team never sees this team's cached counts

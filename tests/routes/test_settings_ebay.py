@@ -22,7 +22,9 @@ def teams(app, ebay_sandbox):  # noqa: F811 - the fixture imported above
         admin = make_user(email="admin@example.com", role="admin")
         make_user(admin.team, email="member@example.com")
         stranger = make_user(email="stranger@example.com", role="admin")
-        theirs = EbayAccount(team_id=stranger.team_id, name="their_store", status="reconnect_needed")
+        theirs = EbayAccount(
+            team_id=stranger.team_id, name="their_store", status="reconnect_needed"
+        )
         db.session.add(theirs)
         db.session.commit()
         return {"team": admin.team_id, "their_account": theirs.id}
@@ -64,8 +66,10 @@ def test_connect_stores_tokens_encrypted(app, client, teams, ebay_sandbox):  # n
     assert account.access_token and account.refresh_token
     assert account.access_token_expires_at > clock.now() + timedelta(hours=1)
     with app.app_context():
-        raw = db.session.execute(text("SELECT access_token, refresh_token FROM ebay_accounts WHERE id = :id"),
-                                 {"id": account.id}).one()
+        raw = db.session.execute(
+            text("SELECT access_token, refresh_token FROM ebay_accounts WHERE id = :id"),
+            {"id": account.id},
+        ).one()
         assert account.access_token not in raw[0] and account.refresh_token not in raw[1]
         client_for(db.session.get(EbayAccount, account.id)).get_orders(limit=1)  # the tokens work
     page = client.get("/settings/").get_data(as_text=True)
@@ -102,9 +106,15 @@ def test_state_of_another_session_is_rejected(app, client, teams):
 def test_reconnect_clears_reconnect_needed(app, client, teams, ebay_sandbox):  # noqa: F811
     login(client, "admin@example.com")
     with app.app_context():
-        account = EbayAccount(team_id=teams["team"], name="shop_one", status="reconnect_needed",
-                              access_token="stale-access", refresh_token="revoked-refresh", poll_failures=4,
-                              last_error="eBay refused the stored login: invalid_grant")
+        account = EbayAccount(
+            team_id=teams["team"],
+            name="shop_one",
+            status="reconnect_needed",
+            access_token="stale-access",
+            refresh_token="revoked-refresh",
+            poll_failures=4,
+            last_error="eBay refused the stored login: invalid_grant",
+        )
         db.session.add(account)
         db.session.commit()
         account_id = account.id
@@ -114,8 +124,15 @@ def test_reconnect_clears_reconnect_needed(app, client, teams, ebay_sandbox):  #
     assert client.get(_callback(state=state, code=code)).status_code == 302
     [account] = _accounts(app, teams["team"])
     assert (account.id, account.status, account.last_error, account.poll_failures) == (
-        account_id, "connected", None, 0)
-    assert account.refresh_token not in ("revoked-refresh", None) and account.access_token != "stale-access"
+        account_id,
+        "connected",
+        None,
+        0,
+    )
+    assert (
+        account.refresh_token not in ("revoked-refresh", None)
+        and account.access_token != "stale-access"
+    )
     assert "Reconnect" in client.get("/settings/").get_data(as_text=True)
 
 
@@ -134,8 +151,12 @@ def test_refused_consent_and_bad_codes_are_reported(app, client, teams):
 def test_another_teams_account_and_members_are_refused(app, client, teams):
     login(client, "admin@example.com")
     token = csrf_token(client, "/settings/")
-    assert client.post(f"/settings/ebay/{teams['their_account']}/reconnect",
-                       data={"csrf_token": token}).status_code == 404
+    assert (
+        client.post(
+            f"/settings/ebay/{teams['their_account']}/reconnect", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )
     member = app.test_client()
     login(member, "member@example.com")
     token = csrf_token(member, "/settings/")
@@ -146,7 +167,10 @@ def test_another_teams_account_and_members_are_refused(app, client, teams):
 def test_missing_ebay_configuration_is_explained(app, client, teams):
     login(client, "admin@example.com")
     app.config["EBAY_CLIENT_ID"] = None
-    response = client.post("/settings/ebay/connect", data={"csrf_token": csrf_token(client, "/settings/")},
-                           follow_redirects=True)
+    response = client.post(
+        "/settings/ebay/connect",
+        data={"csrf_token": csrf_token(client, "/settings/")},
+        follow_redirects=True,
+    )
     body = response.get_data(as_text=True)
     assert "eBay is not configured on this server (missing EBAY_CLIENT_ID)" in body

@@ -31,22 +31,32 @@ def test_admin_changes_buffer_and_price_guard(app, client, team_id):
     with app.app_context():
         team = db.session.get(Team, team_id)
         assert (team.order_buffer_seconds, team.max_buy_price, team.min_profit) == (
-            900, Decimal("40.00"), Decimal("1.50"))
+            900,
+            Decimal("40.00"),
+            Decimal("1.50"),
+        )
     page = client.get("/settings/").get_data(as_text=True)
     assert 'value="15"' in page and 'value="40.00"' in page and 'value="1.50"' in page
     _save(client, buffer_minutes="", max_buy_price="", min_profit="")  # blank = server defaults
     with app.app_context():
         team = db.session.get(Team, team_id)
-        assert (team.order_buffer_seconds, team.max_buy_price, team.min_profit) == (None, None, None)
+        assert (team.order_buffer_seconds, team.max_buy_price, team.min_profit) == (
+            None,
+            None,
+            None,
+        )
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"buffer_minutes": "61"}, "Number must be between 0 and 60"),
-    ({"buffer_minutes": "-1"}, "Number must be between 0 and 60"),
-    ({"buffer_minutes": "soon"}, "Not a valid integer value"),
-    ({"max_buy_price": "-5"}, "Number must be at least 0"),
-    ({"min_profit": "lots"}, "Not a valid decimal value"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"buffer_minutes": "61"}, "Number must be between 0 and 60"),
+        ({"buffer_minutes": "-1"}, "Number must be between 0 and 60"),
+        ({"buffer_minutes": "soon"}, "Not a valid integer value"),
+        ({"max_buy_price": "-5"}, "Number must be at least 0"),
+        ({"min_profit": "lots"}, "Not a valid decimal value"),
+    ],
+)
 def test_invalid_settings_are_refused_with_the_reason(app, client, team_id, data, message):
     login(client, "admin@example.com")
     response = _save(client, **data)
@@ -58,7 +68,11 @@ def test_invalid_settings_are_refused_with_the_reason(app, client, team_id, data
 def test_member_sees_settings_read_only_and_cannot_change_them(app, client, team_id):
     login(client, "member@example.com")
     page = client.get("/settings/").get_data(as_text=True)
-    assert "Only an admin" in page and "Save settings" not in page and "Connect eBay account" not in page
+    assert (
+        "Only an admin" in page
+        and "Save settings" not in page
+        and "Connect eBay account" not in page
+    )
     assert 'disabled id="buffer_minutes"' in page
     assert _save(client, buffer_minutes="0").status_code == 403
     with app.app_context():
@@ -67,13 +81,26 @@ def test_member_sees_settings_read_only_and_cannot_change_them(app, client, team
 
 def test_tracking_schedule_is_shown_from_the_server_config(app, client, team_id):
     login(client, "member@example.com")
-    saved = {k: app.config[k] for k in ("TRACKING_FIRST_CHECK_SECONDS", "TRACKING_RETRY_SECONDS",
-                                        "TRACKING_GIVE_UP_SECONDS")}
-    app.config.update(TRACKING_FIRST_CHECK_SECONDS=7200, TRACKING_RETRY_SECONDS=1800,
-                      TRACKING_GIVE_UP_SECONDS=10 * 86400)
+    saved = {
+        k: app.config[k]
+        for k in (
+            "TRACKING_FIRST_CHECK_SECONDS",
+            "TRACKING_RETRY_SECONDS",
+            "TRACKING_GIVE_UP_SECONDS",
+        )
+    }
+    app.config.update(
+        TRACKING_FIRST_CHECK_SECONDS=7200,
+        TRACKING_RETRY_SECONDS=1800,
+        TRACKING_GIVE_UP_SECONDS=10 * 86400,
+    )
     try:
         page = client.get("/settings/").get_data(as_text=True)
     finally:
         app.config.update(saved)
-    schedule = page[page.index('id="tracking-schedule"'):]
-    assert "2 hours after the order" in schedule and "30 min" in schedule and "10 days without" in schedule
+    schedule = page[page.index('id="tracking-schedule"') :]
+    assert (
+        "2 hours after the order" in schedule
+        and "30 min" in schedule
+        and "10 days without" in schedule
+    )

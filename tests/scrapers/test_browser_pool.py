@@ -21,6 +21,7 @@ def on_thread():
 
     def run(fn):
         return thread.submit(fn, pool).result(timeout=120)
+
     yield run
     thread.submit(pool.close).result(timeout=30)
     thread.shutdown()
@@ -40,7 +41,11 @@ def test_contexts_share_one_browser_until_the_recycle_count(on_thread):
 
     texts, launches, fourth, launches_after, contexts = on_thread(flow)
     assert texts == ["0", "1", "2"] and launches == 1
-    assert (fourth, launches_after, contexts) == ("ok", 2, 1)  # the fourth context got a fresh browser
+    assert (fourth, launches_after, contexts) == (
+        "ok",
+        2,
+        1,
+    )  # the fourth context got a fresh browser
 
 
 def test_each_context_starts_without_the_previous_ones_cookies(on_thread):
@@ -75,7 +80,9 @@ def test_an_error_inside_the_page_closes_its_context_and_keeps_the_browser(on_th
     assert on_thread(flow) == ([], "ok", 1)
 
 
-def test_the_driver_gets_a_small_young_generation_and_the_environment_is_left_as_it_was(on_thread, monkeypatch):
+def test_the_driver_gets_a_small_young_generation_and_the_environment_is_left_as_it_was(
+    on_thread, monkeypatch
+):
     import os
     from pathlib import Path
 
@@ -84,14 +91,19 @@ def test_the_driver_gets_a_small_young_generation_and_the_environment_is_left_as
     monkeypatch.setenv("NODE_OPTIONS", "--trace-warnings")
 
     def drivers():
-        return {child for task in Path(f"/proc/{os.getpid()}/task").glob("*")
-                for child in (task / "children").read_text().split()
-                if b"run-driver" in Path(f"/proc/{child}/cmdline").read_bytes()}
+        return {
+            child
+            for task in Path(f"/proc/{os.getpid()}/task").glob("*")
+            for child in (task / "children").read_text().split()
+            if b"run-driver" in Path(f"/proc/{child}/cmdline").read_bytes()
+        }
 
     def flow(pool):
         before = drivers()  # other tests' Playwright may be running in this process
         _visit(pool)
-        return [Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in drivers() - before]
+        return [
+            Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in drivers() - before
+        ]
 
     (environ,) = on_thread(flow)
     assert f"NODE_OPTIONS={DRIVER_NODE_OPTIONS} --trace-warnings".encode() in environ

@@ -34,16 +34,24 @@ from sandbox.shop.testing import start_shop
 pytestmark = pytest.mark.browser
 
 EXPIRY = f"12/{dt.date.today().year + 3}"  # MM/YYYY on purpose: the adapter writes MM/YY
-CARD = Credentials("buyer@demo.test", "demo-password", "card", "4242 4242 4242 4242", EXPIRY, "123", "Jane Buyer")
+CARD = Credentials(
+    "buyer@demo.test", "demo-password", "card", "4242 4242 4242 4242", EXPIRY, "123", "Jane Buyer"
+)
 GIFT = Credentials("buyer@demo.test", "demo-password", "gift_card")
-MIAMI = Address("Maria Lopez", "55 Ocean Ave", "Apt 4", "Miami", "FL", "33139", "US", "305-555-0199")
-LONDON = Address("Tom Baker", "10 Downing St", "", "London", "", "SW1A 2AA", "gb", "+44 20 7946 0000")
+MIAMI = Address(
+    "Maria Lopez", "55 Ocean Ave", "Apt 4", "Miami", "FL", "33139", "US", "305-555-0199"
+)
+LONDON = Address(
+    "Tom Baker", "10 Downing St", "", "London", "", "SW1A 2AA", "gb", "+44 20 7946 0000"
+)
 PNG = b"\x89PNG"
 
 
 @pytest.fixture(scope="session")
 def shop_server(tmp_path_factory):
-    server = start_shop(seed=7, log_path=tmp_path_factory.mktemp("demo-shop") / "shop.log", extra_args=("--quiet",))
+    server = start_shop(
+        seed=7, log_path=tmp_path_factory.mktemp("demo-shop") / "shop.log", extra_args=("--quiet",)
+    )
     yield server
     server.stop()
 
@@ -57,7 +65,10 @@ def shop(shop_server):
 @pytest.fixture(scope="session")
 def browser_thread():
     """One thread that owns the session's Chromium (a BrowserPool); every Playwright call runs on it."""
-    thread, pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-shop-browser"), BrowserPool()
+    thread, pool = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-shop-browser"),
+        BrowserPool(),
+    )
     yield thread, pool
     thread.submit(pool.close).result(timeout=30)
     thread.shutdown()
@@ -72,10 +83,16 @@ def browse(browser_thread, shop):
         def in_context():
             with pool.page(chromium_executable(), state) as (context, page):
                 page.seen = []  # every response as "METHOD /path STATUS"
-                page.on("response", lambda r: page.seen.append(
-                    f"{r.request.method} {r.url.removeprefix(shop.url)} {r.status}"))
+                page.on(
+                    "response",
+                    lambda r: page.seen.append(
+                        f"{r.request.method} {r.url.removeprefix(shop.url)} {r.status}"
+                    ),
+                )
                 return flow(context, page)
+
         return thread.submit(in_context).result(timeout=120)
+
     return run
 
 
@@ -90,8 +107,12 @@ def _count(page, prefix: str) -> int:
 
 def _before_adding(page, prefix: str) -> int:
     """Like _count, over the requests before the first add to cart (which lands on /cart)."""
-    seen = page.seen[:next((i for i, line in enumerate(page.seen) if line.startswith("POST /cart/add")),
-                           len(page.seen))]
+    seen = page.seen[
+        : next(
+            (i for i, line in enumerate(page.seen) if line.startswith("POST /cart/add")),
+            len(page.seen),
+        )
+    ]
     return sum(1 for line in seen if line.startswith(prefix))
 
 
@@ -107,8 +128,17 @@ class Guard:
             raise self.raises
 
 
-def purchase(shop, slug="cotton-tshirt", variant="Black / L", quantity=2, ship_to=MIAMI, reference="AO-42-1a2b3c4d"):
-    return PurchaseRequest(f"{shop.url}/products/{slug}", variant, quantity, ship_to, reference, None)
+def purchase(
+    shop,
+    slug="cotton-tshirt",
+    variant="Black / L",
+    quantity=2,
+    ship_to=MIAMI,
+    reference="AO-42-1a2b3c4d",
+):
+    return PurchaseRequest(
+        f"{shop.url}/products/{slug}", variant, quantity, ship_to, reference, None
+    )
 
 
 def orders(shop) -> list[dict]:
@@ -122,10 +152,12 @@ def buy(adapter, page, request, credentials=CARD, guard=None):
 
 def refused(adapter, request, error, credentials=CARD, guard=None, match=None):
     """A flow: buying ``request`` raises ``error``; returns the page (for its recorded responses)."""
+
     def flow(_context, page):
         with pytest.raises(error, match=match):
             buy(adapter, page, request, credentials, guard)
         return page
+
     return flow
 
 
@@ -134,16 +166,28 @@ def test_card_purchase_places_exactly_the_request(adapter, browse, shop):
     guard = Guard()
     placed, page = browse(lambda _c, page: (buy(adapter, page, purchase(shop), guard=guard), page))
     (order,) = orders(shop)
-    assert placed.supplier_order_number == order["number"] and placed.total == Decimal(order["total"])
+    assert placed.supplier_order_number == order["number"] and placed.total == Decimal(
+        order["total"]
+    )
     assert [(i["variant_id"], i["variant_label"], i["quantity"]) for i in order["items"]] == [
-        ("TS-BLK-L", "Black / L", 2)]
-    assert (order["ship_to"]["full_name"], order["ship_to"]["postal_code"], order["ship_to"]["state"]) == (
-        "Maria Lopez", "33139", "FL")
-    assert (order["note"], order["payment_method"], order["card_last4"]) == ("AO-42-1a2b3c4d", "card", "4242")
+        ("TS-BLK-L", "Black / L", 2)
+    ]
+    assert (
+        order["ship_to"]["full_name"],
+        order["ship_to"]["postal_code"],
+        order["ship_to"]["state"],
+    ) == ("Maria Lopez", "33139", "FL")
+    assert (order["note"], order["payment_method"], order["card_last4"]) == (
+        "AO-42-1a2b3c4d",
+        "card",
+        "4242",
+    )
     (totals,) = guard.calls
-    assert (totals.item, totals.shipping, totals.tax, totals.total) == tuple(
-        Decimal(order[k]) for k in ("subtotal", "shipping", "tax", "total")) == (
-        Decimal("25.98"), Decimal("4.99"), Decimal("1.56"), Decimal("32.53"))
+    assert (
+        (totals.item, totals.shipping, totals.tax, totals.total)
+        == tuple(Decimal(order[k]) for k in ("subtotal", "shipping", "tax", "total"))
+        == (Decimal("25.98"), Decimal("4.99"), Decimal("1.56"), Decimal("32.53"))
+    )
     assert set(placed.screenshots) == {"review", "confirmation"}
     assert all(png.startswith(PNG) for png in placed.screenshots.values())
     assert _count(page, "POST /checkout/place") == 1
@@ -153,24 +197,33 @@ def test_gift_card_purchase_abroad(adapter, browse, shop):
     request = purchase(shop, "led-desk-lamp", None, 1, ship_to=LONDON)
     placed = browse(lambda _c, page: buy(adapter, page, request, credentials=GIFT))
     (order,) = orders(shop)
-    assert (order["variant_id"], order["payment_method"], order["card_last4"]) == ("LAMP-STD", "gift_card", None)
+    assert (order["variant_id"], order["payment_method"], order["card_last4"]) == (
+        "LAMP-STD",
+        "gift_card",
+        None,
+    )
     assert (order["ship_to"]["country"], order["shipping"], order["tax"]) == ("GB", "12.99", "0.00")
     assert placed.total == Decimal("37.89") == Decimal(order["total"])
     assert shop.control("GET", "/sandbox/accounts/buyer@demo.test")["gift_card_balance"] == "462.11"
 
 
-@pytest.mark.parametrize(("slug", "variant", "variant_id"), [
-    ("phone-case", "Navy Blue", "PC-NVY"),
-    ("watch-band", "Olive / 45mm", "WB-OLI-45"),
-    ("led-desk-lamp", "Standard", "LAMP-STD"),
-    ("led-desk-lamp", None, "LAMP-STD"),
-    ("cotton-tshirt?variant=TS-GRY-S", None, "TS-GRY-S"),  # preselected by the URL
-])
+@pytest.mark.parametrize(
+    ("slug", "variant", "variant_id"),
+    [
+        ("phone-case", "Navy Blue", "PC-NVY"),
+        ("watch-band", "Olive / 45mm", "WB-OLI-45"),
+        ("led-desk-lamp", "Standard", "LAMP-STD"),
+        ("led-desk-lamp", None, "LAMP-STD"),
+        ("cotton-tshirt?variant=TS-GRY-S", None, "TS-GRY-S"),  # preselected by the URL
+    ],
+)
 def test_variant_label_clicks_the_option_buttons(browse, shop, slug, variant, variant_id):
     def flow(_context, page):
         page.goto(f"{shop.url}/products/{slug}")
         _choose_variant(page, variant)
-        selected = page.eval_on_selector_all("button.variant-option.selected", "bs => bs.map(b => b.dataset.value)")
+        selected = page.eval_on_selector_all(
+            "button.variant-option.selected", "bs => bs.map(b => b.dataset.value)"
+        )
         return page.input_value("#variant-id"), selected
 
     chosen, selected = browse(flow)
@@ -179,41 +232,64 @@ def test_variant_label_clicks_the_option_buttons(browse, shop, slug, variant, va
         assert selected == ([] if variant in (None, "Standard") else variant.split(" / "))
 
 
-@pytest.mark.parametrize(("slug", "variant", "words"), [
-    ("cotton-tshirt", "Purple / L", "not offered"),
-    ("cotton-tshirt", None, "needs a choice of color, size"),
-    ("led-desk-lamp", "Black", "no options"),
-])
+@pytest.mark.parametrize(
+    ("slug", "variant", "words"),
+    [
+        ("cotton-tshirt", "Purple / L", "not offered"),
+        ("cotton-tshirt", None, "needs a choice of color, size"),
+        ("led-desk-lamp", "Black", "no options"),
+    ],
+)
 def test_unmatched_variant_is_refused(adapter, browse, shop, slug, variant, words):
     page = browse(refused(adapter, purchase(shop, slug, variant, 1), PageChangedError, match=words))
     assert _count(page, "POST /cart/add") == 0 and orders(shop) == []
 
 
-@pytest.mark.parametrize(("variant", "quantity", "fault"), [
-    ("White / XL", 1, None),  # seeded stock 0
-    ("Black / L", 1, {"name": "out_of_stock", "products": ["cotton-tshirt"]}),
-    ("Black / L", 99, None),  # fewer in stock than wanted
-])
+@pytest.mark.parametrize(
+    ("variant", "quantity", "fault"),
+    [
+        ("White / XL", 1, None),  # seeded stock 0
+        ("Black / L", 1, {"name": "out_of_stock", "products": ["cotton-tshirt"]}),
+        ("Black / L", 99, None),  # fewer in stock than wanted
+    ],
+)
 def test_out_of_stock(adapter, browse, shop, variant, quantity, fault):
     if fault:
         shop.control("POST", "/sandbox/faults", fault)
     guard = Guard()
-    browse(refused(adapter, purchase(shop, variant=variant, quantity=quantity), OutOfStockError, guard=guard))
+    browse(
+        refused(
+            adapter,
+            purchase(shop, variant=variant, quantity=quantity),
+            OutOfStockError,
+            guard=guard,
+        )
+    )
     assert guard.calls == [] and orders(shop) == []
 
 
 def test_declined_card(adapter, browse, shop):
-    declined = Credentials("buyer@demo.test", "demo-password", "card", "4000000000000002", "01/39", "999", "J B")
+    declined = Credentials(
+        "buyer@demo.test", "demo-password", "card", "4000000000000002", "01/39", "999", "J B"
+    )
     guard = Guard()
-    page = browse(refused(adapter, purchase(shop), PaymentDeclinedError, declined, guard, match="declined"))
+    page = browse(
+        refused(adapter, purchase(shop), PaymentDeclinedError, declined, guard, match="declined")
+    )
     assert len(guard.calls) == 1 and orders(shop) == []  # the decline comes after the click
     assert _count(page, "POST /checkout/place") == 1
 
 
 def test_address_rejected(adapter, browse, shop):
     guard = Guard()
-    bad_zip = Address("Maria Lopez", "55 Ocean Ave", "", "Miami", "FL", "MIAMI", "US", "305-555-0199")
-    browse(refused(adapter, purchase(shop, ship_to=bad_zip), AddressRejectedError, guard=guard, match="ZIP"))
+    bad_zip = Address(
+        "Maria Lopez", "55 Ocean Ave", "", "Miami", "FL", "MIAMI", "US", "305-555-0199"
+    )
+    browse(
+        refused(
+            adapter, purchase(shop, ship_to=bad_zip), AddressRejectedError, guard=guard, match="ZIP"
+        )
+    )
     assert guard.calls == [] and orders(shop) == []
 
 
@@ -224,14 +300,18 @@ def test_upsell_is_declined(adapter, browse, shop):
     (order,) = orders(shop)
     assert order["variant_id"] == "TS-BLK-L"
     assert _count(page, "POST /checkout/upsell 302") == 1
-    assert order["protection_plan"] == "0.00" and placed.total == Decimal(order["total"]) == Decimal("32.53")
+    assert order["protection_plan"] == "0.00" and placed.total == Decimal(
+        order["total"]
+    ) == Decimal("32.53")
 
 
 def test_price_raise_reaches_the_guard_and_nothing_is_placed(adapter, browse, shop):
     shop.control("POST", "/sandbox/faults", {"name": "price_raise", "factor": 1.25})
     guard = Guard(raises=PriceAboveLimitError("above the limit"))
     request = purchase(shop, "led-desk-lamp", None, 1)
-    page = browse(refused(adapter, request, PriceAboveLimitError, guard=guard, match="above the limit"))
+    page = browse(
+        refused(adapter, request, PriceAboveLimitError, guard=guard, match="above the limit")
+    )
     (totals,) = guard.calls
     assert totals.item == Decimal("31.13")  # 24.90 x 1.25, listed as 24.90 on the product page
     assert totals.total == totals.item + totals.shipping + totals.tax == Decimal("37.99")
@@ -257,18 +337,33 @@ def test_flaky_checkout_pages_are_retried_before_the_click(adapter, browse, shop
     guard = Guard()
     placed, page = browse(lambda _c, page: (buy(adapter, page, purchase(shop), guard=guard), page))
     (order,) = orders(shop)
-    assert placed.supplier_order_number == order["number"] and placed.total == Decimal(order["total"])
-    assert _count(page, "GET /checkout/payment 500") == _count(page, "GET /checkout/review 500") == 1  # retried
-    assert _count(page, "POST /checkout/place") == 1 and len(guard.calls) == 1  # never clicked twice
+    assert placed.supplier_order_number == order["number"] and placed.total == Decimal(
+        order["total"]
+    )
+    assert (
+        _count(page, "GET /checkout/payment 500") == _count(page, "GET /checkout/review 500") == 1
+    )  # retried
+    assert (
+        _count(page, "POST /checkout/place") == 1 and len(guard.calls) == 1
+    )  # never clicked twice
     # the confirmation page after the click failed too: the number came from the redirect, the page is not reloaded
     assert _count(page, f"GET /checkout/confirmation/{order['number']} 500") == 1
-    assert _count(page, "GET /checkout/confirmation/") == 1 and _count(page, f"GET /orders/{order['number']} 200") == 1
+    assert (
+        _count(page, "GET /checkout/confirmation/") == 1
+        and _count(page, f"GET /orders/{order['number']} 200") == 1
+    )
 
 
 def test_failed_place_order_request_is_not_retried(adapter, browse, shop):
-    shop.control("POST", "/sandbox/faults", {"name": "flaky", "every": 6})  # the 6th checkout request is the click
+    shop.control(
+        "POST", "/sandbox/faults", {"name": "flaky", "every": 6}
+    )  # the 6th checkout request is the click
     guard = Guard()
-    page = browse(refused(adapter, purchase(shop), SupplierError, guard=guard, match="place-order click led to"))
+    page = browse(
+        refused(
+            adapter, purchase(shop), SupplierError, guard=guard, match="place-order click led to"
+        )
+    )
     assert len(guard.calls) == 1 and _count(page, "POST /checkout/place") == 1
     assert "POST /checkout/place 500" in page.seen and orders(shop) == []
 
@@ -299,17 +394,23 @@ def test_leftover_cart_lines_are_removed(adapter, browse, shop):
     def flow(_context, page):
         _leave_a_line(adapter, shop, page)
         assert page.locator("tr.cart-line").count() == 1
-        adapter.place_order(page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard())
+        adapter.place_order(
+            page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard()
+        )
 
     browse(flow)
     (order,) = orders(shop)
     assert [(i["variant_id"], i["quantity"]) for i in order["items"]] == [("TS-GRY-S", 1)]
 
 
-def test_leftovers_from_an_earlier_session_are_seen_in_the_header_and_removed(adapter, browse, shop):
+def test_leftovers_from_an_earlier_session_are_seen_in_the_header_and_removed(
+    adapter, browse, shop
+):
     def buy_fresh(_context, page):
         adapter.login(page, CARD)
-        adapter.place_order(page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard())
+        adapter.place_order(
+            page, purchase(shop, variant="Heather Grey / S", quantity=1), CARD, before_place=Guard()
+        )
         return _before_adding(page, "GET /cart "), _count(page, "POST /cart/clear")
 
     browse(lambda _context, page: _leave_a_line(adapter, shop, page))
@@ -344,31 +445,46 @@ def test_saved_session_is_reused_without_the_form(adapter, browse, shop):
     assert (posts, url) == (1, f"{shop.url}/orders")
 
 
-@pytest.mark.parametrize(("email", "password", "error", "words"), [
-    ("buyer@demo.test", "wrong-password", LoginFailedError, "Incorrect email or password"),
-    ("2fa@demo.test", "demo-password", BlockedError, "two-factor"),
-    ("captcha@demo.test", "demo-password", BlockedError, "captcha"),
-])
+@pytest.mark.parametrize(
+    ("email", "password", "error", "words"),
+    [
+        ("buyer@demo.test", "wrong-password", LoginFailedError, "Incorrect email or password"),
+        ("2fa@demo.test", "demo-password", BlockedError, "two-factor"),
+        ("captcha@demo.test", "demo-password", BlockedError, "captcha"),
+    ],
+)
 def test_login_refused(adapter, browse, email, password, error, words):
     def flow(_context, page):
         with pytest.raises(error, match=words) as caught:
             adapter.login(page, Credentials(email, password))
         return caught.value.code
 
-    assert browse(flow) == {"LoginFailedError": "login_failed", "BlockedError": "challenge"}[error.__name__]
+    assert (
+        browse(flow)
+        == {"LoginFailedError": "login_failed", "BlockedError": "challenge"}[error.__name__]
+    )
 
 
 # --- recovery and tracking ------------------------------------------------------------------------
 def test_find_order_by_reference(adapter, browse, shop):
     first = browse(lambda _c, page: buy(adapter, page, purchase(shop, reference="AO-7-aaaa1111")))
-    second = browse(lambda _c, page: buy(adapter, page, purchase(shop, "phone-case", "Clear", 1,
-                                                                  reference="AO-8-bbbb2222")))
+    second = browse(
+        lambda _c, page: buy(
+            adapter, page, purchase(shop, "phone-case", "Clear", 1, reference="AO-8-bbbb2222")
+        )
+    )
 
     def flow(_context, page):  # a fresh context: signs in again
-        return [adapter.find_order(page, CARD, ref) for ref in ("AO-7-aaaa1111", "AO-8-bbbb2222", "AO-9-unknown0")]
+        return [
+            adapter.find_order(page, CARD, ref)
+            for ref in ("AO-7-aaaa1111", "AO-8-bbbb2222", "AO-9-unknown0")
+        ]
 
-    assert browse(flow) == [FoundOrder(first.supplier_order_number, first.total),
-                            FoundOrder(second.supplier_order_number, second.total), None]
+    assert browse(flow) == [
+        FoundOrder(first.supplier_order_number, first.total),
+        FoundOrder(second.supplier_order_number, second.total),
+        None,
+    ]
 
 
 def test_find_order_without_orders(adapter, browse):
@@ -376,13 +492,21 @@ def test_find_order_without_orders(adapter, browse):
 
 
 def test_tracking_with_requests_after_shipping(adapter, browse, shop):
-    placed, state = browse(lambda context, page: (buy(adapter, page, purchase(shop)), context.storage_state()))
+    placed, state = browse(
+        lambda context, page: (buy(adapter, page, purchase(shop)), context.storage_state())
+    )
     number = placed.supplier_order_number
     session = session_from_storage_state(state)
-    assert adapter.parse_tracking(adapter.fetch_tracking_html(session, number)).status == "processing"
+    assert (
+        adapter.parse_tracking(adapter.fetch_tracking_html(session, number)).status == "processing"
+    )
     shipped = shop.control("POST", f"/sandbox/orders/{number}/ship", {"format": "chinapost"})
     info = adapter.parse_tracking(adapter.fetch_tracking_html(session, number))
-    assert (info.status, info.carrier, info.tracking_number) == ("shipped", "China Post", shipped["tracking_number"])
+    assert (info.status, info.carrier, info.tracking_number) == (
+        "shipped",
+        "China Post",
+        shipped["tracking_number"],
+    )
     assert info.tracking_number.endswith("CN")
     with pytest.raises(LoginFailedError):
         adapter.fetch_tracking_html(session_from_storage_state({"cookies": []}), number)

@@ -21,15 +21,23 @@ def adapter():
 
 
 def test_fixture_set_is_complete():
-    assert CASES == ["cancelled", "processing", "shipped_cainiao", "shipped_china_post", "shipped_usps",
-                     "shipped_yunexpress"]
+    assert CASES == [
+        "cancelled",
+        "processing",
+        "shipped_cainiao",
+        "shipped_china_post",
+        "shipped_usps",
+        "shipped_yunexpress",
+    ]
     assert all((FIXTURES / f"{case}.html").exists() for case in CASES)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_parse_tracking_golden(adapter, case):
     expected = json.loads((FIXTURES / f"{case}.json").read_text())
-    assert adapter.parse_tracking((FIXTURES / f"{case}.html").read_text()) == TrackingInfo(**expected)
+    assert adapter.parse_tracking((FIXTURES / f"{case}.html").read_text()) == TrackingInfo(
+        **expected
+    )
 
 
 def _without(case: str, selector: str) -> str:
@@ -38,11 +46,15 @@ def _without(case: str, selector: str) -> str:
     return str(soup)
 
 
-@pytest.mark.parametrize("html", [
-    "<html><body data-page='login'><form id='login-form'></form></body></html>",
-    _without("processing", "#order-status"),
-    _without("shipped_usps", "#order-tracking-number"),
-], ids=["login-page", "no-status", "shipped-without-number"])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body data-page='login'><form id='login-form'></form></body></html>",
+        _without("processing", "#order-status"),
+        _without("shipped_usps", "#order-tracking-number"),
+    ],
+    ids=["login-page", "no-status", "shipped-without-number"],
+)
 def test_parse_tracking_page_changed(adapter, html):
     with pytest.raises(PageChangedError) as caught:
         adapter.parse_tracking(html)
@@ -53,16 +65,37 @@ def test_parse_tracking_page_changed(adapter, html):
 def test_registry_and_tracking_url():
     adapter = get_adapter("demo_shop", "http://shop.example:8765/")
     assert isinstance(adapter, DemoShopAdapter) and adapter.display_name == "Demo Shop"
-    assert adapter.tracking_url("DS-2026-000123") == "http://shop.example:8765/orders/DS-2026-000123"
+    assert (
+        adapter.tracking_url("DS-2026-000123") == "http://shop.example:8765/orders/DS-2026-000123"
+    )
 
 
 def test_session_from_storage_state_sends_cookies_to_their_host_only():
-    state = {"cookies": [
-        {"name": "shop_session", "value": "abc", "domain": "127.0.0.1", "path": "/", "expires": -1,
-         "httpOnly": True, "secure": False, "sameSite": "Lax"},
-        {"name": "other", "value": "x", "domain": ".example.com", "path": "/", "expires": 4102444800,
-         "httpOnly": False, "secure": True, "sameSite": "Lax"},
-    ], "origins": []}
+    state = {
+        "cookies": [
+            {
+                "name": "shop_session",
+                "value": "abc",
+                "domain": "127.0.0.1",
+                "path": "/",
+                "expires": -1,
+                "httpOnly": True,
+                "secure": False,
+                "sameSite": "Lax",
+            },
+            {
+                "name": "other",
+                "value": "x",
+                "domain": ".example.com",
+                "path": "/",
+                "expires": 4102444800,
+                "httpOnly": False,
+                "secure": True,
+                "sameSite": "Lax",
+            },
+        ],
+        "origins": [],
+    }
     session = session_from_storage_state(state)
     prepared = session.prepare_request(requests.Request("GET", "http://127.0.0.1:5000/orders/X"))
     assert prepared.headers["Cookie"] == "shop_session=abc"

@@ -31,8 +31,14 @@ def ebay_clock():
 
 @pytest.fixture
 def ebay_app(ebay_clock):
-    app = create_app(seed=42, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=ACCEPT_URL,
-                     ru_name=RU_NAME, clock=ebay_clock)
+    app = create_app(
+        seed=42,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri=ACCEPT_URL,
+        ru_name=RU_NAME,
+        clock=ebay_clock,
+    )
     app.test_client_class = ContractClient
     yield app
     app.extensions["ebay_sandbox"].generator.stop()

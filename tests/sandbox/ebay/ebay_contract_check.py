@@ -49,9 +49,17 @@ TOKEN_ERROR_SCHEMA = {
     "additionalProperties": False,
     "required": ["error", "error_description"],
     "properties": {
-        "error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant",
-                                             "unauthorized_client", "unsupported_grant_type",
-                                             "invalid_scope"]},
+        "error": {
+            "type": "string",
+            "enum": [
+                "invalid_request",
+                "invalid_client",
+                "invalid_grant",
+                "unauthorized_client",
+                "unsupported_grant_type",
+                "invalid_scope",
+            ],
+        },
         "error_description": {"type": "string"},
     },
 }
@@ -149,18 +157,24 @@ def check_errors(op_id: str | None, status: int, body, where: str) -> None:
         if eid in documented:
             info = documented[eid]
             if (err["domain"], err["category"]) != (info["domain"], info["category"]):
-                raise ContractViolation(f"{where}: {eid} has domain/category {err['domain']}/{err['category']}, "
-                                        f"contract says {info['domain']}/{info['category']}")
+                raise ContractViolation(
+                    f"{where}: {eid} has domain/category {err['domain']}/{err['category']}, "
+                    f"contract says {info['domain']}/{info['category']}"
+                )
         elif eid in PLATFORM_ERRORS:
             expected = PLATFORM_ERRORS[eid]
             if (status, err["domain"], err["category"]) != expected:
-                raise ContractViolation(f"{where}: platform error {eid} should be {expected}, got "
-                                        f"{(status, err['domain'], err['category'])}")
+                raise ContractViolation(
+                    f"{where}: platform error {eid} should be {expected}, got "
+                    f"{(status, err['domain'], err['category'])}"
+                )
         else:
             raise ContractViolation(f"{where}: errorId {eid} is not documented for {op_id}")
 
 
-def _check_api(method, path, status, where, body, base_url, openapi_request, openapi_response) -> None:
+def _check_api(
+    method, path, status, where, body, base_url, openapi_request, openapi_response
+) -> None:
     op_id = operation_id(method, path)
     if status < 400 and op_id is None:
         raise ContractViolation(f"{where}: success on a path the contract does not have")
@@ -185,12 +199,21 @@ def _check_sandbox(method, path, status, where, body) -> None:
         validate_schema(body, "Order")
     elif path == "/sandbox/fulfillments":
         for entry in body["fulfillments"]:
-            validate_schema({k: v for k, v in entry.items() if k not in ("orderId", "receivedAt")},
-                            "ShippingFulfillment")
+            validate_schema(
+                {k: v for k, v in entry.items() if k not in ("orderId", "receivedAt")},
+                "ShippingFulfillment",
+            )
 
 
-def check_response(method: str, url: str, status: int, headers, data: bytes,
-                   openapi_request=None, openapi_response=None) -> None:
+def check_response(
+    method: str,
+    url: str,
+    status: int,
+    headers,
+    data: bytes,
+    openapi_request=None,
+    openapi_response=None,
+) -> None:
     """Raise ContractViolation if the response (to ``method url``) drifts from eBay's contract.
 
     ``openapi_request``/``openapi_response`` are openapi-core adapters (werkzeug, requests). A request
@@ -213,7 +236,9 @@ def check_response(method: str, url: str, status: int, headers, data: bytes,
     elif path == "/identity/v1/oauth2/token":
         body = _json_body(data, content_type, where)
         try:
-            schema_validate(body, TOKEN_OK_SCHEMA if status == 200 else TOKEN_ERROR_SCHEMA, cls=OAS30Validator)
+            schema_validate(
+                body, TOKEN_OK_SCHEMA if status == 200 else TOKEN_ERROR_SCHEMA, cls=OAS30Validator
+            )
         except Exception as exc:
             raise ContractViolation(f"{where}: {exc}") from exc
     elif path.startswith("/sandbox/") and status in (200, 201):

@@ -32,14 +32,27 @@ class ContractClient(FlaskClient):
 
 
 def check_werkzeug(resp) -> None:
-    check_response(resp.request.method, resp.request.url, resp.status_code, resp.headers, resp.get_data(),
-                   openapi_response=WerkzeugOpenAPIResponse(resp))
+    check_response(
+        resp.request.method,
+        resp.request.url,
+        resp.status_code,
+        resp.headers,
+        resp.get_data(),
+        openapi_response=WerkzeugOpenAPIResponse(resp),
+    )
 
 
 def check_requests(resp) -> None:
     """Contract check for a ``requests`` response (the subprocess tests)."""
-    check_response(resp.request.method, resp.request.url, resp.status_code, resp.headers, resp.content,
-                   RequestsOpenAPIRequest(resp.request), RequestsOpenAPIResponse(resp))
+    check_response(
+        resp.request.method,
+        resp.request.url,
+        resp.status_code,
+        resp.headers,
+        resp.content,
+        RequestsOpenAPIRequest(resp.request),
+        RequestsOpenAPIResponse(resp),
+    )
 
 
 def basic(client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> dict:
@@ -49,9 +62,16 @@ def basic(client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> dict:
 
 def consent(client, scope: str = SCOPE, state: str = "st-1", redirect_uri: str = RU_NAME) -> dict:
     """Run the consent stand-in and return the redirect's query parameters (one value each)."""
-    resp = client.get("/oauth2/authorize", query_string={
-        "client_id": CLIENT_ID, "redirect_uri": redirect_uri, "response_type": "code",
-        "scope": scope, "state": state})
+    resp = client.get(
+        "/oauth2/authorize",
+        query_string={
+            "client_id": CLIENT_ID,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": scope,
+            "state": state,
+        },
+    )
     assert resp.status_code == 302, resp.data
     location = urlparse(resp.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == ACCEPT_URL
@@ -59,8 +79,11 @@ def consent(client, scope: str = SCOPE, state: str = "st-1", redirect_uri: str =
 
 
 def exchange(client, code: str, redirect_uri: str = RU_NAME, **headers):
-    return client.post("/identity/v1/oauth2/token", headers=headers or basic(),
-                       data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+    return client.post(
+        "/identity/v1/oauth2/token",
+        headers=headers or basic(),
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+    )
 
 
 def refresh(client, refresh_token: str, scope: str | None = None):
@@ -78,10 +101,25 @@ def mint(client, scopes: list[str] | None = None) -> dict:
 
 
 SALE = {
-    "sku": "SKU-RED-M", "legacyItemId": "325400111111", "legacyVariationId": "620000000777",
-    "title": "Red T-Shirt", "variationAspects": [{"name": "Color", "value": "Red"}, {"name": "Size", "value": "M"}],
-    "quantity": 2, "price": "12.50",
-    "buyer": {"name": "Ada Lovelace", "username": "ada_l", "phone": "6175550101", "email": "ada@example.com",
-              "address": {"addressLine1": "12 Analytical Way", "addressLine2": "Unit 3", "city": "Boston",
-                          "stateOrProvince": "MA", "postalCode": "02110", "countryCode": "US"}},
+    "sku": "SKU-RED-M",
+    "legacyItemId": "325400111111",
+    "legacyVariationId": "620000000777",
+    "title": "Red T-Shirt",
+    "variationAspects": [{"name": "Color", "value": "Red"}, {"name": "Size", "value": "M"}],
+    "quantity": 2,
+    "price": "12.50",
+    "buyer": {
+        "name": "Ada Lovelace",
+        "username": "ada_l",
+        "phone": "6175550101",
+        "email": "ada@example.com",
+        "address": {
+            "addressLine1": "12 Analytical Way",
+            "addressLine2": "Unit 3",
+            "city": "Boston",
+            "stateOrProvince": "MA",
+            "postalCode": "02110",
+            "countryCode": "US",
+        },
+    },
 }

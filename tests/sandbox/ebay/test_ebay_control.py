@@ -21,7 +21,9 @@ def test_cancel_request_then_approve(ebay, auth, make_order, advance):
     assert requested["cancelStatus"]["cancelState"] == "IN_PROGRESS"
     assert requested["lastModifiedDate"] == "2025-03-01T12:00:30.000Z"
     advance(30)
-    approved = ebay.post(f"/sandbox/orders/{order_id}/cancel-request", json={"approve": True}).get_json()
+    approved = ebay.post(
+        f"/sandbox/orders/{order_id}/cancel-request", json={"approve": True}
+    ).get_json()
     status = approved["cancelStatus"]
     assert status["cancelState"] == "CANCELED"
     assert status["cancelledDate"] == "2025-03-01T12:01:00.000Z"
@@ -37,28 +39,51 @@ def test_cancel_request_then_approve(ebay, auth, make_order, advance):
 def test_cancel_request_rejected(ebay, make_order):
     order_id = make_order()["orderId"]
     ebay.post(f"/sandbox/orders/{order_id}/cancel-request", json={"reason": "FOUND_CHEAPER_PRICE"})
-    rejected = ebay.post(f"/sandbox/orders/{order_id}/cancel-request", json={"reject": True}).get_json()
+    rejected = ebay.post(
+        f"/sandbox/orders/{order_id}/cancel-request", json={"reject": True}
+    ).get_json()
     assert rejected["cancelStatus"]["cancelState"] == "NONE_REQUESTED"
     assert rejected["cancelStatus"]["cancelRequests"][0]["cancelRequestState"] == "REJECTED"
-    assert ebay.post(f"/sandbox/orders/{order_id}/cancel-request", json={"reject": True}).status_code == 400
+    assert (
+        ebay.post(f"/sandbox/orders/{order_id}/cancel-request", json={"reject": True}).status_code
+        == 400
+    )
 
 
 def test_ship_address_change(ebay, auth, make_order, advance):
     order_id = make_order()["orderId"]
     advance(5)
-    ebay.post(f"/sandbox/orders/{order_id}/ship-address", json={
-        "name": "Charles Babbage", "phone": "2125550199",
-        "address": {"addressLine1": "1 Difference Rd", "city": "New York", "stateOrProvince": "NY",
-                    "postalCode": "10001", "countryCode": "US"}})
+    ebay.post(
+        f"/sandbox/orders/{order_id}/ship-address",
+        json={
+            "name": "Charles Babbage",
+            "phone": "2125550199",
+            "address": {
+                "addressLine1": "1 Difference Rd",
+                "city": "New York",
+                "stateOrProvince": "NY",
+                "postalCode": "10001",
+                "countryCode": "US",
+            },
+        },
+    )
     order = ebay.get(f"{API}/order/{order_id}", headers=auth).get_json()
     ship_to = order["fulfillmentStartInstructions"][0]["shippingStep"]["shipTo"]
     assert ship_to["fullName"] == "Charles Babbage"
     assert ship_to["primaryPhone"] == {"phoneNumber": "2125550199"}
-    assert ship_to["contactAddress"] == {"addressLine1": "1 Difference Rd", "city": "New York",
-                                         "stateOrProvince": "NY", "postalCode": "10001", "countryCode": "US"}
+    assert ship_to["contactAddress"] == {
+        "addressLine1": "1 Difference Rd",
+        "city": "New York",
+        "stateOrProvince": "NY",
+        "postalCode": "10001",
+        "countryCode": "US",
+    }
     assert order["lastModifiedDate"] == "2025-03-01T12:00:05.000Z"
     registered = order["buyer"]["buyerRegistrationAddress"]  # the buyer's own address does not move
-    assert (registered["fullName"], registered["contactAddress"]["city"]) == ("Ada Lovelace", "Boston")
+    assert (registered["fullName"], registered["contactAddress"]["city"]) == (
+        "Ada Lovelace",
+        "Boston",
+    )
     assert ebay.post("/sandbox/orders/00-00000-00000/ship-address", json={}).status_code == 404
 
 
@@ -67,17 +92,32 @@ def test_payment_status(ebay, auth, make_order):
     pending = ebay.get(f"{API}/order/{order_id}", headers=auth).get_json()
     assert pending["orderPaymentStatus"] == "PENDING"
     assert "paymentDate" not in pending["paymentSummary"]["payments"][0]
-    paid = ebay.post(f"/sandbox/orders/{order_id}/payment-status", json={"status": "PAID"}).get_json()
+    paid = ebay.post(
+        f"/sandbox/orders/{order_id}/payment-status", json={"status": "PAID"}
+    ).get_json()
     assert paid["orderPaymentStatus"] == "PAID"
     assert paid["paymentSummary"]["payments"][0]["paymentDate"]
-    assert ebay.post(f"/sandbox/orders/{order_id}/payment-status", json={"status": "MAYBE"}).status_code == 400
+    assert (
+        ebay.post(
+            f"/sandbox/orders/{order_id}/payment-status", json={"status": "MAYBE"}
+        ).status_code
+        == 400
+    )
 
 
-@pytest.mark.parametrize("sale", [
-    {"price": "1.00"}, {"sku": "A"}, {"sku": "A", "price": "-1"}, {"sku": "A", "price": "x"},
-    {"sku": "A", "price": 1, "quantity": 0}, {"lineItems": []}, {"sku": "A", "price": 1, "paymentStatus": "NOPE"},
-    {"sku": "A", "price": 1, "buyer": {"address": {"city": "Nowhere"}}},
-])
+@pytest.mark.parametrize(
+    "sale",
+    [
+        {"price": "1.00"},
+        {"sku": "A"},
+        {"sku": "A", "price": "-1"},
+        {"sku": "A", "price": "x"},
+        {"sku": "A", "price": 1, "quantity": 0},
+        {"lineItems": []},
+        {"sku": "A", "price": 1, "paymentStatus": "NOPE"},
+        {"sku": "A", "price": 1, "buyer": {"address": {"city": "Nowhere"}}},
+    ],
+)
 def test_bad_sales_are_rejected(ebay, sale):
     resp = ebay.post("/sandbox/orders", json=sale)
     assert resp.status_code == 400
@@ -121,13 +161,26 @@ def test_generator_burst_and_catalog(ebay):
     assert len(body["created"]) == 3
     orders = ebay.get("/sandbox/orders").get_json()["orders"]
     assert len(orders) == 3
-    assert all(o["buyer"]["buyerRegistrationAddress"]["contactAddress"]["countryCode"] == "US" for o in orders)
-    catalog = [{"sku": "ONLY-1", "legacyItemId": "111122223333", "title": "Only thing", "price": "9.99",
-                "variationAspects": [{"name": "Color", "value": "Blue"}]}]
+    assert all(
+        o["buyer"]["buyerRegistrationAddress"]["contactAddress"]["countryCode"] == "US"
+        for o in orders
+    )
+    catalog = [
+        {
+            "sku": "ONLY-1",
+            "legacyItemId": "111122223333",
+            "title": "Only thing",
+            "price": "9.99",
+            "variationAspects": [{"name": "Color", "value": "Blue"}],
+        }
+    ]
     ebay.post("/sandbox/generator", json={"catalog": catalog, "generate": 2})
     skus = [o["lineItems"][0]["sku"] for o in ebay.get("/sandbox/orders").get_json()["orders"]]
     assert skus[-2:] == ["ONLY-1", "ONLY-1"]
-    assert ebay.post("/sandbox/generator", json={"catalog": [{"title": "no price"}]}).status_code == 400
+    assert (
+        ebay.post("/sandbox/generator", json={"catalog": [{"title": "no price"}]}).status_code
+        == 400
+    )
 
 
 def test_generator_runs_periodically(ebay):
@@ -176,15 +229,40 @@ def test_contract_copies_match_source_md():
 
 
 def test_checker_rejects_drift():
-    good = {"fulfillmentId": "1", "shipmentTrackingNumber": "1", "lineItems": [{"lineItemId": "2", "quantity": 1}]}
+    good = {
+        "fulfillmentId": "1",
+        "shipmentTrackingNumber": "1",
+        "lineItems": [{"lineItemId": "2", "quantity": 1}],
+    }
     validate_schema(good, "ShippingFulfillment")
     with pytest.raises(ContractViolation):  # the create field name is not the read field name
         validate_schema({**good, "trackingNumber": "1"}, "ShippingFulfillment")
     with pytest.raises(ContractViolation):
         validate_schema({"orderId": "1", "lineItems": [{"quantity": "2"}]}, "Order")
     with pytest.raises(ContractViolation):  # 32200 is not a getOrder error
-        check_errors("getOrder", 400, {"errors": [{"errorId": 32200, "domain": "API_FULFILLMENT",
-                                                    "category": "REQUEST", "message": "x"}]}, "test")
+        check_errors(
+            "getOrder",
+            400,
+            {
+                "errors": [
+                    {
+                        "errorId": 32200,
+                        "domain": "API_FULFILLMENT",
+                        "category": "REQUEST",
+                        "message": "x",
+                    }
+                ]
+            },
+            "test",
+        )
     with pytest.raises(ContractViolation):  # wrong domain for a documented id
-        check_errors("getOrder", 404, {"errors": [{"errorId": 32100, "domain": "ACCESS",
-                                                    "category": "REQUEST", "message": "x"}]}, "test")
+        check_errors(
+            "getOrder",
+            404,
+            {
+                "errors": [
+                    {"errorId": 32100, "domain": "ACCESS", "category": "REQUEST", "message": "x"}
+                ]
+            },
+            "test",
+        )

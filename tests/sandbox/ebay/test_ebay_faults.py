@@ -35,7 +35,11 @@ def test_server_error_until_cleared_and_only_for_listed_operations(ebay, auth, m
         resp = ebay.get(f"{API}/order/{order_id}", headers=auth)
         assert resp.status_code == 500
         error = resp.get_json()["errors"][0]
-        assert (error["errorId"], error["message"], error["category"]) == (2003, "Internal error", "APPLICATION")
+        assert (error["errorId"], error["message"], error["category"]) == (
+            2003,
+            "Internal error",
+            "APPLICATION",
+        )
     assert ebay.get(f"{API}/order", headers=auth).status_code == 200  # other operations unaffected
     assert ebay.delete("/sandbox/faults").get_json() == {"faults": []}
     assert ebay.get(f"{API}/order/{order_id}", headers=auth).status_code == 200
@@ -51,8 +55,11 @@ def test_server_error_with_fulfillment_system_error_id(ebay, auth):
 def test_failed_create_has_no_side_effect(ebay, auth, make_order):
     order = make_order()
     _fault(ebay, fault="server_error", count=1)
-    resp = ebay.post(f"{API}/order/{order['orderId']}/shipping_fulfillment", headers=auth,
-                     json={"lineItems": [{"lineItemId": order["lineItems"][0]["lineItemId"], "quantity": 1}]})
+    resp = ebay.post(
+        f"{API}/order/{order['orderId']}/shipping_fulfillment",
+        headers=auth,
+        json={"lineItems": [{"lineItemId": order["lineItems"][0]["lineItemId"], "quantity": 1}]},
+    )
     assert resp.status_code == 500
     assert ebay.get("/sandbox/fulfillments").get_json()["total"] == 0
 
@@ -94,10 +101,16 @@ def test_faults_do_not_count_unauthenticated_requests(ebay, auth):
     assert ebay.get(f"{API}/order", headers=auth).status_code == 429
 
 
-@pytest.mark.parametrize("spec", [
-    {"fault": "meteor"}, {"fault": "rate_limit", "count": 0}, {"fault": "slow", "delay": -1},
-    {"fault": "server_error", "operations": ["issueRefund"]}, {"fault": "server_error", "errorId": 1},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"fault": "meteor"},
+        {"fault": "rate_limit", "count": 0},
+        {"fault": "slow", "delay": -1},
+        {"fault": "server_error", "operations": ["issueRefund"]},
+        {"fault": "server_error", "errorId": 1},
+    ],
+)
 def test_bad_fault_specs_are_rejected(ebay, spec):
     resp = ebay.post("/sandbox/faults", json=spec)
     assert resp.status_code == 400

@@ -19,9 +19,20 @@ ACCEPT = "http://127.0.0.1:9/callback"
 @pytest.fixture(scope="module")
 def sandbox_proc(tmp_path_factory):
     log = tmp_path_factory.mktemp("ebay-sandbox") / "sandbox.log"
-    proc = start_ebay_sandbox(seed=5, log_path=log, extra_args=[
-        "--client-id", CLIENT[0], "--client-secret", CLIENT[1], "--redirect-uri", ACCEPT,
-        "--ru-name", "cli-RuName"])
+    proc = start_ebay_sandbox(
+        seed=5,
+        log_path=log,
+        extra_args=[
+            "--client-id",
+            CLIENT[0],
+            "--client-secret",
+            CLIENT[1],
+            "--redirect-uri",
+            ACCEPT,
+            "--ru-name",
+            "cli-RuName",
+        ],
+    )
     yield proc
     proc.stop()
 
@@ -34,33 +45,66 @@ def _checked(resp):
 def test_subprocess_full_flow_over_http(sandbox_proc):
     url = sandbox_proc.url
     http = requests.Session()
-    consent = http.get(f"{url}/oauth2/authorize", allow_redirects=False, params={
-        "client_id": CLIENT[0], "redirect_uri": "cli-RuName", "response_type": "code", "scope": SCOPE,
-        "state": "abc"})
+    consent = http.get(
+        f"{url}/oauth2/authorize",
+        allow_redirects=False,
+        params={
+            "client_id": CLIENT[0],
+            "redirect_uri": "cli-RuName",
+            "response_type": "code",
+            "scope": SCOPE,
+            "state": "abc",
+        },
+    )
     assert consent.status_code == 302
     params = parse_qs(urlparse(consent.headers["Location"]).query)
     assert params["state"] == ["abc"]
-    token = _checked(http.post(f"{url}/identity/v1/oauth2/token", auth=CLIENT, data={
-        "grant_type": "authorization_code", "code": params["code"][0], "redirect_uri": "cli-RuName"}))
+    token = _checked(
+        http.post(
+            f"{url}/identity/v1/oauth2/token",
+            auth=CLIENT,
+            data={
+                "grant_type": "authorization_code",
+                "code": params["code"][0],
+                "redirect_uri": "cli-RuName",
+            },
+        )
+    )
     assert token.status_code == 200
     http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
-    sale = _checked(http.post(f"{url}/sandbox/orders", json={"sku": "P-1", "price": "3.50", "quantity": 1}))
+    sale = _checked(
+        http.post(f"{url}/sandbox/orders", json={"sku": "P-1", "price": "3.50", "quantity": 1})
+    )
     assert sale.status_code == 201
     order = sale.json()
-    listing = _checked(http.get(f"{url}{API}/order", params={
-        "filter": "orderfulfillmentstatus:{NOT_STARTED|IN_PROGRESS}", "limit": "10"}))
+    listing = _checked(
+        http.get(
+            f"{url}{API}/order",
+            params={"filter": "orderfulfillmentstatus:{NOT_STARTED|IN_PROGRESS}", "limit": "10"},
+        )
+    )
     assert listing.status_code == 200
     assert "%7BNOT_STARTED%7CIN_PROGRESS%7D" in listing.request.url  # requests percent-encodes
     assert [o["orderId"] for o in listing.json()["orders"]] == [order["orderId"]]
     assert listing.headers["X-EBAY-C-REQUEST-ID"]
 
-    created = _checked(http.post(f"{url}{API}/order/{order['orderId']}/shipping_fulfillment", json={
-        "lineItems": [{"lineItemId": order["lineItems"][0]["lineItemId"], "quantity": 1}],
-        "shippingCarrierCode": "USPS", "trackingNumber": "9400100000000000000001"}))
+    created = _checked(
+        http.post(
+            f"{url}{API}/order/{order['orderId']}/shipping_fulfillment",
+            json={
+                "lineItems": [{"lineItemId": order["lineItems"][0]["lineItemId"], "quantity": 1}],
+                "shippingCarrierCode": "USPS",
+                "trackingNumber": "9400100000000000000001",
+            },
+        )
+    )
     assert created.status_code == 201
     location = created.headers["Location"]
-    assert location == f"{url}{API}/order/{order['orderId']}/shipping_fulfillment/9400100000000000000001"
+    assert (
+        location
+        == f"{url}{API}/order/{order['orderId']}/shipping_fulfillment/9400100000000000000001"
+    )
     fetched = _checked(http.get(location))
     assert fetched.json()["shipmentTrackingNumber"] == "9400100000000000000001"
     shipped = _checked(http.get(f"{url}{API}/order/{order['orderId']}")).json()
@@ -74,16 +118,21 @@ def test_subprocess_full_flow_over_http(sandbox_proc):
 
 def test_subprocess_client_credentials_come_from_cli(sandbox_proc):
     raw = base64.b64encode(b"autoorder-demo:demo-secret").decode()
-    resp = _checked(requests.post(f"{sandbox_proc.url}/identity/v1/oauth2/token",
-                                  headers={"Authorization": f"Basic {raw}"},
-                                  data={"grant_type": "refresh_token", "refresh_token": "x"}))
+    resp = _checked(
+        requests.post(
+            f"{sandbox_proc.url}/identity/v1/oauth2/token",
+            headers={"Authorization": f"Basic {raw}"},
+            data={"grant_type": "refresh_token", "refresh_token": "x"},
+        )
+    )
     assert resp.status_code == 401
     assert resp.json()["error"] == "invalid_client"
 
 
 def test_runner_stop_kills_process_and_keeps_log(tmp_path):
-    proc = start_ebay_sandbox(seed=1, log_path=tmp_path / "one.log",
-                              extra_args=["--generate-sales-every", "0.05"])
+    proc = start_ebay_sandbox(
+        seed=1, log_path=tmp_path / "one.log", extra_args=["--generate-sales-every", "0.05"]
+    )
     try:
         assert proc.alive()
         deadline = time.monotonic() + 5
@@ -126,22 +175,35 @@ def test_concurrent_fulfillments_never_overship():
     app = create_app(seed=4)
     base_url, stop = start_in_thread(app)
     try:
-        order = requests.post(f"{base_url}/sandbox/orders", json={"sku": "C", "price": 1, "quantity": 3},
-                              timeout=5).json()
-        token = requests.post(f"{base_url}/sandbox/tokens", json={}, timeout=5).json()["access_token"]
+        order = requests.post(
+            f"{base_url}/sandbox/orders", json={"sku": "C", "price": 1, "quantity": 3}, timeout=5
+        ).json()
+        token = requests.post(f"{base_url}/sandbox/tokens", json={}, timeout=5).json()[
+            "access_token"
+        ]
         url = f"{base_url}{API}/order/{order['orderId']}/shipping_fulfillment"
         line = order["lineItems"][0]["lineItemId"]
 
         def ship(n):
-            return requests.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=10, json={
-                "lineItems": [{"lineItemId": line, "quantity": 1}], "shippingCarrierCode": "USPS",
-                "trackingNumber": f"TRACK{n}"})
+            return requests.post(
+                url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+                json={
+                    "lineItems": [{"lineItemId": line, "quantity": 1}],
+                    "shippingCarrierCode": "USPS",
+                    "trackingNumber": f"TRACK{n}",
+                },
+            )
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             results = [_checked(r) for r in pool.map(ship, range(8))]
         assert sorted(r.status_code for r in results) == [201] * 3 + [400] * 5
-        final = requests.get(f"{base_url}{API}/order/{order['orderId']}",
-                             headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+        final = requests.get(
+            f"{base_url}{API}/order/{order['orderId']}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).json()
         assert final["orderFulfillmentStatus"] == "FULFILLED"
     finally:
         stop()

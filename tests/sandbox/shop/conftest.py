@@ -23,8 +23,15 @@ DEMO_EMAIL = "buyer@demo.test"
 DEMO_PASSWORD = "demo-password"
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000000000000002"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def future_expiry(years: int = 3) -> str:
@@ -32,8 +39,14 @@ def future_expiry(years: int = 3) -> str:
 
 
 US_ADDRESS = {
-    "full_name": "Jane Customer", "address_line1": "742 Evergreen Terrace", "address_line2": "Apt 2B",
-    "city": "Springfield", "state": "CA", "postal_code": "90210", "country": "US", "phone": "+1 555 010 2030",
+    "full_name": "Jane Customer",
+    "address_line1": "742 Evergreen Terrace",
+    "address_line2": "Apt 2B",
+    "city": "Springfield",
+    "state": "CA",
+    "postal_code": "90210",
+    "country": "US",
+    "phone": "+1 555 010 2030",
 }
 
 
@@ -62,14 +75,30 @@ class Buyer:
         return self.post("/login", {"email": email, "password": password}, **kwargs)
 
     def add(self, variant_id: str, quantity: int = 1, **kwargs):
-        return self.post("/cart/add", {"variant_id": variant_id, "quantity": str(quantity)}, **kwargs)
+        return self.post(
+            "/cart/add", {"variant_id": variant_id, "quantity": str(quantity)}, **kwargs
+        )
 
     def address(self, **overrides):
         return self.post("/checkout/address", {**US_ADDRESS, **overrides})
 
-    def pay_card(self, number: str = GOOD_CARD, expiry: str | None = None, cvc: str = "123", holder: str = "Jane Buyer"):
-        return self.post("/checkout/payment", {"payment_method": "card", "card_holder": holder, "card_number": number,
-                                               "card_expiry": expiry or future_expiry(), "card_cvc": cvc})
+    def pay_card(
+        self,
+        number: str = GOOD_CARD,
+        expiry: str | None = None,
+        cvc: str = "123",
+        holder: str = "Jane Buyer",
+    ):
+        return self.post(
+            "/checkout/payment",
+            {
+                "payment_method": "card",
+                "card_holder": holder,
+                "card_number": number,
+                "card_expiry": expiry or future_expiry(),
+                "card_cvc": cvc,
+            },
+        )
 
     def pay_gift(self):
         return self.post("/checkout/payment", {"payment_method": "gift_card"})
@@ -77,13 +106,17 @@ class Buyer:
     def place(self, note: str = ""):
         return self.post("/checkout/place", {"order_note": note})
 
-    def buy(self, variant_id: str = "TS-BLK-M", quantity: int = 1, note: str = "", **address) -> str:
+    def buy(
+        self, variant_id: str = "TS-BLK-M", quantity: int = 1, note: str = "", **address
+    ) -> str:
         """Complete checkout by card; returns the supplier order number."""
         assert self.add(variant_id, quantity).status_code == 302
         assert self.address(**address).headers["Location"].endswith("/checkout/payment")
         assert self.pay_card().headers["Location"].endswith("/checkout/review")
         resp = self.place(note)
-        assert "/checkout/confirmation/" in resp.headers["Location"], resp.get_data(as_text=True)[:2000]
+        assert "/checkout/confirmation/" in resp.headers["Location"], resp.get_data(as_text=True)[
+            :2000
+        ]
         return resp.headers["Location"].rsplit("/", 1)[1]
 
 
@@ -194,15 +227,27 @@ class ShopUI:
     def fill_address(self, **overrides: str) -> None:
         a = {**US_ADDRESS, **overrides}
         self.page.goto("/checkout/address")
-        ids = {"full_name": "#ship-full-name", "address_line1": "#ship-address1", "address_line2": "#ship-address2",
-               "city": "#ship-city", "state": "#ship-state", "postal_code": "#ship-postal-code", "phone": "#ship-phone"}
+        ids = {
+            "full_name": "#ship-full-name",
+            "address_line1": "#ship-address1",
+            "address_line2": "#ship-address2",
+            "city": "#ship-city",
+            "state": "#ship-state",
+            "postal_code": "#ship-postal-code",
+            "phone": "#ship-phone",
+        }
         for field, selector in ids.items():
             self.page.fill(selector, a[field])
         self.page.select_option("#ship-country", a["country"])
         self.page.click("#address-continue")
 
-    def pay_card(self, number: str = GOOD_CARD, expiry: str | None = None, cvc: str = "123",
-                 holder: str = "Jane Buyer") -> None:
+    def pay_card(
+        self,
+        number: str = GOOD_CARD,
+        expiry: str | None = None,
+        cvc: str = "123",
+        holder: str = "Jane Buyer",
+    ) -> None:
         self.page.check("#pay-method-card")
         self.page.fill("#card-holder", holder)
         self.page.fill("#card-number", number)
@@ -219,7 +264,9 @@ class ShopUI:
         self.page.click("#place-order-button")
         return self.page.locator("#confirmation-number").inner_text()
 
-    def buy(self, slug: str = "cotton-tshirt", quantity: int = 1, note: str = "", **options: str) -> str:
+    def buy(
+        self, slug: str = "cotton-tshirt", quantity: int = 1, note: str = "", **options: str
+    ) -> str:
         self.add_to_cart(slug, quantity, **options)
         self.fill_address()
         self.pay_card()

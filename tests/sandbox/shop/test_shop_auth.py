@@ -27,9 +27,13 @@ def test_login_then_account_page(buyer, client):
 
 
 def test_login_redirects_to_next(buyer):
-    resp = buyer.post("/login", {"email": "buyer@demo.test", "password": "demo-password", "next": "/orders"})
+    resp = buyer.post(
+        "/login", {"email": "buyer@demo.test", "password": "demo-password", "next": "/orders"}
+    )
     assert resp.headers["Location"] == "/orders"
-    evil = buyer.post("/login", {"email": "buyer@demo.test", "password": "demo-password", "next": "//evil.test/x"})
+    evil = buyer.post(
+        "/login", {"email": "buyer@demo.test", "password": "demo-password", "next": "//evil.test/x"}
+    )
     assert evil.headers["Location"] == "/account"
 
 
@@ -102,7 +106,9 @@ def test_post_without_csrf_token_is_rejected(client):
 
 
 def test_post_with_wrong_csrf_token_is_rejected(logged_in, client):
-    resp = client.post("/cart/add", data={"variant_id": "PC-BLK", "quantity": "1", "csrf_token": "forged"})
+    resp = client.post(
+        "/cart/add", data={"variant_id": "PC-BLK", "quantity": "1", "csrf_token": "forged"}
+    )
     assert resp.status_code == 400
     assert 'id="cart-empty"' in client.get("/cart").get_data(as_text=True)
 

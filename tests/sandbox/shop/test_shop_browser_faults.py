@@ -32,7 +32,9 @@ def test_price_raise_visible_on_review(ui, page, shop):
     ui.pay_card()
     page.wait_for_url("**/checkout/review")
     expect(page.locator("#price-change-notice")).to_be_visible()
-    expect(page.locator("#review-item-0-unit-price")).to_have_attribute("data-amount", "37.35")  # 24.90 * 1.5
+    expect(page.locator("#review-item-0-unit-price")).to_have_attribute(
+        "data-amount", "37.35"
+    )  # 24.90 * 1.5
     expect(page.locator("#review-item-0-unit-price .line-was-price")).to_have_text("$24.90")
     number = ui.place()
     assert shop.control("GET", f"/sandbox/orders/{number}")["item_price"] == "37.35"
@@ -54,13 +56,17 @@ def test_upsell_interstitial(ui, page, shop):
 
 
 def test_alternate_layout_breaks_standard_selectors(ui, page, shop):
-    shop.control("POST", "/sandbox/faults", {"name": "alternate_layout", "products": ["cotton-tshirt"]})
+    shop.control(
+        "POST", "/sandbox/faults", {"name": "alternate_layout", "products": ["cotton-tshirt"]}
+    )
     ui.login()
     ui.open_product("cotton-tshirt")
     assert page.get_attribute("body", "data-layout") == "alt"
     expect(page.locator("#add-to-cart")).to_have_count(0)
     expect(page.locator("#buy-btn-v2")).to_have_text("Add to bag")
-    with pytest.raises(PlaywrightError):  # a bot written against the standard contract fails fast and cleanly
+    with pytest.raises(
+        PlaywrightError
+    ):  # a bot written against the standard contract fails fast and cleanly
         page.click('button.variant-option[data-option="color"][data-value="Black"]', timeout=1000)
     page.click('.opt-chip[data-k="color"][data-v="Black"]')
     page.click('.opt-chip[data-k="size"][data-v="M"]')
@@ -89,7 +95,9 @@ def test_flaky_checkout_step_can_be_retried(ui, page, shop):
 
 
 def test_slow_pages(page, shop):
-    shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 1.0, "products": ["yoga-mat"]})
+    shop.control(
+        "POST", "/sandbox/faults", {"name": "slow", "delay": 1.0, "products": ["yoga-mat"]}
+    )
     start = time.monotonic()
     page.goto("/products/yoga-mat")
     assert time.monotonic() - start >= 1.0

@@ -29,12 +29,21 @@ def test_card_purchase_end_to_end(ui, page, shop):
     page.wait_for_url("**/cart")
     expect(page.locator("#cart-count")).to_have_text("3")
     page.click("#checkout-button")
-    ui.fill_address(full_name="Maria Lopez", address_line1="55 Ocean Ave", address_line2="", city="Miami",
-                    state="FL", postal_code="33139-1234", phone="305-555-0199")
+    ui.fill_address(
+        full_name="Maria Lopez",
+        address_line1="55 Ocean Ave",
+        address_line2="",
+        city="Miami",
+        state="FL",
+        postal_code="33139-1234",
+        phone="305-555-0199",
+    )
     page.wait_for_url("**/checkout/payment")
     ui.pay_card()
     page.wait_for_url("**/checkout/review")
-    expect(page.locator("#review-item-0-title")).to_contain_text("Unisex Heavyweight Cotton T-Shirt")
+    expect(page.locator("#review-item-0-title")).to_contain_text(
+        "Unisex Heavyweight Cotton T-Shirt"
+    )
     expect(page.locator("#review-item-0-variant")).to_have_text("Heather Grey / XL")
     expect(page.locator("#review-item-0-quantity")).to_have_text("3")
     expect(page.locator("#review-subtotal")).to_have_text("$43.47")  # 3 x 14.49
@@ -46,10 +55,21 @@ def test_card_purchase_end_to_end(ui, page, shop):
     assert ORDER_NUMBER.fullmatch(number)
     (order,) = shop.control("GET", "/sandbox/orders")
     assert order["number"] == number
-    assert (order["variant_id"], order["variant_label"], order["quantity"]) == ("TS-GRY-XL", "Heather Grey / XL", 3)
-    assert order["ship_to"] == {"full_name": "Maria Lopez", "address_line1": "55 Ocean Ave", "address_line2": "",
-                                "city": "Miami", "state": "FL", "postal_code": "33139-1234", "country": "US",
-                                "phone": "305-555-0199"}
+    assert (order["variant_id"], order["variant_label"], order["quantity"]) == (
+        "TS-GRY-XL",
+        "Heather Grey / XL",
+        3,
+    )
+    assert order["ship_to"] == {
+        "full_name": "Maria Lopez",
+        "address_line1": "55 Ocean Ave",
+        "address_line2": "",
+        "city": "Miami",
+        "state": "FL",
+        "postal_code": "33139-1234",
+        "country": "US",
+        "phone": "305-555-0199",
+    }
     assert order["note"] == "eBay 12-34567-89012" and order["card_last4"] == "4242"
     assert order["total"] == "51.07" == page.get_attribute("#confirmation-total", "data-amount")
 
@@ -122,7 +142,9 @@ def test_captcha_page_blocks_the_account_area(ui, page):
 
 def test_wrong_password(ui, page):
     ui.login(password="wrong-password")
-    expect(page.locator("#login-error")).to_have_text("Incorrect email or password. Please try again.")
+    expect(page.locator("#login-error")).to_have_text(
+        "Incorrect email or password. Please try again."
+    )
     assert page.url.endswith("/login")
 
 
@@ -133,7 +155,9 @@ def test_cookie_banner_dismissal_persists(page):
     expect(page.locator("#cookie-banner")).to_have_count(0)
     page.reload()
     expect(page.locator("#cookie-banner")).to_have_count(0)
-    assert any(c["name"] == "cookie_consent" and c["value"] == "rejected" for c in page.context.cookies())
+    assert any(
+        c["name"] == "cookie_consent" and c["value"] == "rejected" for c in page.context.cookies()
+    )
 
 
 def test_order_history_and_shipped_detail(ui, page, shop):
@@ -147,7 +171,9 @@ def test_order_history_and_shipped_detail(ui, page, shop):
     row = page.locator(f'tr.order-row[data-order-number="{first}"]')
     expect(row.locator(".order-status")).to_have_text("Shipped")
     expect(row.locator(".order-tracking")).to_contain_text(shipped["tracking_number"])
-    expect(page.locator(f'tr.order-row[data-order-number="{second}"] .order-status')).to_have_text("Processing")
+    expect(page.locator(f'tr.order-row[data-order-number="{second}"] .order-status')).to_have_text(
+        "Processing"
+    )
     row.locator(".order-number a").click()
     page.wait_for_url(f"**/orders/{first}")
     expect(page.locator("#order-carrier")).to_have_text("USPS")
@@ -158,7 +184,9 @@ def test_order_history_and_shipped_detail(ui, page, shop):
     expect(page.locator("#order-tracking-number")).to_have_count(0)
 
 
-def test_storage_state_logs_in_new_context_and_works_with_requests(ui, page, browser, shop, tmp_path):
+def test_storage_state_logs_in_new_context_and_works_with_requests(
+    ui, page, browser, shop, tmp_path
+):
     ui.login()
     number = ui.buy("cotton-tshirt", 1, color="Black", size="S")
     shipped = shop.control("POST", f"/sandbox/orders/{number}/ship", {"format": "yunexpress"})
@@ -182,5 +210,10 @@ def test_storage_state_logs_in_new_context_and_works_with_requests(ui, page, bro
     assert resp.status_code == 200
     soup = BeautifulSoup(resp.text, "lxml")
     assert soup.select_one("#order-carrier").get_text(strip=True) == "YunExpress"
-    assert soup.select_one("#order-tracking-number").get_text(strip=True) == shipped["tracking_number"]
-    assert requests.get(f"{shop.url}/orders/{number}", allow_redirects=False, timeout=10).status_code == 302
+    assert (
+        soup.select_one("#order-tracking-number").get_text(strip=True) == shipped["tracking_number"]
+    )
+    assert (
+        requests.get(f"{shop.url}/orders/{number}", allow_redirects=False, timeout=10).status_code
+        == 302
+    )

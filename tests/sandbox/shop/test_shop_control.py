@@ -17,19 +17,37 @@ def test_health_and_catalog(client):
     shirt = catalog["cotton-tshirt"]
     assert shirt["option_names"] == ["color", "size"] and len(shirt["variants"]) == 12
     v = next(v for v in shirt["variants"] if v["id"] == "TS-BLK-M")
-    assert (v["price"], v["options"], v["label"]) == ("12.99", {"color": "Black", "size": "M"}, "Black / M")
+    assert (v["price"], v["options"], v["label"]) == (
+        "12.99",
+        {"color": "Black", "size": "M"},
+        "Black / M",
+    )
     assert v["url"].endswith("/products/cotton-tshirt?variant=TS-BLK-M")
     assert catalog["led-desk-lamp"]["variants"][0]["id"] == "LAMP-STD"
 
 
 def test_create_and_update_account(client, buyer):
-    resp = client.post("/sandbox/accounts", json={"email": "New@Shop.test", "password": "pw1", "gift_card_balance": "12.50",
-                                                  "two_factor": True})
+    resp = client.post(
+        "/sandbox/accounts",
+        json={
+            "email": "New@Shop.test",
+            "password": "pw1",
+            "gift_card_balance": "12.50",
+            "two_factor": True,
+        },
+    )
     assert resp.status_code == 201
-    assert resp.get_json() == {"email": "new@shop.test", "password": "pw1", "gift_card_balance": "12.50",
-                               "two_factor": True, "captcha": False}
+    assert resp.get_json() == {
+        "email": "new@shop.test",
+        "password": "pw1",
+        "gift_card_balance": "12.50",
+        "two_factor": True,
+        "captcha": False,
+    }
     assert client.post("/sandbox/accounts", json={"email": "bad"}).status_code == 400
-    upd = client.patch("/sandbox/accounts/new@shop.test", json={"two_factor": False, "gift_card_balance": 3}).get_json()
+    upd = client.patch(
+        "/sandbox/accounts/new@shop.test", json={"two_factor": False, "gift_card_balance": 3}
+    ).get_json()
     assert upd["two_factor"] is False and upd["gift_card_balance"] == "3.00"
     assert buyer.login(email="new@shop.test", password="pw1").headers["Location"] == "/account"
     emails = [a["email"] for a in client.get("/sandbox/accounts").get_json()]
@@ -42,7 +60,9 @@ def test_2fa_code_endpoint_without_pending_code(client):
 
 
 def test_stock_and_price_endpoints(client):
-    r = client.post("/sandbox/products/phone-case/stock", json={"stock": 0, "variant_id": "PC-BLK"}).get_json()
+    r = client.post(
+        "/sandbox/products/phone-case/stock", json={"stock": 0, "variant_id": "PC-BLK"}
+    ).get_json()
     stocks = {v["id"]: v["stock"] for v in r["variants"]}
     assert stocks["PC-BLK"] == 0 and stocks["PC-CLR"] == 120
     r = client.post("/sandbox/products/phone-case/price", json={"price": "9.49"}).get_json()
@@ -51,34 +71,73 @@ def test_stock_and_price_endpoints(client):
     assert 'id="stock-status" class="stock-status out" data-stock="0">Out of stock<' in page
     assert 'data-amount="9.49">$9.49<' in page
     assert client.post("/sandbox/products/nope/stock", json={"stock": 1}).status_code == 404
-    assert client.post("/sandbox/products/phone-case/stock", json={"stock": 1, "variant_id": "X"}).status_code == 404
-    assert client.post("/sandbox/products/phone-case/price", json={"price": "abc"}).status_code == 400
+    assert (
+        client.post(
+            "/sandbox/products/phone-case/stock", json={"stock": 1, "variant_id": "X"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post("/sandbox/products/phone-case/price", json={"price": "abc"}).status_code == 400
+    )
     assert client.post("/sandbox/products/phone-case/price", json={}).status_code == 400
 
 
 def test_faults_set_list_clear(client):
-    r = client.post("/sandbox/faults", json={"faults": [{"name": "price_raise", "factor": 1.5, "products": ["phone-case"]},
-                                                        {"name": "upsell"}]})
-    assert r.get_json() == {"price_raise": {"factor": 1.5, "products": ["phone-case"]}, "upsell": {"products": None}}
+    r = client.post(
+        "/sandbox/faults",
+        json={
+            "faults": [
+                {"name": "price_raise", "factor": 1.5, "products": ["phone-case"]},
+                {"name": "upsell"},
+            ]
+        },
+    )
+    assert r.get_json() == {
+        "price_raise": {"factor": 1.5, "products": ["phone-case"]},
+        "upsell": {"products": None},
+    }
     assert client.post("/sandbox/faults", json={"name": "meteor"}).status_code == 400
-    assert client.post("/sandbox/faults", json={"name": "flaky", "probability": 2}).status_code == 400
-    assert client.post("/sandbox/faults", json={"name": "slow", "products": ["nope"]}).status_code == 400
+    assert (
+        client.post("/sandbox/faults", json={"name": "flaky", "probability": 2}).status_code == 400
+    )
+    assert (
+        client.post("/sandbox/faults", json={"name": "slow", "products": ["nope"]}).status_code
+        == 400
+    )
     assert set(client.delete("/sandbox/faults/upsell").get_json()) == {"price_raise"}
     assert client.delete("/sandbox/faults").get_json() == {}
 
 
 def test_ship_with_explicit_tracking(logged_in, client):
     number = logged_in.buy()
-    r = client.post(f"/sandbox/orders/{number}/ship", json={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"})
+    r = client.post(
+        f"/sandbox/orders/{number}/ship",
+        json={"carrier": "UPS", "tracking_number": "1Z999AA10123456784"},
+    )
     o = r.get_json()
-    assert (o["status"], o["carrier"], o["tracking_number"]) == ("shipped", "UPS", "1Z999AA10123456784")
+    assert (o["status"], o["carrier"], o["tracking_number"]) == (
+        "shipped",
+        "UPS",
+        "1Z999AA10123456784",
+    )
     assert o["shipped_at"] is not None
     assert client.get(f"/sandbox/orders/{number}").get_json()["carrier"] == "UPS"
 
 
 def test_ship_generated_formats(logged_in, client):
-    patterns = {"usps": r"9400\d{18}", "cainiao": r"LP\d{14}", "yunexpress": r"YT\d{16}", "chinapost": r"[A-Z]{2}\d{9}CN"}
-    carriers = {"usps": "USPS", "cainiao": "Cainiao", "yunexpress": "YunExpress", "chinapost": "China Post"}
+    patterns = {
+        "usps": r"9400\d{18}",
+        "cainiao": r"LP\d{14}",
+        "yunexpress": r"YT\d{16}",
+        "chinapost": r"[A-Z]{2}\d{9}CN",
+    }
+    carriers = {
+        "usps": "USPS",
+        "cainiao": "Cainiao",
+        "yunexpress": "YunExpress",
+        "chinapost": "China Post",
+    }
     for fmt, pattern in patterns.items():
         number = logged_in.buy("PC-CLR")
         o = client.post(f"/sandbox/orders/{number}/ship", json={"format": fmt}).get_json()
@@ -105,7 +164,9 @@ def run_scenario(seed, buyer_cls):
     b = buyer_cls(client)
     b.login()
     numbers = [b.buy("PC-CLR"), b.buy("LAMP-STD")]
-    tracking = [client.post(f"/sandbox/orders/{n}/ship").get_json()["tracking_number"] for n in numbers]
+    tracking = [
+        client.post(f"/sandbox/orders/{n}/ship").get_json()["tracking_number"] for n in numbers
+    ]
     b.post("/logout")
     b.login(email="2fa@demo.test")
     code = client.get("/sandbox/accounts/2fa@demo.test/2fa-code").get_json()["code"]
@@ -122,7 +183,10 @@ def test_determinism_given_seed(logged_in):
 
 
 def test_price_raise_applies_at_checkout_only(logged_in, client):
-    client.post("/sandbox/faults", json={"name": "price_raise", "factor": 1.2, "products": ["led-desk-lamp"]})
+    client.post(
+        "/sandbox/faults",
+        json={"name": "price_raise", "factor": 1.2, "products": ["led-desk-lamp"]},
+    )
     assert 'data-amount="24.90">$24.90<' in html(client.get("/products/led-desk-lamp"))
     logged_in.add("LAMP-STD")
     logged_in.add("PC-CLR")
@@ -130,8 +194,12 @@ def test_price_raise_applies_at_checkout_only(logged_in, client):
     logged_in.pay_card()
     page = html(client.get("/checkout/review"))
     assert 'id="price-change-notice"' in page
-    assert 'id="review-item-0-unit-price" class="line-unit-price" data-amount="29.88"' in page  # 24.90 * 1.2
-    assert 'id="review-item-1-unit-price" class="line-unit-price" data-amount="7.99"' in page  # not raised
+    assert (
+        'id="review-item-0-unit-price" class="line-unit-price" data-amount="29.88"' in page
+    )  # 24.90 * 1.2
+    assert (
+        'id="review-item-1-unit-price" class="line-unit-price" data-amount="7.99"' in page
+    )  # not raised
     logged_in.place()
     o = client.get("/sandbox/orders").get_json()[0]
     assert o["item_price"] == "29.88" and o["subtotal"] == "37.87"
@@ -141,7 +209,9 @@ def test_out_of_stock_fault_per_product(logged_in, client):
     client.post("/sandbox/faults", json={"name": "out_of_stock", "products": ["phone-case"]})
     page = html(client.get("/products/phone-case?variant=PC-CLR"))
     assert "Out of stock" in page and 'id="add-to-cart" disabled' in page
-    assert re.search(r'id="add-to-cart"\s*>', html(client.get("/products/led-desk-lamp")))  # other product unaffected
+    assert re.search(
+        r'id="add-to-cart"\s*>', html(client.get("/products/led-desk-lamp"))
+    )  # other product unaffected
     assert logged_in.add("PC-CLR").headers["Location"].startswith("/products/phone-case")
     catalog = {p["slug"]: p for p in client.get("/sandbox/catalog").get_json()}
     assert {v["stock"] for v in catalog["phone-case"]["variants"]} == {0}
@@ -154,11 +224,20 @@ def test_upsell_interstitial(logged_in, client):
     assert logged_in.pay_card().headers["Location"] == "/checkout/upsell"
     assert client.get("/checkout/review").headers["Location"] == "/checkout/upsell"
     page = html(client.get("/checkout/upsell"))
-    assert "Add a protection plan?" in page and 'id="upsell-accept"' in page and 'id="upsell-decline"' in page
-    assert logged_in.post("/checkout/upsell", {"choice": "accept"}).headers["Location"] == "/checkout/review"
+    assert (
+        "Add a protection plan?" in page
+        and 'id="upsell-accept"' in page
+        and 'id="upsell-decline"' in page
+    )
+    assert (
+        logged_in.post("/checkout/upsell", {"choice": "accept"}).headers["Location"]
+        == "/checkout/review"
+    )
     page = html(client.get("/checkout/review"))
     assert 'id="review-protection" data-amount="2.99"' in page
-    assert 'id="review-total" data-amount="34.90"' in page  # 24.90 + 2.99 + 4.99 + 7.25% of 27.89 (2.02)
+    assert (
+        'id="review-total" data-amount="34.90"' in page
+    )  # 24.90 + 2.99 + 4.99 + 7.25% of 27.89 (2.02)
 
 
 def test_flaky_checkout_every_second_request(logged_in, client):
@@ -200,17 +279,41 @@ def test_alternate_layout_changes_selectors_and_accepts_renamed_fields(logged_in
     client.post("/sandbox/faults", json={"name": "alternate_layout"})
     page = html(client.get("/products/cotton-tshirt"))
     assert 'id="buy-btn-v2"' in page and 'name="sku_id"' in page and 'class="opt-chip' in page
-    assert 'id="add-to-cart"' not in page and 'id="variant-id"' not in page and 'id="quantity"' not in page
-    assert logged_in.post("/cart/add", {"sku_id": "TS-BLK-S", "qty": "2"}).headers["Location"] == "/cart"
+    assert (
+        'id="add-to-cart"' not in page
+        and 'id="variant-id"' not in page
+        and 'id="quantity"' not in page
+    )
+    assert (
+        logged_in.post("/cart/add", {"sku_id": "TS-BLK-S", "qty": "2"}).headers["Location"]
+        == "/cart"
+    )
     addr = html(client.get("/checkout/address"))
     assert 'name="recipient"' in addr and 'id="ship-full-name"' not in addr
-    resp = logged_in.post("/checkout/address", {"recipient": "Alt Person", "street1": "1 Road", "town": "Austin",
-                                                "region": "TX", "zip": "73301", "country_code": "US",
-                                                "mobile": "5125550100"})
+    resp = logged_in.post(
+        "/checkout/address",
+        {
+            "recipient": "Alt Person",
+            "street1": "1 Road",
+            "town": "Austin",
+            "region": "TX",
+            "zip": "73301",
+            "country_code": "US",
+            "mobile": "5125550100",
+        },
+    )
     assert resp.headers["Location"] == "/checkout/payment"
     assert 'id="card-number"' not in html(client.get("/checkout/payment"))
-    logged_in.post("/checkout/payment", {"pm": "card", "cc_name": "Alt", "cc_num": "4242424242424242",
-                                         "cc_exp": "12/39", "cc_cvv": "999"})
+    logged_in.post(
+        "/checkout/payment",
+        {
+            "pm": "card",
+            "cc_name": "Alt",
+            "cc_num": "4242424242424242",
+            "cc_exp": "12/39",
+            "cc_cvv": "999",
+        },
+    )
     review = html(client.get("/checkout/review"))
     assert 'id="submit-order-v2"' in review and 'id="review-total"' not in review
     resp = logged_in.post("/checkout/place", {"memo": "alt-ref"})

@@ -29,7 +29,10 @@ def test_start_and_stop(tmp_path):
     assert not shop.alive and shop.process.returncode is not None
     assert not _port_open(shop.port)
     text = log.read_text()
-    assert f"listening on http://127.0.0.1:{shop.port} (seed 42)" in text and "GET /sandbox/catalog" in text
+    assert (
+        f"listening on http://127.0.0.1:{shop.port} (seed 42)" in text
+        and "GET /sandbox/catalog" in text
+    )
     shop.stop()  # idempotent
 
 
@@ -51,26 +54,61 @@ def _csrf(session, url):
 
 def test_decline_card_option_and_plain_requests_checkout(tmp_path):
     """The whole checkout also works with requests + BeautifulSoup (no JavaScript needed)."""
-    with start_shop(seed=1, log_path=tmp_path / "d.log", extra_args=("--decline-card", "4242424242424242")) as shop:
+    with start_shop(
+        seed=1, log_path=tmp_path / "d.log", extra_args=("--decline-card", "4242424242424242")
+    ) as shop:
         s = requests.Session()
         u = shop.url
-        r = s.post(f"{u}/login", data={"email": "buyer@demo.test", "password": "demo-password",
-                                       "csrf_token": _csrf(s, f"{u}/login")}, timeout=10)
+        r = s.post(
+            f"{u}/login",
+            data={
+                "email": "buyer@demo.test",
+                "password": "demo-password",
+                "csrf_token": _csrf(s, f"{u}/login"),
+            },
+            timeout=10,
+        )
         assert r.url == f"{u}/account"
         token = _csrf(s, f"{u}/products/led-desk-lamp")
-        s.post(f"{u}/cart/add", data={"variant_id": "LAMP-STD", "quantity": "1", "csrf_token": token}, timeout=10)
-        address = {"full_name": "R Q", "address_line1": "1 Main", "city": "Austin", "state": "TX",
-                   "postal_code": "73301", "country": "US", "phone": "5125550100", "csrf_token": token}
-        assert s.post(f"{u}/checkout/address", data=address, timeout=10).url == f"{u}/checkout/payment"
-        card = {"payment_method": "card", "card_holder": "R Q", "card_number": "4242424242424242",
-                "card_expiry": "12/39", "card_cvc": "123", "csrf_token": token}
+        s.post(
+            f"{u}/cart/add",
+            data={"variant_id": "LAMP-STD", "quantity": "1", "csrf_token": token},
+            timeout=10,
+        )
+        address = {
+            "full_name": "R Q",
+            "address_line1": "1 Main",
+            "city": "Austin",
+            "state": "TX",
+            "postal_code": "73301",
+            "country": "US",
+            "phone": "5125550100",
+            "csrf_token": token,
+        }
+        assert (
+            s.post(f"{u}/checkout/address", data=address, timeout=10).url == f"{u}/checkout/payment"
+        )
+        card = {
+            "payment_method": "card",
+            "card_holder": "R Q",
+            "card_number": "4242424242424242",
+            "card_expiry": "12/39",
+            "card_cvc": "123",
+            "csrf_token": token,
+        }
         assert s.post(f"{u}/checkout/payment", data=card, timeout=10).url == f"{u}/checkout/review"
         r = s.post(f"{u}/checkout/place", data={"order_note": "", "csrf_token": token}, timeout=10)
         soup = BeautifulSoup(r.text, "lxml")
         assert r.url == f"{u}/checkout/payment"
         assert "declined" in soup.select_one("#payment-error").get_text()
-        card["card_number"] = "4000000000000002"  # default decline number is not configured in this shop
+        card["card_number"] = (
+            "4000000000000002"  # default decline number is not configured in this shop
+        )
         s.post(f"{u}/checkout/payment", data=card, timeout=10)
-        r = s.post(f"{u}/checkout/place", data={"order_note": "req", "csrf_token": token}, timeout=10)
-        number = BeautifulSoup(r.text, "lxml").select_one("#confirmation-number").get_text(strip=True)
+        r = s.post(
+            f"{u}/checkout/place", data={"order_note": "req", "csrf_token": token}, timeout=10
+        )
+        number = (
+            BeautifulSoup(r.text, "lxml").select_one("#confirmation-number").get_text(strip=True)
+        )
         assert shop.control("GET", f"/sandbox/orders/{number}")["card_last4"] == "0002"
