@@ -95,19 +95,20 @@ def worker(queues, burst, name, fork, with_scheduler):
     from flask import current_app
 
     from autoorder.queues import get_queue, redis_connection
-    from autoorder.worker import AppWorker, ForkingAppWorker
+    from autoorder.worker import AppWorker, ForkingAppWorker, work_forever
 
     _log_to_stderr()
     connection = redis_connection()
     names = [q.strip() for q in queues.split(",") if q.strip()]
     worker_class = ForkingAppWorker if fork else AppWorker
-    w = worker_class(
-        [get_queue(n, connection) for n in names],
-        connection=connection,
-        name=name,
-        app=current_app._get_current_object(),
-    )
-    w.work(with_scheduler=with_scheduler, burst=burst)
+    app = current_app._get_current_object()
+
+    def make_worker():
+        return worker_class(
+            [get_queue(n, connection) for n in names], connection=connection, name=name, app=app
+        )
+
+    work_forever(make_worker, with_scheduler=with_scheduler, burst=burst)
 
 
 @click.command("scheduler")
@@ -121,13 +122,15 @@ def worker(queues, burst, name, fork, with_scheduler):
 def scheduler(interval):
     """Register the periodic jobs, then run the scheduler: rq-scheduler's periodic jobs and RQ's
     promotion of jobs scheduled for a time (so workers can run with --no-scheduler)."""
-    from autoorder.jobs.schedule import AppScheduler, schedule_periodic_jobs
+    from autoorder.jobs.schedule import AppScheduler
     from autoorder.queues import redis_connection
 
     _log_to_stderr()
-    s = AppScheduler(connection=redis_connection(), interval=interval)
-    schedule_periodic_jobs(s)
-    s.run()
+    from autoorder.jobs.schedule import periodic_jobs
+
+    definitions = periodic_jobs()
+    s = AppScheduler(connection=redis_connection(), interval=interval, periodic=definitions)
+    s.run_forever()  # registers the periodic jobs (removing outdated ones) once Redis answers
 
 
 @click.command("seed-demo")

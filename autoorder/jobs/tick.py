@@ -1,7 +1,8 @@
-"""The periodic tick: the database says what is due; the tick (re)enqueues it.
+"""The periodic duties: the database says what is due; each duty (re)enqueues its kind of work.
 
-It repairs whatever Redis lost (a flush, a crash, a killed worker): every due sale, expired lease,
-due tracking check and due eBay poll is enqueued again, under a fixed job id per item.
+They repair whatever Redis lost (a flush, a crash, a killed worker): every due sale, expired
+lease, due tracking check and due eBay poll is enqueued again, under a fixed job id per item.
+Each duty is its own periodic job (``jobs.schedule.periodic_jobs``); ``tick`` runs them all.
 """
 
 import logging
@@ -49,10 +50,10 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
     )
 
 
-def tick() -> dict:
-    """Enqueue all due work; return counts of what was enqueued or resumed."""
-    now = clock.now()
-    counts = {"polls": 0, "orders": 0, "recovered": 0, "resumed": 0, "tracking": 0}
+# --- the duties: each its own periodic job (jobs.schedule), each O(due) through an index -------
+def enqueue_due_polls() -> int:
+    """Enqueue a poll of every connected eBay account whose next poll is due."""
+    now, count = clock.now(), 0
     for account_id in db.session.scalars(
         select(EbayAccount.id)
         .where(
@@ -68,8 +69,13 @@ def tick() -> dict:
             job_id=f"poll-ebay-{account_id}",
             timeout=120,
         ):
-            counts["polls"] += 1
-    counts["resumed"] = resume_out_of_credits()
+            count += 1
+    return count
+
+
+def enqueue_due_orders() -> int:
+    """Enqueue every waiting sale whose buffer has ended (and sales whose account was busy)."""
+    now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(Order.status == S.WAITING, Order.order_after <= now)
@@ -77,14 +83,26 @@ def tick() -> dict:
         .limit(BATCH)
     ):
         # A due sale's job that has been "started" for a minute without claiming it died.
-        counts["orders"] += bool(enqueue_order(order_id, restart_after=60))
+        count += bool(enqueue_order(order_id, restart_after=60))
+    return count
+
+
+def recover_expired_leases() -> int:
+    """Enqueue a resuming job for every in-progress order whose worker stopped renewing its lease."""
+    now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(Order.status == S.IN_PROGRESS, Order.lease_expires_at < now)
         .limit(BATCH)
     ):
         # The lease expired: whatever RQ says, the job that held it is gone or hung.
-        counts["recovered"] += bool(enqueue_order(order_id, restart_after=0))
+        count += bool(enqueue_order(order_id, restart_after=0))
+    return count
+
+
+def enqueue_due_tracking() -> int:
+    """Enqueue a tracking check for every bought order whose next check is due."""
+    now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(
@@ -102,7 +120,19 @@ def tick() -> dict:
             job_id=f"tracking-{order_id}",
             timeout=180,
         ):
-            counts["tracking"] += 1
+            count += 1
+    return count
+
+
+def tick() -> dict:
+    """Run every duty once; return counts of what was enqueued or resumed (tests, the demo)."""
+    counts = {
+        "polls": enqueue_due_polls(),
+        "resumed": resume_out_of_credits(),
+        "orders": enqueue_due_orders(),
+        "recovered": recover_expired_leases(),
+        "tracking": enqueue_due_tracking(),
+    }
     if any(counts.values()):
         log.info("tick: %s", counts)
     return counts

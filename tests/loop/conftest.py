@@ -176,6 +176,7 @@ class Loop:
             EBAY_CLIENT_SECRET="demo-secret",
             EBAY_RU_NAME="autoorder-demo-RuName",
             AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"],
+            AUTOORDER_ACCOUNT_LOCK_SECONDS=config["ACCOUNT_LOCK_SECONDS"],
             **extra,
         )
 
@@ -242,6 +243,7 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
             "EBAY_REDIRECT_URI",
             "ORDER_BUFFER_SECONDS",
             "ORDER_LEASE_SECONDS",
+            "ACCOUNT_LOCK_SECONDS",
         )
     }
     app.config.update(
@@ -252,6 +254,7 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
         EBAY_REDIRECT_URI="autoorder-demo-RuName",
         ORDER_BUFFER_SECONDS=600,
         ORDER_LEASE_SECONDS=30,
+        ACCOUNT_LOCK_SECONDS=30,
     )
     loop = Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
     yield loop

@@ -21,6 +21,7 @@ LEASE = 4
 @pytest.fixture
 def due_sale(loop):
     loop.app.config["ORDER_LEASE_SECONDS"] = LEASE
+    loop.app.config["ACCOUNT_LOCK_SECONDS"] = LEASE  # a killed worker's account lock dies as fast
     loop.setup()
     loop.sell()
     loop.poll()
