@@ -48,14 +48,6 @@ def database_url(url):
     return url
 
 
-def default_chromium_path():
-    """Debian's chromium when installed, else None (Playwright's own browser)."""
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if os.path.exists(candidate):
-            return candidate
-    return None
-
-
 class Config:
     """Production settings, read from the environment when instantiated."""
 
@@ -89,7 +81,8 @@ class Config:
         self.EBAY_REDIRECT_URI = env_str("EBAY_RU_NAME")
         self.EBAY_API_BASE_URL = env_str("EBAY_API_BASE_URL", "https://api.ebay.com")
         self.EBAY_AUTH_BASE_URL = env_str("EBAY_AUTH_BASE_URL", "https://auth.ebay.com")
-        self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH", default_chromium_path())
+        # None: found at launch (Debian's chromium, else Playwright's own): scrapers.browser.
+        self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH")
         self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))
         secure = env_bool("AUTOORDER_SECURE_COOKIES", True)
         self.SESSION_COOKIE_SECURE = secure

@@ -14,6 +14,7 @@ from autoorder.ebay.client import EbayError, ReauthorizationNeededError
 from autoorder.ebay.sync import NO_CANCEL, cancel_state, ship_to_of
 from autoorder.extensions import db
 from autoorder.models import EbayAccount, Order, PurchaseAttempt, Team
+from autoorder.orders import AttemptState as A
 from autoorder.orders import OrderStatus as S
 from autoorder.scrapers import browser, get_adapter
 from autoorder.scrapers.base import (
@@ -184,7 +185,7 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
             return placed_with_wrong_contents(order, attempt, exc)
         except SupplierError as exc:
             db.session.refresh(attempt)
-            if attempt.state == "placing" and exc.code not in DEFINITE_AFTER_CLICK:
+            if attempt.state == A.PLACING and exc.code not in DEFINITE_AFTER_CLICK:
                 ambiguous = exc
             else:
                 return _finish_failed(
@@ -198,7 +199,7 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
             db.session.rollback()
             db.session.refresh(attempt)
             log.exception("order %s: unexpected error in checkout", order.id)
-            if attempt.state == "placing":
+            if attempt.state == A.PLACING:
                 ambiguous = exc
             elif browser.browser_gone(exc):
                 return release_after_browser_loss(order, attempt, exc)
@@ -221,8 +222,9 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
 def release_before_placing(order: Order, attempt: PurchaseAttempt, why: str) -> str:
     """Nothing was clicked (the account lock ran out first): give the sale back to the queue."""
     db.session.rollback()
-    attempt.state, attempt.finished_at = "not_placed", clock.now()
-    attempt.error_code, attempt.error_message = "account_lock_lost", why[:500]
+    orders.set_attempt_state(
+        attempt, A.NOT_PLACED, error_code="account_lock_lost", error_message=why[:500]
+    )
     orders.transition(
         order, S.WAITING, reason=f"{why}; nothing was bought, back in line", actor="system"
     )
@@ -236,9 +238,13 @@ def placed_with_wrong_contents(order: Order, attempt: PurchaseAttempt, exc) -> s
     differ): record it and stop for a person at once. Never succeeded; no tracking is sought."""
     db.session.rollback()
     now = clock.now()
-    attempt.state, attempt.finished_at = "placed", now
-    attempt.supplier_order_number = exc.supplier_order_number
-    attempt.error_code, attempt.error_message = exc.code, exc.message[:500]
+    orders.set_attempt_state(
+        attempt,
+        A.PLACED,
+        supplier_order_number=exc.supplier_order_number,
+        error_code=exc.code,
+        error_message=exc.message[:500],
+    )
     order.supplier_order_number, order.ordered_at = exc.supplier_order_number, now
     for kind, png in (exc.screenshots or {}).items():
         evidence.save(order, kind, png, attempt=attempt.id)
@@ -279,7 +285,7 @@ def _guard(order, attempt, owner, request, lock=None):
             order.id, owner=owner, lease_seconds=current_app.config["ORDER_LEASE_SECONDS"]
         ):
             raise LeaseLostError()
-        attempt.state, attempt.placing_at = "placing", clock.now()
+        orders.set_attempt_state(attempt, A.PLACING)
         orders.note(
             order,
             f"placing the supplier order (total {totals.total}, reference {request.reference})",
@@ -294,8 +300,7 @@ def _guard(order, attempt, owner, request, lock=None):
 def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner: str) -> str:
     """Record a bought order: number, cost, evidence, green cart, one credit, tracking schedule."""
     now = clock.now()
-    attempt.state, attempt.finished_at = "placed", now
-    attempt.supplier_order_number = placed.supplier_order_number
+    orders.set_attempt_state(attempt, A.PLACED, supplier_order_number=placed.supplier_order_number)
     order.supplier_order_number, order.supplier_cost, order.ordered_at = (
         placed.supplier_order_number,
         placed.total,
@@ -324,12 +329,12 @@ def release_after_browser_loss(
 ) -> str:
     """The browser died before the click (a shutdown or crash): nothing was bought, so give the
     sale back to the queue — unless that keeps happening, then a human must look."""
-    now = clock.now()
     if attempt is not None:
-        attempt.state, attempt.finished_at = "not_placed", now
-        attempt.error_code, attempt.error_message = (
-            "browser_lost",
-            f"{type(exc).__name__}: {exc}"[:500],
+        orders.set_attempt_state(
+            attempt,
+            A.NOT_PLACED,
+            error_code="browser_lost",
+            error_message=f"{type(exc).__name__}: {exc}"[:500],
         )
     losses = sum(1 for a in order.attempts if a.error_code == "browser_lost")
     if losses >= MAX_BROWSER_LOSSES:
@@ -353,9 +358,8 @@ def release_after_browser_loss(
 
 
 def _finish_failed(order, attempt, code, message, screenshot) -> str:
-    if attempt is not None and attempt.state not in ("not_placed", "placed"):
-        attempt.state, attempt.finished_at = "failed", clock.now()
-        attempt.error_code, attempt.error_message = code, message
+    if attempt is not None and attempt.state in orders.UNFINISHED_ATTEMPTS:
+        orders.set_attempt_state(attempt, A.FAILED, error_code=code, error_message=message)
     evidence.save(order, "failure", screenshot, attempt=attempt.id if attempt else None)
     orders.fail(
         order, S.FAILED if code in FAILED_CODES else S.NEEDS_ATTENTION, code=code, message=message

@@ -13,6 +13,7 @@ Two kinds, chosen with ``flask worker --fork``:
 """
 
 import logging
+import signal
 import time
 from contextlib import suppress
 
@@ -70,9 +71,9 @@ def work_forever(make_worker, *, with_scheduler: bool, burst: bool = False) -> N
     asked for by a signal is honoured even while Redis is away."""
     delay = 1.0
     while True:
-        worker = make_worker()
-        started = time.monotonic()
+        worker, started = None, time.monotonic()
         try:
+            worker = make_worker()  # registers with Redis: may fail too
             worker.work(with_scheduler=with_scheduler, burst=burst)
             return
         except (RedisConnectionError, RedisTimeoutError) as exc:
@@ -81,7 +82,10 @@ def work_forever(make_worker, *, with_scheduler: bool, burst: bool = False) -> N
             if time.monotonic() - started > 60:
                 delay = 1.0
             log.error("worker: Redis unavailable (%s); retrying in %.0f s", exc, delay)
+            for sig in (signal.SIGTERM, signal.SIGINT):  # a stop while waiting stops at once
+                signal.signal(sig, signal.SIG_DFL)
             time.sleep(delay)
             delay = min(delay * 2, MAX_RECONNECT_DELAY)
-            with suppress(RedisError):
-                worker.connection.delete(worker.key)  # a fixed --name may register again
+            if worker is not None:
+                with suppress(RedisError):
+                    worker.connection.delete(worker.key)  # a fixed --name may register again

@@ -84,3 +84,18 @@ def test_bad_integer_setting_is_a_clear_error(clean_env):
 )
 def test_database_url_rewrites_heroku_scheme(given, expected):
     assert database_url(given) == expected
+
+
+def test_the_embedded_sqlite_is_shared_by_several_processes_without_locking_errors(tmp_path):
+    """WAL (readers go on while one process writes) and a busy timeout (a writer waits for the
+    lock instead of failing with "database is locked") on every connection."""
+    from sqlalchemy import text
+
+    from autoorder import SQLITE_BUSY_TIMEOUT_MS
+    from autoorder.config import TestConfig
+    from autoorder.extensions import db
+
+    app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.sqlite3'}"))
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS

@@ -52,6 +52,7 @@ def test_an_order_placed_with_wrong_contents_needs_a_person_and_is_not_bought(ct
     order = make_order(team, status="in_progress")
     db.session.add(CreditEntry(team_id=team.id, key="purchase:t", delta=5, reason="purchase"))
     attempt = _attempt(order)
+    orders.set_attempt_state(attempt, orders.AttemptState.PLACING)  # the click happened
     error = WrongContentsError(
         "items [('LAMP-STD', 1), ('PC-BLK', 1)], expected [('PC-BLK', 1)]",
         supplier_order_number="DS-1",

@@ -7,6 +7,7 @@ from rq.exceptions import AbandonedJobError  # a job whose worker died (RQ's reg
 from autoorder import orders
 from autoorder.extensions import db
 from autoorder.models import Order
+from autoorder.orders import AttemptState as A
 from autoorder.orders import OrderStatus as S
 from autoorder.purchasing import release_after_browser_loss
 from autoorder.scrapers.browser import browser_gone
@@ -37,13 +38,13 @@ def flag_order(job, connection, exc_type, exc_value, traceback):
             job.id,
         )
         return
-    if any(attempt.state == "placing" for attempt in order.attempts):
+    if any(attempt.state == A.PLACING for attempt in order.attempts):
         log.error(
             "order %s job %s crashed after placing began; left for recovery", order_id, job.id
         )
         return
     if browser_gone(exc_value):  # shutdown or browser crash before the click: try again later
-        started = next((a for a in reversed(order.attempts) if a.state == "started"), None)
+        started = next((a for a in reversed(order.attempts) if a.state == A.STARTED), None)
         release_after_browser_loss(order, started, exc_value)
         return
     orders.fail(

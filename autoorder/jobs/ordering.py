@@ -23,6 +23,7 @@ from autoorder import account_lock, clock, credits, orders
 from autoorder import purchasing as purchase
 from autoorder.extensions import db
 from autoorder.models import Order, PurchaseAttempt
+from autoorder.orders import AttemptState as A
 from autoorder.orders import OrderStatus as S
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,12 @@ def _wait_for_account(order: Order) -> str:
 
 def _run(order: Order, owner: str, lock=None) -> str:
     unfinished = _unfinished_attempt(order)
-    if unfinished is not None and unfinished.state == "placing":
+    if unfinished is not None and unfinished.state == A.PLACING:
         return purchase.resolve_ambiguous(order, unfinished, owner)
     if unfinished is not None:  # died before the click: nothing can have been bought
-        unfinished.state, unfinished.finished_at = "not_placed", clock.now()
-        unfinished.error_message = "worker stopped before placing the order"
+        orders.set_attempt_state(
+            unfinished, A.NOT_PLACED, error_message="worker stopped before placing the order"
+        )
         db.session.commit()
     hold = purchase.check_ebay_before_buying(order)
     if hold is not None:
@@ -136,6 +138,6 @@ def _run(order: Order, owner: str, lock=None) -> str:
 
 def _unfinished_attempt(order: Order) -> PurchaseAttempt | None:
     for attempt in reversed(order.attempts):
-        if attempt.state in ("started", "placing"):
+        if attempt.state in orders.UNFINISHED_ATTEMPTS:
             return attempt
     return None
