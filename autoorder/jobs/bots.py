@@ -94,7 +94,7 @@ def enqueue_login_test(bot_id: int):
     try:
         return enqueue_once(
             "orders",
-            "autoorder.jobs.bots.test_bot_login",
+            test_bot_login,
             bot_id,
             job_id=f"test-bot-login-{bot_id}",
             timeout=JOB_TIMEOUT,

@@ -6,48 +6,20 @@ Each duty is its own periodic job (``jobs.schedule.periodic_jobs``); ``tick`` ru
 """
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import or_, select
 
 from autoorder import clock, credits, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
+from autoorder.jobs.api import enqueue_order, enqueue_poll, enqueue_tracking_check
 from autoorder.models import EbayAccount, Order
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
-from autoorder.queues import enqueue_once
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-
-
-def order_job_id(order_id: int) -> str:
-    return f"place-order-{order_id}"
-
-
-def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
-    """Enqueue place_order for an order (at its buffer end, if given).
-
-    ``restart_after``: seconds after which a still-"started" copy is presumed dead (see enqueue_once).
-    """
-    from flask import current_app
-
-    if (
-        at is not None and at.microsecond
-    ):  # RQ keeps whole seconds: never start before the buffer ends
-        at = at.replace(microsecond=0) + timedelta(seconds=1)
-    return enqueue_once(
-        "orders",
-        "autoorder.jobs.ordering.place_order",
-        order_id,
-        job_id=order_job_id(order_id),
-        at=at,
-        restart_after=restart_after,
-        timeout=current_app.config["ORDER_JOB_TIMEOUT"],
-        on_failure="autoorder.jobs.failures.flag_order",
-    )
 
 
 # --- the duties: each its own periodic job (jobs.schedule), each O(due) through an index -------
@@ -62,13 +34,7 @@ def enqueue_due_polls() -> int:
         )
         .limit(BATCH)
     ):
-        if enqueue_once(
-            "default",
-            "autoorder.jobs.sales.poll_ebay_account",
-            account_id,
-            job_id=f"poll-ebay-{account_id}",
-            timeout=120,
-        ):
+        if enqueue_poll(account_id):
             count += 1
     return count
 
@@ -113,13 +79,7 @@ def enqueue_due_tracking() -> int:
         .order_by(Order.next_tracking_check_at)
         .limit(BATCH)
     ):
-        if enqueue_once(
-            "tracking",
-            "autoorder.jobs.tracking.refresh_tracking",
-            order_id,
-            job_id=f"tracking-{order_id}",
-            timeout=180,
-        ):
+        if enqueue_tracking_check(order_id):
             count += 1
     return count
 

@@ -8,11 +8,10 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from autoorder import credits, payments
+from autoorder import credits, jobs, payments
 from autoorder.auth import admin_required, team_select
 from autoorder.extensions import db
 from autoorder.forms import CreditPackageForm, PurchaseForm
-from autoorder.jobs.tick import resume_out_of_credits
 from autoorder.models import CreditEntry, CreditPackage, Order
 from autoorder.orders import OrderStatus
 from autoorder.routes import is_htmx
@@ -85,7 +84,7 @@ def purchase(package_id):
         flash("This payment was already recorded; no credits were added twice.", "info")
         return redirect(url_for("console.index"))
     held_before = _held_count()
-    resume_out_of_credits()  # commits; the tick then enqueues the resumed sales
+    jobs.resume_out_of_credits()  # commits; the due-orders duty then enqueues the resumed sales
     resumed = held_before - _held_count()
     message = f"{package.name}: {package.credits} credits added."
     if resumed:

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from autoorder.jobs.tick import enqueue_due_orders, enqueue_order
+from autoorder.jobs import enqueue_order
+from autoorder.jobs.tick import enqueue_due_orders
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

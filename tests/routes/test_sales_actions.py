@@ -136,7 +136,7 @@ def test_order_now_ends_the_buffer_and_enqueues_after_the_commit(
             )
         other.dispose()
 
-    monkeypatch.setattr("autoorder.jobs.tick.enqueue_order", fake_enqueue)
+    monkeypatch.setattr("autoorder.jobs.enqueue_order", fake_enqueue)
     before = load(app, world.waiting).order_after
     assert_row(
         hx_post(client, world, f"/orders/{world.waiting}/order-now"), world.waiting, "waiting"
@@ -178,7 +178,7 @@ def test_action_succeeds_when_redis_is_down(app, client, world, caplog, monkeypa
     with caplog.at_level(logging.WARNING, logger="autoorder.routes.orders"):
         assert_row(hx_post(client, world, f"/orders/{world.failed}/retry"), world.failed, "waiting")
     assert status_of(app, world.failed) == "waiting"
-    assert "enqueue place_order failed" in caplog.text and "tick" in caplog.text
+    assert "enqueue_order(" in caplog.text and "the duties enqueue it" in caplog.text
 
 
 def test_mark_ordered_by_hand_spends_the_credit(app, client, world):
