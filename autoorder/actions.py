@@ -38,7 +38,9 @@ def _require(order: Order, action: str, message: str) -> None:
 
 def cancel(order: Order, actor: str) -> None:
     _require(
-        order, "cancel", f"A sale that is {order.status.replace('_', ' ')} cannot be cancelled here."
+        order,
+        "cancel",
+        f"A sale that is {order.status.replace('_', ' ')} cannot be cancelled here.",
     )
     orders.transition(
         order, S.CANCELLED, reason="cancelled by the seller; nothing bought", actor=actor
