@@ -13,7 +13,15 @@ from autoorder.models import Team, User
 
 
 def register(app):
-    for command in (create_admin, rotate_keys, worker, scheduler, seed_demo, add_credit_package):
+    for command in (
+        create_admin,
+        make_operator,
+        rotate_keys,
+        worker,
+        scheduler,
+        seed_demo,
+        add_credit_package,
+    ):
         app.cli.add_command(command)
 
 
@@ -37,8 +45,13 @@ def _log_to_stderr():
     help="Read from AUTOORDER_ADMIN_PASSWORD, else asked for.",
 )
 @click.option("--if-missing", is_flag=True, help="Do nothing if the user exists.")
-def create_admin(email, team_name, password, if_missing):
-    """Create the first admin user and their team."""
+@click.option(
+    "--operator/--no-operator",
+    default=None,
+    help="Make the user the server operator (default: only if there is no operator yet).",
+)
+def create_admin(email, team_name, password, if_missing, operator):
+    """Create an admin user and their team; the first one is also the server operator."""
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         if if_missing:
@@ -47,15 +60,38 @@ def create_admin(email, team_name, password, if_missing):
         raise click.ClickException(f"user {email} already exists")
     if not password:
         password = getpass.getpass("Password for the new admin: ")
+    if operator is None:
+        operator = db.session.scalar(select(User.id).where(User.is_operator).limit(1)) is None
     team = Team(name=team_name)
-    user = User(team=team, email=email, role="admin")
+    user = User(team=team, email=email, role="admin", is_operator=operator)
     try:
         user.set_password(password)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.add_all([team, user])
     db.session.commit()
-    click.echo(f"created admin {email} in team {team_name!r} (team id {team.id})")
+    role = "admin and server operator" if operator else "admin"
+    click.echo(f"created {role} {email} in team {team_name!r} (team id {team.id})")
+
+
+@click.command("make-operator")
+@with_appcontext
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the operator role away instead.")
+def make_operator(email, revoke):
+    """Make an existing user a server operator (or, with --revoke, no longer one)."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email.strip().lower()}")
+    if revoke and user.is_operator:
+        others = db.session.scalar(
+            select(User.id).where(User.is_operator, User.active, User.id != user.id).limit(1)
+        )
+        if others is None:
+            raise click.ClickException(f"{user.email} is the last active operator")
+    user.is_operator = not revoke
+    db.session.commit()
+    click.echo(f"{user.email} is {'no longer' if revoke else 'now'} a server operator")
 
 
 @click.command("rotate-keys")
