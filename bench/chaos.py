@@ -42,6 +42,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -1137,7 +1138,8 @@ def run_throughput(stand: Stand, sales: int, seed: int, configs, out=print) -> l
         results.append(result)
         out(
             f"  {workers} worker(s) on {accounts} bot account(s): {done}/{len(plan)} bought "
-            f"correctly in {elapsed:.1f} s = {result['per_minute']:.1f} orders/min"
+            f"correctly in {elapsed:.1f} s = {result['per_minute']:.1f} orders/min "
+            f"(load average {os.getloadavg()[0]:.1f})"
             + (f"; violations {dict(report.violations)}" if report.violations else "")
         )
     return results
@@ -1174,6 +1176,7 @@ def parse_args(argv):
         help="measure orders/min: 1 worker on 1 account, 2 on 1, 2 on 2 (no chaos)",
     )
     p.add_argument("--throughput-sales", type=int, default=20)
+    p.add_argument("--throughput-rounds", type=int, default=2)
     return p.parse_args(argv)
 
 
@@ -1183,8 +1186,25 @@ def main(argv=None) -> int:
     ok = False
     try:
         if args.throughput:
-            print(f"throughput, {args.throughput_sales} sales per configuration (no faults):")
-            run_throughput(stand, args.throughput_sales, args.seed, [(1, 1), (2, 1), (2, 2)])
+            print(
+                f"throughput, {args.throughput_sales} sales per configuration, no faults; "
+                f"{args.throughput_rounds} round(s), 1-on-1 and 2-on-2 alternating (ABBA); "
+                f"nproc {os.cpu_count()}"
+            )
+            configs = []
+            for r in range(args.throughput_rounds):
+                pair = [(1, 1), (2, 2)] if r % 2 == 0 else [(2, 2), (1, 1)]
+                configs += pair + ([(2, 1)] if r == 0 else [])
+            results = run_throughput(stand, args.throughput_sales, args.seed, configs)
+            print("median orders/min:")
+            for key in dict.fromkeys((r["workers"], r["accounts"]) for r in results):
+                rates = sorted(
+                    r["per_minute"] for r in results if (r["workers"], r["accounts"]) == key
+                )
+                print(
+                    f"  {key[0]} worker(s) on {key[1]} bot account(s): "
+                    f"{statistics.median(rates):.1f} (runs: {', '.join(f'{x:.1f}' for x in rates)})"
+                )
             ok = True
             return 0
         settings = Settings(
