@@ -1168,6 +1168,12 @@ def parse_args(argv):
         help="database URL (default: a throwaway SQLite file; TEST_DATABASE_URL if set). "
         "Every table in it is dropped.",
     )
+    p.add_argument(
+        "--shop-slow",
+        type=float,
+        default=0,
+        help="the shop's `slow` fault: every shop page waits this long (widens the races)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the run directory with the logs")
     p.add_argument("--quiet", action="store_true", help="no live timeline")
     p.add_argument(
@@ -1226,6 +1232,8 @@ def main(argv=None) -> int:
             settings.horse_kill_at = settings.redis_restart_at = settings.sigterm_at = None
             settings.second_scheduler = None
         print(f"run directory {stand.tmp}; database {stand.db_url.split('@')[-1]}")
+        if args.shop_slow:
+            stand.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": args.shop_slow})
         report = Chaos(stand, settings).run()
         print_report(report, settings)
         ok = report.ok
