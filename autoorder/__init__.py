@@ -57,7 +57,15 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def _sqlite_for_several_processes(app: Flask) -> None:
     """The embedded SQLite is shared by the web, worker and scheduler processes: write-ahead
     logging lets readers go on while one process writes, and a busy timeout makes a writer wait
-    for the lock instead of failing with "database is locked"."""
+    for the lock instead of failing with "database is locked".
+
+    A SAVEPOINT (``session.begin_nested()``) outside a transaction starts one on SQLite as a
+    deferred BEGIN would: its first read takes a snapshot, and when its first write then has to
+    wait for another writer, the snapshot is stale and SQLite fails at once ("database is
+    locked"), busy timeout or not. So a savepoint opened outside a transaction is preceded by
+    BEGIN IMMEDIATE (the write lock first, waiting up to the busy timeout). Other transactions
+    begin with their first write already (Python's sqlite3 begins implicitly before DML).
+    """
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("sqlite"):
         return
@@ -75,3 +83,9 @@ def _sqlite_for_several_processes(app: Flask) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fsync at checkpoints
         cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _write_lock_before_savepoint(connection, _name):
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")

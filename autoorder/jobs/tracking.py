@@ -124,6 +124,7 @@ def _log_in_again(bot, adapter) -> dict:
 
     executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
     owner = f"tracking-login:{socket.gethostname()}:{os.getpid()}"
+    db.session.commit()  # the lock is taken on its own connection: hold no write transaction
     try:  # signing in changes the account's session: never beside a checkout on that account
         with account_lock.hold(bot.id, owner), browser.POOL.page(executable) as (context, page):
             adapter.login(page, credentials_of(bot))
