@@ -14,7 +14,7 @@
 # tracking_sweep.py runs through bench/order_loop.py (their runner) so that the runner is smoked too.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-.venv/bin/python}"
+PY="${SMOKE_PYTHON:-.venv/bin/python}"  # not PYTHON: run.sh uses that for the base python3
 TIMEOUT="${SMOKE_TIMEOUT:-240}"
 LOGS="$(mktemp -d "${TMPDIR:-/tmp}/bench-smoke.XXXXXX")"
 trap 'rm -rf "$LOGS"' EXIT
