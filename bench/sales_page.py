@@ -233,8 +233,13 @@ def analyze(table: str = "") -> None:
 
 
 def run(label: str, url: str) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="bench-evidence-") as evidence:  # removed afterwards
+        return run_in(label, url, evidence)
+
+
+def run_in(label: str, url: str, evidence: str) -> list[str]:
     print(f"\n== {label}")
-    app = build_app(url, tempfile.mkdtemp(prefix="bench-evidence-"))
+    app = build_app(url, evidence)
     fill(app)
     with app.app_context():
         indexes = {
