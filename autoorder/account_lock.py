@@ -29,7 +29,7 @@ from autoorder.models import OrderBot
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE_SECONDS = 60
+DEFAULT_LEASE_SECONDS = 30
 
 
 class AccountBusyError(Exception):

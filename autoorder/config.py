@@ -73,7 +73,7 @@ class Config:
         # How long a worker owns an order it is buying before another may take over (> job time).
         self.ORDER_LEASE_SECONDS = env_int("AUTOORDER_ORDER_LEASE_SECONDS", 360)
         # One checkout per supplier account: the lock's lease, renewed while the checkout runs.
-        self.ACCOUNT_LOCK_SECONDS = env_int("AUTOORDER_ACCOUNT_LOCK_SECONDS", 60)
+        self.ACCOUNT_LOCK_SECONDS = env_int("AUTOORDER_ACCOUNT_LOCK_SECONDS", 30)
         self.ORDER_JOB_TIMEOUT = env_int("AUTOORDER_ORDER_JOB_TIMEOUT", 300)
         self.MIN_PROFIT = env_str("AUTOORDER_MIN_PROFIT")  # default minimum profit, e.g. "0.50"
         self.EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")

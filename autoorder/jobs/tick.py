@@ -48,8 +48,9 @@ def enqueue_due_orders() -> int:
         .order_by(Order.order_after)
         .limit(BATCH)
     ):
-        # A due sale's job that has been "started" for a minute without claiming it died.
-        count += bool(enqueue_order(order_id, restart_after=60))
+        # A waiting sale's job claims it within seconds (or answers "account busy" at once):
+        # one still "started" after 15 s died with its worker.
+        count += bool(enqueue_order(order_id, restart_after=15))
     return count
 
 
