@@ -32,6 +32,9 @@ def create_app(config: Config | None = None) -> Flask:
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from autoorder import auth, cli, crypto, routes
+    from autoorder.inputs import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
 
     crypto.init_app(app)
     db.init_app(app)

@@ -11,6 +11,7 @@ from autoorder.auth import team_get_or_404, team_select
 from autoorder.ebay.sync import find_listing
 from autoorder.extensions import db
 from autoorder.forms import ListingForm
+from autoorder.inputs import arg_int
 from autoorder.jobs.tick import enqueue_order
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.orders import OrderStatus
@@ -51,7 +52,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     source = (
-        team_get_or_404(Order, request.args.get("from_order", type=int))
+        team_get_or_404(Order, arg_int(request.args, "from_order", default=0))
         if request.args.get("from_order")
         else None
     )
