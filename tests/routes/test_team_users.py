@@ -65,7 +65,11 @@ def test_admin_creates_a_user_who_can_log_in(app, client, world):
         ),
         (
             {"email": "STRANGER@example.com", "password": "long enough pw", "role": "member"},
-            "already exists",
+            "This email cannot be used for a new user",  # neutral: another team's user
+        ),
+        (
+            {"email": "Member@example.com", "password": "long enough pw", "role": "member"},
+            "A user of this team already has this email",
         ),
     ],
 )
