@@ -33,7 +33,7 @@ def test_bot_login(bot_id: int) -> str:
     try:
         adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
         executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-        with browser.POOL.page(executable) as (context, page):
+        with browser.POOL.page(executable, guard=adapter.request_guard()) as (context, page):
             adapter.login(page, credentials_of(bot))
             state = context.storage_state()
     except SupplierError as exc:

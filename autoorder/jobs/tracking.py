@@ -121,7 +121,7 @@ def _log_in_again(bot, adapter) -> dict:
     from autoorder.purchasing import credentials_of
 
     executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (context, page):
+    with browser.POOL.page(executable, guard=adapter.request_guard()) as (context, page):
         adapter.login(page, credentials_of(bot))
         state = context.storage_state()
     bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()

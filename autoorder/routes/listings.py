@@ -6,7 +6,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import exists, or_, select
 
-from autoorder import actions
+from autoorder import actions, netguard
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.ebay.sync import find_listing
 from autoorder.extensions import db
@@ -15,6 +15,7 @@ from autoorder.inputs import arg_int
 from autoorder.jobs.tick import enqueue_order
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.orders import OrderStatus
+from autoorder.scrapers import ADAPTERS
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
@@ -164,7 +165,7 @@ def _form(obj=None):
 
 
 def _validate(form, listing) -> bool:
-    ok = form.validate()
+    ok = form.validate() and _url_on_supplier(form)
     if ok:
         query = team_select(Listing).where(
             Listing.ebay_item_id == form.ebay_item_id.data,
@@ -178,6 +179,25 @@ def _validate(form, listing) -> bool:
             )
             ok = False
     return ok
+
+
+def _url_on_supplier(form) -> bool:
+    """The product URL must stay on the chosen bot's supplier (no requests to internal hosts)."""
+    bot = db.session.scalar(team_select(OrderBot).where(OrderBot.id == form.bot_id.data))
+    if bot is None:
+        form.bot_id.errors.append("Choose an order bot.")
+        return False
+    adapter = ADAPTERS.get(bot.supplier.key)
+    try:
+        netguard.check_supplier_url(
+            form.supplier_product_url.data,
+            hosts=adapter.hosts if adapter else (),
+            base_url=bot.supplier.base_url,
+        )
+    except netguard.UnsafeURLError as exc:
+        form.supplier_product_url.errors.append(str(exc))
+        return False
+    return True
 
 
 def _apply(form, listing):

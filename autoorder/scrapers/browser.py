@@ -109,8 +109,10 @@ class BrowserPool:
         self._browser = self._playwright = self._pid = None
 
     @contextmanager
-    def page(self, executable: str | None = None, storage_state: dict | None = None):
-        """Yield ``(context, page)`` in a fresh context; the context is always closed."""
+    def page(self, executable: str | None = None, storage_state: dict | None = None, guard=None):
+        """Yield ``(context, page)`` in a fresh context; the context is always closed.
+        ``guard``: a route handler every request of the context passes (SupplierAdapter.request_guard).
+        """
         with self._lock:
             context = self.browser(executable).new_context(
                 storage_state=storage_state,
@@ -122,6 +124,8 @@ class BrowserPool:
             context.set_default_timeout(DEFAULT_TIMEOUT_MS)
             context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
             try:
+                if guard is not None:
+                    context.route("**/*", guard)
                 yield context, context.new_page()
             finally:
                 try:
