@@ -20,6 +20,13 @@ URL_PREFIX = "/rq"
 BLUEPRINT = "rq_dashboard"
 TOKEN_COOKIE = "_csrf_token"  # the name rq-dashboard's dashboard.js reads
 UNSAFE_GETS = {"rq_dashboard.requeue_all"}
+# rq-dashboard's own pages run an inline script and underscore templates (eval): its pages get this
+# looser policy. They are the operator's only and render job data through escaping templates.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def init_app(app):
