@@ -6,7 +6,6 @@ SQLite and on PostgreSQL.
 """
 
 import re
-import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -18,8 +17,9 @@ MAX_ID = 2**31 - 1  # PostgreSQL integer; SQLite overflows at 2**63
 MAX_MONEY = Decimal("9999999999.99")  # Numeric(12, 2)
 CENT = Decimal("0.01")
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps tab, newline, return
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters (a text area keeps tab, newline, return) and lone surrogates (not UTF-8).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROL_ONE_LINE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -91,8 +91,6 @@ def text_problem(value: str, *, max_length: int | None = None, multiline=False) 
     """Why this text cannot be stored (None if it can): control characters or too long."""
     if (_CONTROL if multiline else _CONTROL_ONE_LINE).search(value):
         return "Remove the control characters (such as NUL) from this text."
-    if any(unicodedata.category(ch) == "Cs" for ch in value):
-        return "This text contains invalid characters."
     if max_length is not None and len(value) > max_length:
         return f"Use at most {max_length} characters."
     return None
