@@ -50,11 +50,21 @@ def create_user():
     return redirect(url_for("team.index"))
 
 
+def _operator_untouchable(user) -> bool:
+    """A team admin cannot demote or deactivate the server operator (only another operator can)."""
+    if user.is_operator and not current_user.is_operator:
+        flash(f"{user.email} is the server operator; only an operator can change them.", "error")
+        return True
+    return False
+
+
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id):
     user = team_get_or_404(User, user_id)
     form = RoleForm()
-    if not form.validate():
+    if _operator_untouchable(user):
+        pass
+    elif not form.validate():
         flash("Choose a role: admin or member.", "error")
     elif form.role.data != "admin" and _is_last_admin(user):
         flash(
@@ -70,7 +80,9 @@ def change_role(user_id):
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate(user_id):
     user = team_get_or_404(User, user_id)
-    if _is_last_admin(user):
+    if _operator_untouchable(user):
+        pass
+    elif _is_last_admin(user):
         flash(f"{user.email} is the team's last active admin and cannot be deactivated.", "error")
     else:
         user.active = False

@@ -234,3 +234,32 @@ def test_inline_validation_refuses_nul(client, world):
         "/bots/validate/name", data={"name": NUL, "supplier_id": world.supplier}, headers=headers
     )
     assert r.status_code == 200 and "control characters" in r.get_data(as_text=True)
+
+
+def test_money_stored_before_the_fix_is_cleared_by_the_migration(app, client, world, is_postgres):
+    """Infinity/1e30 kept by SQLite (NaN by PostgreSQL) broke /settings/ and /bots/<id> for good;
+    the migration a7c4d1e9b352 clears them."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from tests.support import ROOT
+
+    bad = "'NaN'" if is_postgres else "1e30"
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(f"UPDATE teams SET max_buy_price = {bad}")
+            connection.exec_driver_sql(f"UPDATE order_bots SET gift_card_balance = {bad}")
+        path = ROOT / "migrations/versions/a7c4d1e9b352_clear_money_values_no_column_holds.py"
+        spec = importlib.util.spec_from_file_location("clear_money", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with db.engine.begin() as connection:
+            module.op = Operations(MigrationContext.configure(connection))
+            module.upgrade()
+        db.session.expire_all()
+        assert db.session.get(Team, world.team).max_buy_price is None
+        assert db.session.get(OrderBot, world.bot).gift_card_balance is None
+    assert client.get("/settings/").status_code == 200
+    assert client.get(f"/bots/{world.bot}").status_code == 200

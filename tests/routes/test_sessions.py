@@ -188,3 +188,14 @@ def test_a_session_from_before_the_upgrade_is_refused(app, client, ann):
     assert client.get("/").status_code == 302
     with app.app_context():
         assert clock.now()  # the app still answers; nothing else to check
+
+
+def test_remember_cookie_is_secure_unless_turned_off(monkeypatch):
+    from autoorder.config import Config
+
+    monkeypatch.delenv("AUTOORDER_SECURE_COOKIES", raising=False)
+    config = Config()
+    assert config.REMEMBER_COOKIE_SECURE and config.SESSION_COOKIE_SECURE
+    assert config.REMEMBER_COOKIE_SAMESITE == "Lax"
+    monkeypatch.setenv("AUTOORDER_SECURE_COOKIES", "false")
+    assert Config().REMEMBER_COOKIE_SECURE is False
