@@ -67,7 +67,18 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        ip = request.remote_addr or "unknown"
+        wait = signins.retry_after(user.email, ip)  # a stolen session cannot guess the password
+        if wait is not None:
+            form.current_password.errors.append(
+                f"Too many wrong passwords. Try again in {signins.in_words(wait)}."
+            )
+            return render_template("auth/password.html", form=form), 429
         if not user.check_password(form.current_password.data):
+            signins.record(
+                user.email, ip, "wrong_password", user=user, user_agent="password change"
+            )
+            db.session.commit()
             form.current_password.errors.append("This is not your current password.")
             return render_template("auth/password.html", form=form), 422
         user.set_password(form.new_password.data)

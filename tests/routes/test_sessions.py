@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from autoorder import clock, signins
 from autoorder.extensions import db
-from autoorder.models import SignIn
+from autoorder.models import SignIn, User
 from tests.factories import PASSWORD, make_user
 from tests.support import csrf_token, login
 
@@ -199,3 +199,17 @@ def test_remember_cookie_is_secure_unless_turned_off(monkeypatch):
     assert config.REMEMBER_COOKIE_SAMESITE == "Lax"
     monkeypatch.setenv("AUTOORDER_SECURE_COOKIES", "false")
     assert Config().REMEMBER_COOKIE_SECURE is False
+
+
+def test_the_password_page_cannot_be_used_to_guess_the_password(app, client, ann):
+    _login(client)
+    token = csrf_token(client, "/account/password")
+    data = {"new_password": "a new long pw", "confirm": "a new long pw", "csrf_token": token}
+    for n in range(signins.ACCOUNT_FAILURES):
+        answer = client.post("/account/password", data={**data, "current_password": f"guess{n}"})
+        assert answer.status_code == 422
+    answer = client.post("/account/password", data={**data, "current_password": PASSWORD})
+    assert answer.status_code == 429 and "Too many wrong passwords" in answer.get_data(as_text=True)
+    assert _login(app.test_client()).status_code == 429  # the account is throttled everywhere
+    with app.app_context():
+        assert db.session.get(User, ann).check_password(PASSWORD)  # unchanged
