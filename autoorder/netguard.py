@@ -142,7 +142,11 @@ def guard(base_url: str | None):
     """A Playwright route handler that aborts requests to internal addresses (see request_allowed)."""
 
     def handle(route):
-        if request_allowed(route.request.url, base_url):
+        try:
+            allowed = request_allowed(route.request.url, base_url)
+        except Exception:  # noqa: BLE001 - a request we cannot judge is refused, never left hanging
+            allowed = False
+        if allowed:
             route.fallback()
         else:
             route.abort("blockedbyclient")
