@@ -28,10 +28,18 @@ def create_app(config: Config | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_mapping(config.as_dict())
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.logger.setLevel(logging.INFO)
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from autoorder import auth, cli, crypto, routes
+    from autoorder.inputs import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
 
     crypto.init_app(app)
     db.init_app(app)

@@ -1,6 +1,7 @@
 """Configuration from the environment (12-factor). Validated in create_app, never at import."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,11 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=env_int("AUTOORDER_REMEMBER_DAYS", 14))
+        # Reverse proxies in front of the app (Heroku's router: 1) whose X-Forwarded-For is trusted
+        # for the client address (login throttling, sign-in audit). 0: use the socket's address.
+        self.PROXY_HOPS = env_int("AUTOORDER_PROXY_HOPS", 0)
         self.WTF_CSRF_TIME_LIMIT = None  # token valid for the session; pages poll for hours
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
 

@@ -172,7 +172,7 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
     state = json.loads(bot.browser_state) if bot.browser_state else None
     executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
     ambiguous = None  # the click may have happened: resolved once this page is closed
-    with browser.POOL.page(executable, state) as (context, page):
+    with browser.POOL.page(executable, state, guard=adapter.request_guard()) as (context, page):
         try:
             adapter.login(page, credentials_of(bot))
             placed = adapter.place_order(page, request, credentials_of(bot), before_place=guard)
@@ -378,7 +378,7 @@ def resolve_ambiguous(order: Order, attempt: PurchaseAttempt, owner: str, cause=
     executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
     state = json.loads(bot.browser_state) if bot.browser_state else None
     try:
-        with browser.POOL.page(executable, state) as (_context, page):
+        with browser.POOL.page(executable, state, guard=adapter.request_guard()) as (_ctx, page):
             found = adapter.find_order(page, credentials_of(bot), reference)
     except Exception as exc:  # noqa: BLE001 - cannot tell: a human must look, never buy blindly
         found, cause = None, exc

@@ -37,7 +37,7 @@ def test_bot_login(bot_id: int) -> str:
         executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
         # Signing in changes the account's session: never beside a checkout on the same account.
         with account_lock.hold(bot.id, f"login-test:{socket.gethostname()}:{os.getpid()}"):
-            with browser.POOL.page(executable) as (context, page):
+            with browser.POOL.page(executable, guard=adapter.request_guard()) as (context, page):
                 adapter.login(page, credentials_of(bot))
                 state = context.storage_state()
     except account_lock.AccountBusyError:

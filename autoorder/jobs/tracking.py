@@ -126,7 +126,10 @@ def _log_in_again(bot, adapter) -> dict:
     owner = f"tracking-login:{socket.gethostname()}:{os.getpid()}"
     db.session.commit()  # the lock is taken on its own connection: hold no write transaction
     try:  # signing in changes the account's session: never beside a checkout on that account
-        with account_lock.hold(bot.id, owner), browser.POOL.page(executable) as (context, page):
+        with (
+            account_lock.hold(bot.id, owner),
+            browser.POOL.page(executable, guard=adapter.request_guard()) as (context, page),
+        ):
             adapter.login(page, credentials_of(bot))
             state = context.storage_state()
     except account_lock.AccountBusyError:

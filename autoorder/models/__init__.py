@@ -6,7 +6,7 @@ from autoorder.models.credits import CreditEntry, CreditPackage
 from autoorder.models.ebay_account import EbayAccount, EbayOrderProblem
 from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
 from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
-from autoorder.models.team import ROLES, Team, User
+from autoorder.models.team import ROLES, SignIn, Team, User
 
 APPEND_ONLY = (OrderEvent, CreditEntry)
 
@@ -37,6 +37,7 @@ __all__ = [
     "PAYMENT_METHODS",
     "PurchaseAttempt",
     "ROLES",
+    "SignIn",
     "Supplier",
     "Team",
     "TrackingCheck",

@@ -151,6 +151,12 @@ def contents_mismatch(
     return "; ".join(problems) or None
 
 
+class URLNotAllowedError(SupplierError):
+    """The listing's supplier URL leaves the supplier's site (autoorder.netguard); nothing opened."""
+
+    code = "url_not_allowed"
+
+
 class UnknownSupplierError(KeyError):
     """No adapter is registered under that supplier key."""
 
@@ -261,9 +267,28 @@ def to_amount(raw, selector: str, attribute: str = "data-amount") -> Decimal:
 class SupplierAdapter(ABC):
     key: str
     display_name: str
+    # The supplier's own hosts (subdomains included): a listing's product URL must be on one of
+    # them or on the host and port of the supplier's configured base URL (autoorder.netguard).
+    hosts: tuple[str, ...] = ()
 
     def __init__(self, base_url: str):
         self.base_url = base_url.rstrip("/")
+
+    def product_page(self, product_url: str) -> str:
+        """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""
+        from autoorder import netguard
+
+        try:
+            return netguard.product_page(self.base_url, product_url, self.hosts)
+        except netguard.UnsafeURLError as exc:
+            raise URLNotAllowedError(f"Not opening the product URL: {exc}") from None
+
+    def request_guard(self):
+        """A Playwright route handler for the job's browser: no requests to internal addresses
+        other than this supplier's own configured host."""
+        from autoorder import netguard
+
+        return netguard.guard(self.base_url)
 
     @abstractmethod
     def login(self, page, credentials: Credentials) -> None:

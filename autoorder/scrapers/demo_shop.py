@@ -166,7 +166,7 @@ class DemoShopAdapter(base.SupplierAdapter):
         return counter is None or counter.inner_text().strip() != "0"
 
     def _add_to_cart(self, page, request) -> str:
-        page.goto(urljoin(self.base_url + "/", request.product_url))
+        page.goto(self.product_page(request.product_url))  # refuses a URL off the shop
         need(page, PRODUCT_TITLE)
         _choose_variant(page, request.variant)
         variant_id, stock = page.evaluate(
