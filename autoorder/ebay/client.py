@@ -8,8 +8,9 @@ ReauthorizationNeededError so the account can be marked "reconnect needed".
 import base64
 import json
 import logging
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import requests
@@ -332,6 +333,41 @@ def ebay_timestamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
 def parse_ebay_timestamp(value: str) -> datetime:
-    """Parse eBay's ``2026-11-26T07:25:35.000Z`` into an aware UTC datetime."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """Parse an RFC 3339 timestamp (eBay sends ``2026-11-26T07:25:35.000Z``) into aware UTC.
+
+    Strict: a date, ``T``, a time, optional fraction and ``Z`` or an offset, either case of ``T``
+    and ``Z`` (RFC 3339 section 5.6). Anything else, or a time Python cannot hold in UTC, raises
+    ValueError. A small parser of our own rather than a dependency: ``datetime.fromisoformat``
+    accepts more than RFC 3339 (a date alone, no offset) and refuses a lowercase ``z``.
+    """
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {value!r}"[:120])
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        zone = UTC
+        if offset not in ("Z", "z"):
+            sign = 1 if offset[0] == "+" else -1
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            if hours > 23 or minutes > 59:
+                raise ValueError(f"bad UTC offset {offset}")
+            zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        at = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            min(int(second), 59),  # a leap second (:60) is read as :59
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=zone,
+        )
+        return at.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"not a valid time: {value!r}") from exc

@@ -54,6 +54,7 @@ class Order(db.Model):
 
     sold_at = mapped_column(UTCDateTime, nullable=False)
     order_after = mapped_column(UTCDateTime, nullable=False)  # end of the cancellation buffer
+    ship_by_at = mapped_column(UTCDateTime)  # eBay's shipByDate for this line item
     ordered_at = mapped_column(UTCDateTime)
     next_tracking_check_at = mapped_column(UTCDateTime)
     tracking_deadline_at = mapped_column(UTCDateTime)
