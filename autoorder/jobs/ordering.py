@@ -17,6 +17,7 @@ from rq import get_current_job
 
 from autoorder import clock, credits, orders
 from autoorder import purchasing as purchase
+from autoorder.ebay.budget import counting_calls
 from autoorder.extensions import db
 from autoorder.models import Order, PurchaseAttempt
 from autoorder.orders import OrderStatus as S
@@ -31,6 +32,7 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{job.id if job else uuid.uuid4().hex[:8]}"
 
 
+@counting_calls
 def place_order(order_id: int) -> str:
     """Take the order if it is due and buy it; return what happened. Safe to run any number of times."""
     order = db.session.get(Order, order_id)

@@ -3,13 +3,13 @@
 import logging
 from datetime import timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from autoorder import clock
 from autoorder.ebay import accounts
+from autoorder.ebay.budget import counting_calls, poll_interval
 from autoorder.ebay.client import (
     EbayError,
     EbayRequestError,
@@ -28,6 +28,7 @@ FIRST_LOOKBACK = timedelta(days=1)
 MAX_BACKOFF = timedelta(minutes=15)
 
 
+@counting_calls
 def poll_ebay_account(account_id: int) -> str:
     """Create sales for new eBay line items and apply cancellations; safe to run twice."""
     account = db.session.get(EbayAccount, account_id)
@@ -79,7 +80,7 @@ def poll_ebay_account(account_id: int) -> str:
         newest = min(newest, started - OVERLAP)
     account.poll_cursor = newest
     account.last_polled_at, account.poll_failures, account.last_error = started, 0, None
-    account.next_poll_at = started + timedelta(seconds=current_app.config["POLL_SECONDS"])
+    account.next_poll_at = started + poll_interval(started)  # stretched when over budget
     db.session.commit()
     log.info("ebay account %s polled: %d orders seen, %d sales created", account_id, seen, created)
     return f"seen={seen} created={created}"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from autoorder import clock, orders
 from autoorder import tracking_numbers as numbers
 from autoorder.ebay import accounts
+from autoorder.ebay.budget import counting_calls
 from autoorder.ebay.client import EbayError, EbayRequestError, ReauthorizationNeededError
 from autoorder.ebay.sync import NO_CANCEL, cancel_state
 from autoorder.extensions import db
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 ERROR_BACKOFF_CAP = timedelta(hours=1)
 
 
+@counting_calls
 def refresh_tracking(order_id: int) -> str:
     """Check one order's tracking if it is due; safe to run twice (it re-checks due-ness)."""
     order = db.session.get(
