@@ -87,6 +87,14 @@ class Config:
         self.EBAY_REDIRECT_URI = env_str("EBAY_RU_NAME")
         self.EBAY_API_BASE_URL = env_str("EBAY_API_BASE_URL", "https://api.ebay.com")
         self.EBAY_AUTH_BASE_URL = env_str("EBAY_AUTH_BASE_URL", "https://auth.ebay.com")
+        # eBay Marketplace Account Deletion: the endpoint URL exactly as registered with eBay
+        # (default: PUBLIC_BASE_URL + /ebay/account-deletion) and its verification token.
+        self.PUBLIC_BASE_URL = env_str("AUTOORDER_PUBLIC_BASE_URL")
+        self.EBAY_DELETION_ENDPOINT_URL = env_str("EBAY_DELETION_ENDPOINT_URL")
+        self.EBAY_DELETION_VERIFICATION_TOKEN = env_str("EBAY_DELETION_VERIFICATION_TOKEN")
+        # eBay API calls this application may spend per eBay day (Pacific); polling is stretched
+        # to fit. Unset: calls are counted and shown, polling is not stretched.
+        self.EBAY_DAILY_CALL_BUDGET = env_int("AUTOORDER_EBAY_DAILY_CALL_BUDGET", 0) or None
         self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH", default_chromium_path())
         self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))
         secure = env_bool("AUTOORDER_SECURE_COOKIES", True)

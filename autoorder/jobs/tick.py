@@ -103,9 +103,21 @@ def tick() -> dict:
             timeout=180,
         ):
             counts["tracking"] += 1
+    counts["erasures"] = enqueue_pending_erasures()
     if any(counts.values()):
         log.info("tick: %s", counts)
     return counts
+
+
+def enqueue_pending_erasures() -> int:
+    """eBay account-deletion notices not yet acted on (their job lost with Redis, say)."""
+    from autoorder.jobs.privacy import enqueue_erase
+    from autoorder.models import EbayDeletionNotice
+
+    pending = db.session.scalars(
+        select(EbayDeletionNotice.id).where(EbayDeletionNotice.processed_at.is_(None)).limit(BATCH)
+    ).all()
+    return sum(bool(enqueue_erase(notice_id)) for notice_id in pending)
 
 
 def resume_out_of_credits() -> int:
