@@ -78,6 +78,10 @@ class Config:
         self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
         self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
         self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)
+        # eBay's ship-by date: in its last SHIP_BY_WINDOW_SECONDS look for tracking at least every
+        # SHIP_BY_CHECK_SECONDS, and flag the sale at risk.
+        self.SHIP_BY_WINDOW_SECONDS = env_int("AUTOORDER_SHIP_BY_WINDOW_SECONDS", 43200)
+        self.SHIP_BY_CHECK_SECONDS = env_int("AUTOORDER_SHIP_BY_CHECK_SECONDS", 3600)
         # How long a worker owns an order it is buying before another may take over (> job time).
         self.ORDER_LEASE_SECONDS = env_int("AUTOORDER_ORDER_LEASE_SECONDS", 360)
         self.ORDER_JOB_TIMEOUT = env_int("AUTOORDER_ORDER_JOB_TIMEOUT", 300)

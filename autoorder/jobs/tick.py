@@ -104,9 +104,39 @@ def tick() -> dict:
         ):
             counts["tracking"] += 1
     counts["erasures"] = enqueue_pending_erasures()
+    counts["at_risk"] = flag_ship_by_at_risk(now)
     if any(counts.values()):
         log.info("tick: %s", counts)
     return counts
+
+
+def flag_ship_by_at_risk(now) -> int:
+    """Flag, once, each sale that may miss eBay's ship-by date (within the window, tracking not on
+    eBay): an order event with ``{"flag": "ship_by_at_risk"}`` and ``ship_by_flagged_at``, shown on
+    the sales and order pages. Notifications (issue 17) do not exist yet: a notifier picks these up."""
+    from autoorder.tracking_schedule import ship_by_window
+
+    flagged = db.session.scalars(
+        select(Order)
+        .where(
+            Order.ship_by_flagged_at.is_(None),
+            Order.ship_by_at <= now + ship_by_window(),
+            Order.status != S.CANCELLED,
+            Order.tracking_status != T.UPLOADED,
+        )
+        .order_by(Order.ship_by_at)
+        .limit(BATCH)
+    ).all()
+    for order in flagged:
+        order.ship_by_flagged_at = now
+        orders.note(
+            order,
+            f"At risk: eBay's ship-by date is {order.ship_by_at:%Y-%m-%d %H:%M} UTC and the "
+            "tracking is not on eBay yet.",
+            data={"flag": "ship_by_at_risk", "ship_by": order.ship_by_at.isoformat()},
+        )
+    db.session.commit()
+    return len(flagged)
 
 
 def enqueue_pending_erasures() -> int:
