@@ -3,14 +3,12 @@ notifications over HTTP to the product's endpoint, served by a real HTTP server;
 eBay's public key with getPublicKey (an application token) and erases the buyer's data in a job."""
 
 import logging
-import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from rq import Queue
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from autoorder.ebay import notifications
 from autoorder.evidence import path_of
@@ -19,6 +17,7 @@ from autoorder.jobs.privacy import erase_ebay_user
 from autoorder.models import EbayAccount, EbayDeletionNotice, Evidence, Order, Team
 from tests.ebay.ebay_fixtures import stats
 from tests.factories import make_order
+from tests.support import served_over_http
 
 TOKEN = "autoorder-test-verification-token_0123456789abcdef"
 ADDRESS = {
@@ -37,19 +36,13 @@ ADDRESS = {
 @pytest.fixture
 def served(app, ebay_sandbox, redis):
     """The product over real HTTP in a thread, its deletion endpoint configured."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
     saved = {k: app.config.get(k) for k in ("PUBLIC_BASE_URL", "EBAY_DELETION_VERIFICATION_TOKEN")}
-    app.config.update(PUBLIC_BASE_URL=base, EBAY_DELETION_VERIFICATION_TOKEN=TOKEN)
-    notifications.clear_key_cache()
-    yield f"{base}/ebay/account-deletion"
+    with served_over_http(app) as base:
+        app.config.update(PUBLIC_BASE_URL=base, EBAY_DELETION_VERIFICATION_TOKEN=TOKEN)
+        notifications.clear_key_cache()
+        yield f"{base}/ebay/account-deletion"
     app.config.update(saved)
     notifications.clear_key_cache()
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
