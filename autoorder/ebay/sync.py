@@ -27,7 +27,9 @@ CANCEL_STATES = {"NONE_REQUESTED", "IN_PROGRESS", "CANCELED"}
 PAYMENT_STATUSES = {"PAID", "PENDING", "FAILED", "FULLY_REFUNDED", "PARTIALLY_REFUNDED"}
 FULFILLMENT_STATUSES = {"NOT_STARTED", "IN_PROGRESS", "FULFILLED"}
 MAX_AMOUNT = Decimal("1000000000")  # orders.sale_price is Numeric(12, 2); no sale comes near this
-FUTURE_TOLERANCE = timedelta(days=1)  # a creationDate later than now + this is not a sale time
+# A creationDate later than now + this cannot be a sale time (9999-12-31…): the order is recorded as
+# unreadable. Generous on purpose: a clock that is off by hours or days must not stop the sales.
+FUTURE_TOLERANCE = timedelta(days=7)
 EARLIEST_SALE = datetime(1995, 9, 1, tzinfo=UTC)  # before eBay existed
 
 

@@ -101,8 +101,11 @@ def _look_at_siblings(order: Order) -> None:
     for sibling in siblings:
         try:
             info = _fetch(sibling)
-        except (SupplierError, requests.RequestException):
-            continue  # its own check, on its own schedule, will try again
+        except Exception as exc:  # a look-ahead only: its own check, on its schedule, tries again
+            log.info(
+                "order %s: look at order %s failed (%s)", order.id, sibling.id, type(exc).__name__
+            )
+            continue
         if (info.tracking_number or "").upper() != order.tracking_number.upper():
             continue
         sibling.tracking_number, sibling.tracking_carrier = (
@@ -262,7 +265,7 @@ def upload_tracking(order: Order) -> str:
             order,
             f"uploaded to eBay ({order.ebay_carrier_code} {order.tracking_number})"
             if uploaded_now
-            else "eBay's fulfillments already cover this line item",
+            else "eBay already had this tracking number for this line item",
         )
     except ReauthorizationNeededError as exc:
         accounts.mark_reconnect_needed(account, exc)

@@ -201,3 +201,16 @@ def test_the_challenge_needs_a_code_and_a_configuration(client, app):
     endpoint = "https://shop.example.com/ebay/account-deletion"
     assert answer == {"challengeResponse": notifications.challenge_response("abc", TOKEN, endpoint)}
     app.config.update(EBAY_DELETION_VERIFICATION_TOKEN=None, PUBLIC_BASE_URL=None)
+
+
+def test_the_endpoint_is_public_and_its_signature_replaces_login_and_csrf(client, app):
+    """eBay cannot log in or send a CSRF token: the endpoint is public (tests/routes/test_auth.py
+    lists it), and an unsigned POST is refused by the signature check, not a CSRF error."""
+    app.config["EBAY_DELETION_VERIFICATION_TOKEN"] = TOKEN
+    app.config["PUBLIC_BASE_URL"] = "https://shop.example.com"
+    try:
+        assert client.get("/ebay/account-deletion?challenge_code=x").status_code == 200
+        response = client.post("/ebay/account-deletion", data=b"{}")
+        assert response.status_code == 412 and "CSRF" not in response.get_data(as_text=True)
+    finally:
+        app.config.update(EBAY_DELETION_VERIFICATION_TOKEN=None, PUBLIC_BASE_URL=None)
