@@ -19,7 +19,7 @@ def create_app(config: Config | None = None) -> Flask:
         raise ConfigError(
             "autoorder cannot start: missing required environment variable(s): "
             + ", ".join(missing)
-            + ". See .env.example (`make demo` writes local development keys)."
+            + ". See .env.example (`./run.sh demo` writes local development keys)."
         )
     app = Flask(
         __name__,
@@ -35,6 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     crypto.init_app(app)
     db.init_app(app)
+    _sqlite_for_several_processes(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
@@ -48,3 +49,43 @@ def _make_sqlite_folder(url: str) -> None:
     """The embedded default keeps its SQLite file under instance/; make sure the folder exists."""
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_for_several_processes(app: Flask) -> None:
+    """The embedded SQLite is shared by the web, worker and scheduler processes: write-ahead
+    logging lets readers go on while one process writes, and a busy timeout makes a writer wait
+    for the lock instead of failing with "database is locked".
+
+    A SAVEPOINT (``session.begin_nested()``) outside a transaction starts one on SQLite as a
+    deferred BEGIN would: its first read takes a snapshot, and when its first write then has to
+    wait for another writer, the snapshot is stale and SQLite fails at once ("database is
+    locked"), busy timeout or not. So a savepoint opened outside a transaction is preceded by
+    BEGIN IMMEDIATE (the write lock first, waiting up to the busy timeout). Other transactions
+    begin with their first write already (Python's sqlite3 begins implicitly before DML).
+    """
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    in_memory = url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fsync at checkpoints
+        cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _write_lock_before_savepoint(connection, _name):
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")

@@ -15,11 +15,33 @@ class ActionError(ValueError):
     """The action is not possible for this order now; the message says why."""
 
 
+def allowed(order: Order) -> frozenset[str]:
+    """The one answer to "what can a person do to this sale now": the action functions below
+    refuse anything else, and the dashboard shows exactly these buttons."""
+    status, tracking = order.status, order.tracking_status
+    names = set()
+    if status == S.WAITING:
+        names.add("order_now")
+    if status in (S.NEEDS_ATTENTION, S.FAILED):
+        names |= {"retry", "mark_ordered"}
+    if status == S.SUCCEEDED and tracking != T.UPLOADED:
+        names |= {"recheck_tracking", "enter_tracking"}
+    if status in (S.WAITING, S.NEEDS_ATTENTION, S.FAILED):
+        names.add("cancel")
+    return frozenset(names)
+
+
+def _require(order: Order, action: str, message: str) -> None:
+    if action not in allowed(order):
+        raise ActionError(message)
+
+
 def cancel(order: Order, actor: str) -> None:
-    if order.status not in (S.WAITING, S.NEEDS_ATTENTION, S.FAILED):
-        raise ActionError(
-            f"A sale that is {order.status.replace('_', ' ')} cannot be cancelled here."
-        )
+    _require(
+        order,
+        "cancel",
+        f"A sale that is {order.status.replace('_', ' ')} cannot be cancelled here.",
+    )
     orders.transition(
         order, S.CANCELLED, reason="cancelled by the seller; nothing bought", actor=actor
     )
@@ -27,15 +49,13 @@ def cancel(order: Order, actor: str) -> None:
 
 def order_now(order: Order, actor: str) -> None:
     """Skip the rest of the cancellation buffer."""
-    if order.status != S.WAITING:
-        raise ActionError("Only a waiting sale can be ordered now.")
+    _require(order, "order_now", "Only a waiting sale can be ordered now.")
     order.order_after = clock.now()
     orders.note(order, "buffer skipped: order now", actor=actor)
 
 
 def retry(order: Order, actor: str) -> None:
-    if order.status not in (S.NEEDS_ATTENTION, S.FAILED):
-        raise ActionError("Only a failed sale or one that needs attention can be retried.")
+    _require(order, "retry", "Only a failed sale or one that needs attention can be retried.")
     if order.listing_id is None:
         raise ActionError("Map this eBay listing to a supplier product first.")
     order.order_after = clock.now()
@@ -44,10 +64,11 @@ def retry(order: Order, actor: str) -> None:
 
 def mark_ordered(order: Order, actor: str, *, supplier_order_number: str, cost: str) -> None:
     """Record a purchase made by hand on the supplier site (spends the credit like any order)."""
-    if order.status not in (S.NEEDS_ATTENTION, S.FAILED):
-        raise ActionError(
-            "Only a failed sale or one that needs attention can be marked as ordered."
-        )
+    _require(
+        order,
+        "mark_ordered",
+        "Only a failed sale or one that needs attention can be marked as ordered.",
+    )
     number = (supplier_order_number or "").strip()
     if not number:
         raise ActionError("Enter the supplier order number.")
@@ -67,10 +88,11 @@ def mark_ordered(order: Order, actor: str, *, supplier_order_number: str, cost: 
 
 def recheck_tracking(order: Order, actor: str) -> None:
     """Look for tracking again now (also after the tracking window ended)."""
-    if order.status != S.SUCCEEDED or order.tracking_status == T.UPLOADED:
-        raise ActionError(
-            "Tracking can be re-checked only for a bought sale without uploaded tracking."
-        )
+    _require(
+        order,
+        "recheck_tracking",
+        "Tracking can be re-checked only for a bought sale without uploaded tracking.",
+    )
     if order.tracking_status in (T.NOT_FOUND, T.UPLOAD_FAILED):
         orders.transition(order, T.SEARCHING, reason="tracking re-check requested", actor=actor)
         order.tracking_deadline_at = max(order.tracking_deadline_at or clock.now(), clock.now())
@@ -80,10 +102,11 @@ def recheck_tracking(order: Order, actor: str) -> None:
 
 def enter_tracking(order: Order, actor: str, *, tracking_number: str, carrier: str | None) -> None:
     """Validate a tracking number typed by hand; it is then uploaded like a found one."""
-    if order.status != S.SUCCEEDED or order.tracking_status == T.UPLOADED:
-        raise ActionError(
-            "Tracking can be entered only for a bought sale without uploaded tracking."
-        )
+    _require(
+        order,
+        "enter_tracking",
+        "Tracking can be entered only for a bought sale without uploaded tracking.",
+    )
     try:
         valid = numbers.validate(tracking_number, carrier or None)
     except numbers.InvalidTrackingNumberError as exc:

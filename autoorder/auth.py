@@ -1,4 +1,9 @@
-"""Login, roles and the one team-scoping helper every team-data query goes through."""
+"""Login, roles and the one team-scoping helper every team-data query goes through.
+
+Two separate roles: a team's admin manages that team only (``admin_required``); the server
+operator (``User.is_operator``, ``operator_required``) runs the server for every team: the job
+dashboard, credit packages offered to every team, recording payments, eBay set-up.
+"""
 
 from functools import wraps
 
@@ -42,6 +47,18 @@ def admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def operator_required(view):
+    """Refuse (403) anyone but the server operator (a team admin is not an operator)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated or not current_user.is_operator:
             abort(403)
         return view(*args, **kwargs)
 

@@ -13,7 +13,15 @@ from autoorder.models import Team, User
 
 
 def register(app):
-    for command in (create_admin, rotate_keys, worker, scheduler, seed_demo, add_credit_package):
+    for command in (
+        create_admin,
+        make_operator,
+        rotate_keys,
+        worker,
+        scheduler,
+        seed_demo,
+        add_credit_package,
+    ):
         app.cli.add_command(command)
 
 
@@ -25,6 +33,15 @@ def _log_to_stderr():
 
     current_app.logger.removeHandler(default_handler)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("rq.worker").addFilter(_quiet_periodic_duties)
+
+
+def _quiet_periodic_duties(record: logging.LogRecord) -> bool:
+    """RQ logs three lines for every job; the periodic duties run every few seconds, so their
+    routine lines would drown the log (their failures are still logged)."""
+    message = record.getMessage()
+    routine = "periodic-" in message or "autoorder.jobs.tick." in message
+    return not (record.levelno <= logging.INFO and routine)
 
 
 @click.command("create-admin")
@@ -37,8 +54,13 @@ def _log_to_stderr():
     help="Read from AUTOORDER_ADMIN_PASSWORD, else asked for.",
 )
 @click.option("--if-missing", is_flag=True, help="Do nothing if the user exists.")
-def create_admin(email, team_name, password, if_missing):
-    """Create the first admin user and their team."""
+@click.option(
+    "--operator/--no-operator",
+    default=None,
+    help="Make the user the server operator (default: only if there is no operator yet).",
+)
+def create_admin(email, team_name, password, if_missing, operator):
+    """Create an admin user and their team; the first one is also the server operator."""
     email = email.strip().lower()
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         if if_missing:
@@ -47,15 +69,38 @@ def create_admin(email, team_name, password, if_missing):
         raise click.ClickException(f"user {email} already exists")
     if not password:
         password = getpass.getpass("Password for the new admin: ")
+    if operator is None:
+        operator = db.session.scalar(select(User.id).where(User.is_operator).limit(1)) is None
     team = Team(name=team_name)
-    user = User(team=team, email=email, role="admin")
+    user = User(team=team, email=email, role="admin", is_operator=operator)
     try:
         user.set_password(password)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.add_all([team, user])
     db.session.commit()
-    click.echo(f"created admin {email} in team {team_name!r} (team id {team.id})")
+    role = "admin and server operator" if operator else "admin"
+    click.echo(f"created {role} {email} in team {team_name!r} (team id {team.id})")
+
+
+@click.command("make-operator")
+@with_appcontext
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the operator role away instead.")
+def make_operator(email, revoke):
+    """Make an existing user a server operator (or, with --revoke, no longer one)."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email.strip().lower()}")
+    if revoke and user.is_operator:
+        others = db.session.scalar(
+            select(User.id).where(User.is_operator, User.active, User.id != user.id).limit(1)
+        )
+        if others is None:
+            raise click.ClickException(f"{user.email} is the last active operator")
+    user.is_operator = not revoke
+    db.session.commit()
+    click.echo(f"{user.email} is {'no longer' if revoke else 'now'} a server operator")
 
 
 @click.command("rotate-keys")
@@ -95,19 +140,20 @@ def worker(queues, burst, name, fork, with_scheduler):
     from flask import current_app
 
     from autoorder.queues import get_queue, redis_connection
-    from autoorder.worker import AppWorker, ForkingAppWorker
+    from autoorder.worker import AppWorker, ForkingAppWorker, work_forever
 
     _log_to_stderr()
     connection = redis_connection()
     names = [q.strip() for q in queues.split(",") if q.strip()]
     worker_class = ForkingAppWorker if fork else AppWorker
-    w = worker_class(
-        [get_queue(n, connection) for n in names],
-        connection=connection,
-        name=name,
-        app=current_app._get_current_object(),
-    )
-    w.work(with_scheduler=with_scheduler, burst=burst)
+    app = current_app._get_current_object()
+
+    def make_worker():
+        return worker_class(
+            [get_queue(n, connection) for n in names], connection=connection, name=name, app=app
+        )
+
+    work_forever(make_worker, with_scheduler=with_scheduler, burst=burst)
 
 
 @click.command("scheduler")
@@ -121,13 +167,15 @@ def worker(queues, burst, name, fork, with_scheduler):
 def scheduler(interval):
     """Register the periodic jobs, then run the scheduler: rq-scheduler's periodic jobs and RQ's
     promotion of jobs scheduled for a time (so workers can run with --no-scheduler)."""
-    from autoorder.jobs.schedule import AppScheduler, schedule_periodic_jobs
+    from autoorder.jobs.schedule import AppScheduler
     from autoorder.queues import redis_connection
 
     _log_to_stderr()
-    s = AppScheduler(connection=redis_connection(), interval=interval)
-    schedule_periodic_jobs(s)
-    s.run()
+    from autoorder.jobs.schedule import periodic_jobs
+
+    definitions = periodic_jobs()
+    s = AppScheduler(connection=redis_connection(), interval=interval, periodic=definitions)
+    s.run_forever()  # registers the periodic jobs (removing outdated ones) once Redis answers
 
 
 @click.command("seed-demo")

@@ -48,14 +48,6 @@ def database_url(url):
     return url
 
 
-def default_chromium_path():
-    """Debian's chromium when installed, else None (Playwright's own browser)."""
-    for candidate in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if os.path.exists(candidate):
-            return candidate
-    return None
-
-
 class Config:
     """Production settings, read from the environment when instantiated."""
 
@@ -84,6 +76,8 @@ class Config:
         self.SHIP_BY_CHECK_SECONDS = env_int("AUTOORDER_SHIP_BY_CHECK_SECONDS", 3600)
         # How long a worker owns an order it is buying before another may take over (> job time).
         self.ORDER_LEASE_SECONDS = env_int("AUTOORDER_ORDER_LEASE_SECONDS", 360)
+        # One checkout per supplier account: the lock's lease, renewed while the checkout runs.
+        self.ACCOUNT_LOCK_SECONDS = env_int("AUTOORDER_ACCOUNT_LOCK_SECONDS", 60)
         self.ORDER_JOB_TIMEOUT = env_int("AUTOORDER_ORDER_JOB_TIMEOUT", 300)
         self.MIN_PROFIT = env_str("AUTOORDER_MIN_PROFIT")  # default minimum profit, e.g. "0.50"
         self.EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
@@ -99,7 +93,8 @@ class Config:
         # eBay API calls this application may spend per eBay day (Pacific); polling is stretched
         # to fit. Unset: calls are counted and shown, polling is not stretched.
         self.EBAY_DAILY_CALL_BUDGET = env_int("AUTOORDER_EBAY_DAILY_CALL_BUDGET", 0) or None
-        self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH", default_chromium_path())
+        # None: found at launch (Debian's chromium, else Playwright's own): scrapers.browser.
+        self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH")
         self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))
         secure = env_bool("AUTOORDER_SECURE_COOKIES", True)
         self.SESSION_COOKIE_SECURE = secure

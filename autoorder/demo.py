@@ -145,7 +145,7 @@ def _supplier(shop_url: str) -> Supplier:
 
 
 def _connect_ebay(team: Team) -> None:
-    """Run the OAuth consent + code exchange against the emulator, as a user would in a browser."""
+    """Connect the demo team's eBay account once, through the emulator's OAuth flow."""
     if (
         db.session.scalar(
             select(EbayAccount).where(
@@ -155,11 +155,18 @@ def _connect_ebay(team: Team) -> None:
         is not None
     ):
         return
-    client = client_for()
-    consent = requests.get(client.consent_url("demo-state"), allow_redirects=False, timeout=10)
-    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
-    tokens = client.exchange_code(code)
-    account = EbayAccount(team_id=team.id, name="autoorder_demo_seller")
-    db.session.add(account)
-    AccountTokenStore(account).save(tokens)
+    connect_emulator_account(team.id, "autoorder_demo_seller", state="demo-state")
     log.info("demo: eBay account connected through the emulator's OAuth flow")
+
+
+def connect_emulator_account(team_id: int, name: str, state: str = "t") -> EbayAccount:
+    """Run the OAuth consent + code exchange against the eBay emulator (which consents at once,
+    as a user would in a browser) and store the account's tokens; flushed, not committed. Used by
+    the demo, the loop tests and the benchmarks."""
+    client = client_for()
+    consent = requests.get(client.consent_url(state), allow_redirects=False, timeout=10)
+    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+    account = EbayAccount(team_id=team_id, name=name)
+    db.session.add(account)
+    AccountTokenStore(account).save(client.exchange_code(code))
+    return account

@@ -157,6 +157,7 @@ class CreditPackageForm(FlaskForm):
     )
     price = DecimalField("Price", places=2, validators=[InputRequired(), NumberRange(min=0)])
     currency = StringField("Currency", filters=[strip], default="USD", validators=[DataRequired()])
+    every_team = BooleanField("Offer to every team (operator)")
 
     def validate_currency(self, field):
         if not re.fullmatch(r"[A-Za-z]{3}", field.data or ""):
@@ -168,6 +169,7 @@ class PurchaseForm(FlaskForm):
 
     idempotency_key = HiddenField(validators=[DataRequired()])
     confirmed = BooleanField("Payment received")
+    team_id = IntegerField("Team", validators=[Optional()])  # the operator's own team if blank
 
 
 # --- listings ------------------------------------------------------------------------------------

@@ -52,13 +52,52 @@ ALLOWED: dict[StrEnum, frozenset[StrEnum]] = {
     T.UPLOADED: frozenset(),
 }
 
-TERMINAL = frozenset(status for status, targets in ALLOWED.items() if not targets)
 # Statuses that will change without a human: the dashboard keeps polling while any is shown.
 ACTIVE = frozenset({S.WAITING, S.IN_PROGRESS, T.NOT_DUE, T.SEARCHING})
 
 
 class InvalidTransitionError(ValueError):
     """The requested status change is not in ALLOWED."""
+
+
+class AttemptState(StrEnum):
+    """The never-buy-twice life cycle of one purchase attempt (``PurchaseAttempt.state``)."""
+
+    STARTED = "started"  # committed before the browser opens; nothing clicked yet
+    PLACING = "placing"  # committed right before the place-order click: may have bought
+    PLACED = "placed"  # the supplier order exists (its number is recorded)
+    NOT_PLACED = "not_placed"  # ended before the click: nothing was bought
+    FAILED = "failed"  # ended without an order (refused, or not found after an unclear click)
+
+
+A = AttemptState
+ATTEMPT_ALLOWED: dict[AttemptState, frozenset[AttemptState]] = {
+    A.STARTED: frozenset({A.PLACING, A.NOT_PLACED, A.FAILED}),
+    A.PLACING: frozenset({A.PLACED, A.FAILED}),  # never "not placed": the click may have happened
+    A.PLACED: frozenset(),
+    A.NOT_PLACED: frozenset(),
+    A.FAILED: frozenset(),
+}
+UNFINISHED_ATTEMPTS = frozenset({A.STARTED, A.PLACING})
+
+
+def set_attempt_state(attempt, to: AttemptState, **fields) -> None:
+    """Move a purchase attempt along ATTEMPT_ALLOWED (setting ``fields`` too); does not commit.
+
+    ``placing_at`` is stamped on PLACING and ``finished_at`` on every final state."""
+    current = AttemptState(attempt.state or A.STARTED)
+    if to not in ATTEMPT_ALLOWED[current]:
+        raise InvalidTransitionError(
+            f"purchase attempt {attempt.id}: {current} -> {to} is not allowed"
+        )
+    attempt.state = to.value
+    now = clock.now()
+    if to == A.PLACING:
+        attempt.placing_at = now
+    elif not ATTEMPT_ALLOWED[to]:
+        attempt.finished_at = now
+    for name, value in fields.items():
+        setattr(attempt, name, value)
 
 
 def _machine(status):
@@ -85,7 +124,10 @@ def transition(order: Order, to, *, reason: str, actor: str = "system", data=Non
         raise InvalidTransitionError(f"order {order.id}: {kind} {current} -> {to} is not allowed")
     now = clock.now()
     setattr(order, attr, to.value)
-    setattr(order, f"{attr}_changed_at", now)
+    if kind == "cart":
+        order.status_changed_at = now
+    else:
+        order.tracking_status_changed_at = now
     if kind == "cart" and to in (S.WAITING, S.SUCCEEDED, S.CANCELLED):
         order.failure_code = order.failure_message = None
     if kind == "cart" and to != S.IN_PROGRESS:

@@ -8,11 +8,13 @@ from decimal import Decimal
 from flask import current_app
 
 from autoorder import clock, credits, evidence, orders
+from autoorder.account_lock import AccountLockLostError
 from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, ReauthorizationNeededError
 from autoorder.ebay.sync import NO_CANCEL, cancel_state, has_address, ship_to_of
 from autoorder.extensions import db
 from autoorder.models import EbayAccount, Order, PurchaseAttempt, Team
+from autoorder.orders import AttemptState as A
 from autoorder.orders import OrderStatus as S
 from autoorder.scrapers import browser, get_adapter
 from autoorder.scrapers.base import (
@@ -23,6 +25,7 @@ from autoorder.scrapers.base import (
     PurchaseRequest,
     SupplierError,
     UnknownSupplierError,
+    WrongContentsError,
 )
 from autoorder.tracking_schedule import schedule_first_check
 
@@ -144,22 +147,33 @@ def min_profit(order: Order) -> Decimal | None:
     return Decimal(configured) if configured else None
 
 
-def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
-    """Run the supplier checkout for a claimed order; record the result. Returns the outcome."""
-    bot, listing = order.bot or (order.listing.bot if order.listing else None), order.listing
+def bot_for(order: Order):
+    """The order bot (supplier account) that buys this order: the order's, else its listing's."""
+    return order.bot or (order.listing.bot if order.listing else None)
+
+
+def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
+    """Run the supplier checkout for a claimed order; record the result. Returns the outcome.
+
+    ``lock`` is the supplier account's lock (autoorder.account_lock) the caller holds; it is
+    checked once more right before the place-order click.
+    """
+    bot, listing = bot_for(order), order.listing
     if listing is None or bot is None or not bot.enabled:
         return _finish_failed(
             order, attempt, "unknown", "No enabled order bot for this listing.", None
         )
     order.bot_id = bot.id
+    db.session.commit()  # no write transaction may stay open while the browser works
     try:
         adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
     except UnknownSupplierError as exc:
         return _finish_failed(order, attempt, "unknown", str(exc), None)
     request = purchase_request(order, attempt)
-    guard = _guard(order, attempt, owner, request)
+    guard = _guard(order, attempt, owner, request, lock)
     state = json.loads(bot.browser_state) if bot.browser_state else None
     executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
+    ambiguous = None  # the click may have happened: resolved once this page is closed
     with browser.POOL.page(executable, state) as (context, page):
         try:
             adapter.login(page, credentials_of(bot))
@@ -167,31 +181,93 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str) -> str:
         except LeaseLostError:
             log.warning("order %s: lease lost to another worker; stopping", order.id)
             return "lease lost"
+        except AccountLockLostError as exc:
+            return release_before_placing(order, attempt, str(exc))
+        except WrongContentsError as exc:
+            return placed_with_wrong_contents(order, attempt, exc)
         except SupplierError as exc:
             db.session.refresh(attempt)
-            if attempt.state == "placing" and exc.code not in DEFINITE_AFTER_CLICK:
-                return resolve_ambiguous(order, attempt, owner, cause=exc)
-            return _finish_failed(
-                order, attempt, exc.code, exc.message, exc.screenshot or browser.screenshot(page)
-            )
+            if attempt.state == A.PLACING and exc.code not in DEFINITE_AFTER_CLICK:
+                ambiguous = exc
+            else:
+                return _finish_failed(
+                    order,
+                    attempt,
+                    exc.code,
+                    exc.message,
+                    exc.screenshot or browser.screenshot(page),
+                )
         except Exception as exc:  # noqa: BLE001 - a crash mid-checkout must still end visibly
             db.session.rollback()
             db.session.refresh(attempt)
             log.exception("order %s: unexpected error in checkout", order.id)
-            if attempt.state == "placing":
-                return resolve_ambiguous(order, attempt, owner, cause=exc)
-            if browser.browser_gone(exc):
+            if attempt.state == A.PLACING:
+                ambiguous = exc
+            elif browser.browser_gone(exc):
                 return release_after_browser_loss(order, attempt, exc)
-            return _finish_failed(
-                order, attempt, "unknown", f"{type(exc).__name__}: {exc}", browser.screenshot(page)
-            )
-        bot.browser_state = json.dumps(context.storage_state())
-        bot.browser_state_saved_at = clock.now()
+            else:
+                return _finish_failed(
+                    order,
+                    attempt,
+                    "unknown",
+                    f"{type(exc).__name__}: {exc}",
+                    browser.screenshot(page),
+                )
+        else:
+            bot.browser_state = json.dumps(context.storage_state())
+            bot.browser_state_saved_at = clock.now()
+    if ambiguous is not None:  # outside the page: the look-up opens its own (no pool re-entry)
+        return resolve_ambiguous(order, attempt, owner, cause=ambiguous)
     return complete(order, attempt, placed, owner)
 
 
-def _guard(order, attempt, owner, request):
-    """Return the before-place callback: price guard, lease check, then commit 'placing'."""
+def release_before_placing(order: Order, attempt: PurchaseAttempt, why: str) -> str:
+    """Nothing was clicked (the account lock ran out first): give the sale back to the queue."""
+    db.session.rollback()
+    orders.set_attempt_state(
+        attempt, A.NOT_PLACED, error_code="account_lock_lost", error_message=why[:500]
+    )
+    orders.transition(
+        order, S.WAITING, reason=f"{why}; nothing was bought, back in line", actor="system"
+    )
+    db.session.commit()
+    log.warning("order %s: %s; released before placing", order.id, why)
+    return "released: account lock lost"
+
+
+def placed_with_wrong_contents(order: Order, attempt: PurchaseAttempt, exc) -> str:
+    """The supplier placed an order, but not the one we asked for (items, quantity or ship-to
+    differ): record it and stop for a person at once. Never succeeded; no tracking is sought."""
+    db.session.rollback()
+    now = clock.now()
+    orders.set_attempt_state(
+        attempt,
+        A.PLACED,
+        supplier_order_number=exc.supplier_order_number,
+        error_code=exc.code,
+        error_message=exc.message[:500],
+    )
+    order.supplier_order_number, order.ordered_at = exc.supplier_order_number, now
+    for kind, png in (exc.screenshots or {}).items():
+        evidence.save(order, kind, png, attempt=attempt.id)
+    orders.fail(
+        order,
+        S.NEEDS_ATTENTION,
+        code=exc.code,
+        message=(
+            f"Supplier order {exc.supplier_order_number} was placed with the wrong contents: "
+            f"{exc.message} Check it on the supplier site (cancel or correct it) before anything "
+            "else; it was not marked bought."
+        ),
+    )
+    db.session.commit()
+    log.error("order %s: placed with wrong contents (%s)", order.id, exc.message)
+    return exc.code
+
+
+def _guard(order, attempt, owner, request, lock=None):
+    """Return the before-place callback: price guard, lease and account-lock check, then commit
+    'placing'."""
 
     def before_place(totals):
         if request.max_total is not None and totals.total > request.max_total:
@@ -205,11 +281,13 @@ def _guard(order, attempt, owner, request):
                 raise PriceAboveLimitError(
                     f"Supplier total {totals.total} leaves a profit of {profit}, below the minimum {floor}."
                 )
+        if lock is not None:
+            lock.check()  # AccountLockLostError: stop before the click
         if not orders.renew_lease(
             order.id, owner=owner, lease_seconds=current_app.config["ORDER_LEASE_SECONDS"]
         ):
             raise LeaseLostError()
-        attempt.state, attempt.placing_at = "placing", clock.now()
+        orders.set_attempt_state(attempt, A.PLACING)
         orders.note(
             order,
             f"placing the supplier order (total {totals.total}, reference {request.reference})",
@@ -224,8 +302,7 @@ def _guard(order, attempt, owner, request):
 def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner: str) -> str:
     """Record a bought order: number, cost, evidence, green cart, one credit, tracking schedule."""
     now = clock.now()
-    attempt.state, attempt.finished_at = "placed", now
-    attempt.supplier_order_number = placed.supplier_order_number
+    orders.set_attempt_state(attempt, A.PLACED, supplier_order_number=placed.supplier_order_number)
     order.supplier_order_number, order.supplier_cost, order.ordered_at = (
         placed.supplier_order_number,
         placed.total,
@@ -254,12 +331,12 @@ def release_after_browser_loss(
 ) -> str:
     """The browser died before the click (a shutdown or crash): nothing was bought, so give the
     sale back to the queue — unless that keeps happening, then a human must look."""
-    now = clock.now()
     if attempt is not None:
-        attempt.state, attempt.finished_at = "not_placed", now
-        attempt.error_code, attempt.error_message = (
-            "browser_lost",
-            f"{type(exc).__name__}: {exc}"[:500],
+        orders.set_attempt_state(
+            attempt,
+            A.NOT_PLACED,
+            error_code="browser_lost",
+            error_message=f"{type(exc).__name__}: {exc}"[:500],
         )
     losses = sum(1 for a in order.attempts if a.error_code == "browser_lost")
     if losses >= MAX_BROWSER_LOSSES:
@@ -283,9 +360,8 @@ def release_after_browser_loss(
 
 
 def _finish_failed(order, attempt, code, message, screenshot) -> str:
-    if attempt is not None and attempt.state not in ("not_placed", "placed"):
-        attempt.state, attempt.finished_at = "failed", clock.now()
-        attempt.error_code, attempt.error_message = code, message
+    if attempt is not None and attempt.state in orders.UNFINISHED_ATTEMPTS:
+        orders.set_attempt_state(attempt, A.FAILED, error_code=code, error_message=message)
     evidence.save(order, "failure", screenshot, attempt=attempt.id if attempt else None)
     orders.fail(
         order, S.FAILED if code in FAILED_CODES else S.NEEDS_ATTENTION, code=code, message=message

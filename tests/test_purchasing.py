@@ -41,3 +41,30 @@ def test_a_lost_browser_releases_the_sale_then_gives_up(ctx):
     assert (order.status, order.failure_code) == ("needs_attention", "unknown")
     assert f"stopped {MAX_BROWSER_LOSSES} times" in order.failure_message
     assert {a.state for a in order.attempts} == {"not_placed"}
+
+
+def test_an_order_placed_with_wrong_contents_needs_a_person_and_is_not_bought(ctx):
+    from autoorder.models import CreditEntry
+    from autoorder.purchasing import placed_with_wrong_contents
+    from autoorder.scrapers.base import WrongContentsError
+
+    team = make_team()
+    order = make_order(team, status="in_progress")
+    db.session.add(CreditEntry(team_id=team.id, key="purchase:t", delta=5, reason="purchase"))
+    attempt = _attempt(order)
+    orders.set_attempt_state(attempt, orders.AttemptState.PLACING)  # the click happened
+    error = WrongContentsError(
+        "items [('LAMP-STD', 1), ('PC-BLK', 1)], expected [('PC-BLK', 1)]",
+        supplier_order_number="DS-1",
+        screenshots={"confirmation": b"\x89PNG confirmation"},
+    )
+    assert placed_with_wrong_contents(order, attempt, error) == "wrong_contents"
+    assert (order.status, order.failure_code) == ("needs_attention", "wrong_contents")
+    assert order.supplier_order_number == "DS-1" and "DS-1" in order.failure_message
+    assert (attempt.state, attempt.supplier_order_number) == ("placed", "DS-1")
+    assert [e.kind for e in order.evidence] == ["confirmation"]
+    assert order.next_tracking_check_at is None  # not bought: no tracking is sought
+    spent = db.session.scalars(
+        db.select(CreditEntry).where(CreditEntry.team_id == team.id, CreditEntry.delta < 0)
+    ).all()
+    assert spent == []

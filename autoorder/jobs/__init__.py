@@ -1,2 +1,17 @@
 """Background jobs run by RQ workers. Jobs take ids, reload from the database and are
-safe to run twice."""
+safe to run twice.
+
+Routes and the demo use only this package's public API (``autoorder.jobs.api``, re-exported
+here); the periodic duties live in ``jobs.tick`` and their schedule in ``jobs.schedule``.
+"""
+
+from autoorder.jobs.api import (  # noqa: F401 - the public API
+    after_commit,
+    enqueue_login_test,
+    enqueue_order,
+    enqueue_poll,
+    enqueue_tracking_check,
+    load_login_checks,
+    order_job_id,
+)
+from autoorder.jobs.tick import resume_out_of_credits  # noqa: F401

@@ -5,13 +5,15 @@ The result (state, ok, code, message) is kept on the bot (``last_login_check_at/
 
 import json
 import logging
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from autoorder import clock
+from autoorder import account_lock, clock
 from autoorder.extensions import db
 from autoorder.models import OrderBot
 from autoorder.purchasing import credentials_of
@@ -33,9 +35,17 @@ def test_bot_login(bot_id: int) -> str:
     try:
         adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
         executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-        with browser.POOL.page(executable) as (context, page):
-            adapter.login(page, credentials_of(bot))
-            state = context.storage_state()
+        # Signing in changes the account's session: never beside a checkout on the same account.
+        with account_lock.hold(bot.id, f"login-test:{socket.gethostname()}:{os.getpid()}"):
+            with browser.POOL.page(executable) as (context, page):
+                adapter.login(page, credentials_of(bot))
+                state = context.storage_state()
+    except account_lock.AccountBusyError:
+        result = {
+            "ok": False,
+            "code": "busy",
+            "message": "The bot is placing an order right now; test the login again in a minute.",
+        }
     except SupplierError as exc:
         result = {"ok": False, "code": exc.code, "message": _redact(exc.message, bot)}
     except UnknownSupplierError:
@@ -84,7 +94,7 @@ def enqueue_login_test(bot_id: int):
     try:
         return enqueue_once(
             "orders",
-            "autoorder.jobs.bots.test_bot_login",
+            test_bot_login,
             bot_id,
             job_id=f"test-bot-login-{bot_id}",
             timeout=JOB_TIMEOUT,

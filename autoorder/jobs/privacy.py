@@ -17,21 +17,10 @@ from autoorder.evidence import path_of
 from autoorder.extensions import db
 from autoorder.models import EbayAccount, EbayDeletionNotice, Evidence, Order
 from autoorder.orders import OrderStatus as S
-from autoorder.queues import enqueue_once
 
 log = logging.getLogger(__name__)
 
 ERASED_ACCOUNT_NAME = "(eBay account deleted)"
-
-
-def enqueue_erase(notice_id: int):
-    return enqueue_once(
-        "default",
-        "autoorder.jobs.privacy.erase_ebay_user",
-        notice_id,
-        job_id=f"erase-ebay-user-{notice_id}",
-        timeout=300,
-    )
 
 
 def erase_ebay_user(notice_id: int) -> str:

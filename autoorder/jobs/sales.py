@@ -200,7 +200,7 @@ def _enqueue_buying(new_sales) -> None:
 
     Best effort after the commit: if Redis is down, the periodic tick enqueues it from the database.
     """
-    from autoorder.jobs.tick import enqueue_order
+    from autoorder.jobs.api import enqueue_order
 
     for order in new_sales:
         if order.status != OrderStatus.WAITING:

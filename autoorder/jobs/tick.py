@@ -1,58 +1,36 @@
-"""The periodic tick: the database says what is due; the tick (re)enqueues it.
+"""The periodic duties: the database says what is due; each duty (re)enqueues its kind of work.
 
-It repairs whatever Redis lost (a flush, a crash, a killed worker): every due sale, expired lease,
-due tracking check and due eBay poll is enqueued again, under a fixed job id per item.
+They repair whatever Redis lost (a flush, a crash, a killed worker): every due sale, expired
+lease, due tracking check and due eBay poll is enqueued again, under a fixed job id per item.
+Each duty is its own periodic job (``jobs.schedule.periodic_jobs``); ``tick`` runs them all.
 """
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import or_, select
 
 from autoorder import clock, credits, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
+from autoorder.jobs.api import (
+    enqueue_erasure,
+    enqueue_order,
+    enqueue_poll,
+    enqueue_tracking_check,
+)
 from autoorder.models import EbayAccount, Order
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
-from autoorder.queues import enqueue_once
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 
 
-def order_job_id(order_id: int) -> str:
-    return f"place-order-{order_id}"
-
-
-def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
-    """Enqueue place_order for an order (at its buffer end, if given).
-
-    ``restart_after``: seconds after which a still-"started" copy is presumed dead (see enqueue_once).
-    """
-    from flask import current_app
-
-    if (
-        at is not None and at.microsecond
-    ):  # RQ keeps whole seconds: never start before the buffer ends
-        at = at.replace(microsecond=0) + timedelta(seconds=1)
-    return enqueue_once(
-        "orders",
-        "autoorder.jobs.ordering.place_order",
-        order_id,
-        job_id=order_job_id(order_id),
-        at=at,
-        restart_after=restart_after,
-        timeout=current_app.config["ORDER_JOB_TIMEOUT"],
-        on_failure="autoorder.jobs.failures.flag_order",
-    )
-
-
-def tick() -> dict:
-    """Enqueue all due work; return counts of what was enqueued or resumed."""
-    now = clock.now()
-    counts = {"polls": 0, "orders": 0, "recovered": 0, "resumed": 0, "tracking": 0}
+# --- the duties: each its own periodic job (jobs.schedule), each O(due) through an index -------
+def enqueue_due_polls() -> int:
+    """Enqueue a poll of every connected eBay account whose next poll is due."""
+    now, count = clock.now(), 0
     for account_id in db.session.scalars(
         select(EbayAccount.id)
         .where(
@@ -61,15 +39,14 @@ def tick() -> dict:
         )
         .limit(BATCH)
     ):
-        if enqueue_once(
-            "default",
-            "autoorder.jobs.sales.poll_ebay_account",
-            account_id,
-            job_id=f"poll-ebay-{account_id}",
-            timeout=120,
-        ):
-            counts["polls"] += 1
-    counts["resumed"] = resume_out_of_credits()
+        if enqueue_poll(account_id):
+            count += 1
+    return count
+
+
+def enqueue_due_orders() -> int:
+    """Enqueue every waiting sale whose buffer has ended (and sales whose account was busy)."""
+    now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(Order.status == S.WAITING, Order.order_after <= now)
@@ -77,14 +54,26 @@ def tick() -> dict:
         .limit(BATCH)
     ):
         # A due sale's job that has been "started" for a minute without claiming it died.
-        counts["orders"] += bool(enqueue_order(order_id, restart_after=60))
+        count += bool(enqueue_order(order_id, restart_after=60))
+    return count
+
+
+def recover_expired_leases() -> int:
+    """Enqueue a resuming job for every in-progress order whose worker stopped renewing its lease."""
+    now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(Order.status == S.IN_PROGRESS, Order.lease_expires_at < now)
         .limit(BATCH)
     ):
         # The lease expired: whatever RQ says, the job that held it is gone or hung.
-        counts["recovered"] += bool(enqueue_order(order_id, restart_after=0))
+        count += bool(enqueue_order(order_id, restart_after=0))
+    return count
+
+
+def enqueue_due_tracking() -> int:
+    """Enqueue a tracking check for every bought order whose next check is due."""
+    now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(
@@ -95,27 +84,34 @@ def tick() -> dict:
         .order_by(Order.next_tracking_check_at)
         .limit(BATCH)
     ):
-        if enqueue_once(
-            "tracking",
-            "autoorder.jobs.tracking.refresh_tracking",
-            order_id,
-            job_id=f"tracking-{order_id}",
-            timeout=180,
-        ):
-            counts["tracking"] += 1
-    counts["erasures"] = enqueue_pending_erasures()
-    counts["at_risk"] = flag_ship_by_at_risk(now)
+        if enqueue_tracking_check(order_id):
+            count += 1
+    return count
+
+
+def tick() -> dict:
+    """Run every duty once; return counts of what was enqueued or resumed (tests, the demo)."""
+    counts = {
+        "polls": enqueue_due_polls(),
+        "resumed": resume_out_of_credits(),
+        "orders": enqueue_due_orders(),
+        "recovered": recover_expired_leases(),
+        "tracking": enqueue_due_tracking(),
+        "erasures": enqueue_pending_erasures(),
+        "at_risk": flag_ship_by_at_risk(),
+    }
     if any(counts.values()):
         log.info("tick: %s", counts)
     return counts
 
 
-def flag_ship_by_at_risk(now) -> int:
+def flag_ship_by_at_risk() -> int:
     """Flag, once, each sale that may miss eBay's ship-by date (within the window, tracking not on
     eBay): an order event with ``{"flag": "ship_by_at_risk"}`` and ``ship_by_flagged_at``, shown on
     the sales and order pages. Notifications (issue 17) do not exist yet: a notifier picks these up."""
     from autoorder.tracking_schedule import ship_by_window
 
+    now = clock.now()
     flagged = db.session.scalars(
         select(Order)
         .where(
@@ -141,13 +137,12 @@ def flag_ship_by_at_risk(now) -> int:
 
 def enqueue_pending_erasures() -> int:
     """eBay account-deletion notices not yet acted on (their job lost with Redis, say)."""
-    from autoorder.jobs.privacy import enqueue_erase
     from autoorder.models import EbayDeletionNotice
 
     pending = db.session.scalars(
         select(EbayDeletionNotice.id).where(EbayDeletionNotice.processed_at.is_(None)).limit(BATCH)
     ).all()
-    return sum(bool(enqueue_erase(notice_id)) for notice_id in pending)
+    return sum(bool(enqueue_erasure(notice_id)) for notice_id in pending)
 
 
 def resume_out_of_credits() -> int:

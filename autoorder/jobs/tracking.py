@@ -3,6 +3,8 @@
 import hashlib
 import json
 import logging
+import os
+import socket
 from collections import OrderedDict
 from datetime import timedelta
 
@@ -11,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from autoorder import clock, orders
+from autoorder import account_lock, clock, orders
 from autoorder import tracking_numbers as numbers
 from autoorder.ebay import accounts
 from autoorder.ebay.budget import counting_calls
@@ -167,9 +169,14 @@ def _log_in_again(bot, adapter) -> dict:
     from autoorder.purchasing import credentials_of
 
     executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (context, page):
-        adapter.login(page, credentials_of(bot))
-        state = context.storage_state()
+    owner = f"tracking-login:{socket.gethostname()}:{os.getpid()}"
+    db.session.commit()  # the lock is taken on its own connection: hold no write transaction
+    try:  # signing in changes the account's session: never beside a checkout on that account
+        with account_lock.hold(bot.id, owner), browser.POOL.page(executable) as (context, page):
+            adapter.login(page, credentials_of(bot))
+            state = context.storage_state()
+    except account_lock.AccountBusyError:
+        raise SupplierError("the bot is placing an order; signing in again later") from None
     bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
     db.session.commit()
     return state

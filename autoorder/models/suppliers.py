@@ -53,6 +53,9 @@ class OrderBot(db.Model):
     # The last "test login" (state pending|done, ok, code, message), shown on the bots page.
     last_login_check_at = mapped_column(UTCDateTime)
     last_login_check_result: Mapped[dict | None] = mapped_column(JSON)
+    # One checkout per supplier account at a time (autoorder.account_lock): who holds it, until when.
+    checkout_lock_owner: Mapped[str | None] = mapped_column(String(200))
+    checkout_lock_expires_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
     supplier = relationship("Supplier")

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="member")
     active: Mapped[bool] = mapped_column(default=True)
+    # The server operator (server-wide: job dashboard, packages for every team, recording
+    # payments, eBay set-up); independent of the team role. `flask create-admin` makes the first.
+    is_operator: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
     last_login_at = mapped_column(UTCDateTime)
 

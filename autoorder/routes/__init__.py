@@ -1,11 +1,12 @@
 """HTTP: one blueprint per module. Views check auth/ownership, call domain code, render."""
 
-from flask import request
+from autoorder.extensions import htmx
 
 
 def is_htmx() -> bool:
-    """Return whether the request came from htmx (and wants a fragment)."""
-    return request.headers.get("HX-Request") == "true"
+    """Return whether the request came from htmx (and wants a fragment): flask-htmx reads the
+    ``HX-Request`` header."""
+    return bool(htmx)
 
 
 def register_blueprints(app):

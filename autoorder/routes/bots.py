@@ -6,10 +6,10 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import exists, select
 
+from autoorder import jobs
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
-from autoorder.jobs import bots as bot_jobs
 from autoorder.models import Listing, Order, OrderBot, Supplier
 from autoorder.routes import is_htmx
 
@@ -28,7 +28,7 @@ SECRET_FIELDS = ("password", "card_number", "card_cvc", "card_expiry", "card_hol
 @bp.get("/")
 def index():
     bots = db.session.scalars(team_select(OrderBot).order_by(OrderBot.name)).all()
-    checks = bot_jobs.load_login_checks(bot.id for bot in bots)
+    checks = jobs.load_login_checks(bot.id for bot in bots)
     return render_template("bots/index.html", bots=bots, checks=checks)
 
 
@@ -56,7 +56,7 @@ def edit(bot_id):
         db.session.commit()
         flash(f"Bot {bot.name} saved.", "success")
         return redirect(url_for("bots.index"))
-    check = bot_jobs.load_login_checks([bot.id]).get(bot.id)
+    check = jobs.load_login_checks([bot.id]).get(bot.id)
     return render_template(
         "bots/form.html", form=form, bot=bot, check=check
     ), 422 if form.errors else 200
@@ -119,7 +119,7 @@ def _set_enabled(bot_id, enabled):
     bot.enabled = enabled
     db.session.commit()
     if is_htmx():
-        checks = bot_jobs.load_login_checks([bot.id])
+        checks = jobs.load_login_checks([bot.id])
         return render_template("bots/_row.html", bot=bot, check=checks.get(bot.id))
     flash(f"Bot {bot.name} {'enabled' if enabled else 'disabled'}.", "success")
     return redirect(url_for("bots.index"))
@@ -130,7 +130,7 @@ def test_login(bot_id):
     """Queue a sign-in test (no purchase); the fragment polls until the worker reports."""
     bot = team_get_or_404(OrderBot, bot_id)
     try:
-        bot_jobs.enqueue_login_test(bot.id)
+        jobs.enqueue_login_test(bot.id)
     except RedisError:
         message = "The job queue (Redis) cannot be reached, so the test was not started. Try again shortly."
         if is_htmx():
@@ -146,7 +146,7 @@ def test_login(bot_id):
 @bp.get("/<int:bot_id>/login-check")
 def login_check(bot_id):
     bot = team_get_or_404(OrderBot, bot_id)
-    check = bot_jobs.load_login_checks([bot.id]).get(bot.id)
+    check = jobs.load_login_checks([bot.id]).get(bot.id)
     if not is_htmx():
         return redirect(url_for("bots.edit", bot_id=bot.id))
     return render_template("bots/_login_check.html", bot=bot, check=check)

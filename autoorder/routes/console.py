@@ -1,5 +1,8 @@
 """Auto Order console: the credits add-on. Packages, the team's balance and ledger, and recording a
-package purchase (payment first, through autoorder.payments; then the credits, exactly once)."""
+package purchase (payment first, through autoorder.payments; then the credits, exactly once).
+
+Recording a payment adds credits, so only the server operator does it (for any team); a team admin
+manages the team's own packages; packages offered to every team are the operator's."""
 
 import uuid
 
@@ -8,12 +11,11 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from autoorder import credits, payments
-from autoorder.auth import admin_required, team_select
+from autoorder import credits, jobs, payments
+from autoorder.auth import admin_required, operator_required, team_select
 from autoorder.extensions import db
 from autoorder.forms import CreditPackageForm, PurchaseForm
-from autoorder.jobs.tick import resume_out_of_credits
-from autoorder.models import CreditEntry, CreditPackage, Order
+from autoorder.models import CreditEntry, CreditPackage, Order, Team
 from autoorder.orders import OrderStatus
 from autoorder.routes import is_htmx
 
@@ -47,16 +49,21 @@ def index():
 
 
 @bp.post("/packages/<int:package_id>/purchase")
-@admin_required
+@operator_required
 def purchase(package_id):
-    package = _package_or_404(package_id)
-    if not package.active:
-        abort(404)
+    """The operator records that a team paid for a package (default: the operator's own team)."""
     form = PurchaseForm()
     if not form.validate():
         flash("The purchase form is incomplete. Reload the page and try again.", "error")
         return redirect(url_for("console.index"))
-    team_id = current_user.team_id
+    team_id = form.team_id.data or current_user.team_id
+    if db.session.get(Team, team_id) is None:
+        abort(404)
+    package = db.session.scalar(
+        _packages_of(team_id).where(CreditPackage.id == package_id, CreditPackage.active)
+    )
+    if package is None:
+        abort(404)
     try:
         payment = payments.provider().charge(
             payments.PaymentRequest(
@@ -84,10 +91,13 @@ def purchase(package_id):
     if not created:
         flash("This payment was already recorded; no credits were added twice.", "info")
         return redirect(url_for("console.index"))
-    held_before = _held_count()
-    resume_out_of_credits()  # commits; the tick then enqueues the resumed sales
-    resumed = held_before - _held_count()
-    message = f"{package.name}: {package.credits} credits added."
+    held_before = _held_count(team_id)
+    jobs.resume_out_of_credits()  # commits; the due-orders duty then enqueues the resumed sales
+    resumed = held_before - _held_count(team_id)
+    team = (
+        "" if team_id == current_user.team_id else f" for team {db.session.get(Team, team_id).name}"
+    )
+    message = f"{package.name}: {package.credits} credits added{team}."
     if resumed:
         message += f" Sales held for lack of credits and now back in line: {resumed}."
     flash(message, "success")
@@ -100,8 +110,9 @@ def create_package():
     form = CreditPackageForm()
     if not form.validate():
         return _page(package_form=form, status=422)
+    every_team = bool(form.every_team.data) and current_user.is_operator
     package = CreditPackage(
-        team_id=current_user.team_id,
+        team_id=None if every_team else current_user.team_id,
         name=form.name.data,
         credits=form.credits.data,
         price=form.price.data,
@@ -127,7 +138,7 @@ def activate_package(package_id):
 
 
 def _set_active(package_id, active):
-    package = _package_or_404(package_id, own_only=True)
+    package = _package_or_404(package_id, own_only=not current_user.is_operator)
     package.active = active
     db.session.commit()
     flash(f"Package {package.name} {'is on sale again' if active else 'deactivated'}.", "success")
@@ -136,9 +147,15 @@ def _set_active(package_id, active):
 
 def _visible_packages(own_only=False):
     """Packages this team sees: its own, and (unless own_only) the server operator's (team_id NULL)."""
-    mine = CreditPackage.team_id == current_user.team_id
+    if own_only:
+        return select(CreditPackage).where(CreditPackage.team_id == current_user.team_id)
+    return _packages_of(current_user.team_id)
+
+
+def _packages_of(team_id):
+    """Packages offered to this team: its own and those offered to every team."""
     return select(CreditPackage).where(
-        mine if own_only else or_(mine, CreditPackage.team_id.is_(None))
+        or_(CreditPackage.team_id == team_id, CreditPackage.team_id.is_(None))
     )
 
 
@@ -161,7 +178,7 @@ def _page(package_form=None, status=200):
         balance=credits.balance(team_id),
         ledger=_ledger(),
         packages=db.session.scalars(query).all(),
-        held=_held_count(),
+        held=_held_count(team_id),
         ever_bought=db.session.scalar(
             team_select(CreditEntry)
             .where(CreditEntry.reason == "purchase")
@@ -170,6 +187,9 @@ def _page(package_form=None, status=200):
         > 0,
         package_form=package_form or CreditPackageForm(formdata=None),
         purchase_form=PurchaseForm(formdata=None),
+        teams=db.session.scalars(select(Team).order_by(Team.name, Team.id)).all()
+        if current_user.is_operator
+        else [],
         purchase_key=uuid.uuid4().hex,
     ), status
 
@@ -180,10 +200,11 @@ def _ledger():
     return db.paginate(query, page=page, per_page=LEDGER_PAGE_SIZE, error_out=False)
 
 
-def _held_count() -> int:
+def _held_count(team_id) -> int:
     return db.session.scalar(
-        team_select(Order)
+        select(Order)
         .where(
+            Order.team_id == team_id,
             Order.status == OrderStatus.NEEDS_ATTENTION,
             Order.failure_code == "out_of_credits",
         )

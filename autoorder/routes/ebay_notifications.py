@@ -9,12 +9,12 @@ import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from autoorder.ebay import notifications
 from autoorder.ebay.client import EbayError, parse_ebay_timestamp
 from autoorder.extensions import csrf, db
+from autoorder.jobs.api import after_commit, enqueue_erasure
 from autoorder.models import EbayDeletionNotice
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,7 @@ def _notification():
         db.session.add(notice)
         db.session.commit()
         known = notice.id
-    from autoorder.jobs.privacy import enqueue_erase
-
-    try:
-        enqueue_erase(known)
-    except RedisError as exc:
-        log.warning("deletion notice %s not enqueued (%s); the tick will", known, exc)
+    after_commit(enqueue_erasure, known)  # Redis down: the periodic duty enqueues it
     return "", 204
 
 

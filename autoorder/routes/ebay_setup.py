@@ -1,8 +1,8 @@
 """The eBay set-up page: which keys and settings are present, what eBay's developer portal needs from
 them, the day's eBay call budget, and a self-test of the account-deletion endpoint's challenge answer.
 
-For the person who runs the installation. Gated with ``admin_required`` until the operator role
-(issue 10, ``autoorder.auth.operator_required``) is on main; then it takes that decorator instead.
+For the person who runs the installation: the server operator only (``operator_required``); a team
+admin is not an operator.
 """
 
 import re
@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, render_template, url_for
 from sqlalchemy import func, select
 
 from autoorder import clock
-from autoorder.auth import admin_required
+from autoorder.auth import operator_required
 from autoorder.ebay import budget, notifications
 from autoorder.extensions import db
 from autoorder.models import EbayDeletionNotice
@@ -121,13 +121,13 @@ def _page(self_test=None, status=200):
 
 
 @bp.get("/settings/ebay-setup")
-@admin_required
+@operator_required
 def index():
     return _page()
 
 
 @bp.post("/settings/ebay-setup/self-test")
-@admin_required
+@operator_required
 def self_test():
     return _page(run_self_test())
 

@@ -3,15 +3,13 @@ and order bot that fill it. Saving a mapping puts the sales stuck on "no supplie
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from redis.exceptions import RedisError
 from sqlalchemy import exists, or_, select
 
-from autoorder import actions
+from autoorder import actions, jobs
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.ebay.sync import find_listing
 from autoorder.extensions import db
 from autoorder.forms import ListingForm
-from autoorder.jobs.tick import enqueue_order
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.orders import OrderStatus
 
@@ -103,12 +101,7 @@ def _saved(listing, verb):
     """Attach the sales waiting for this mapping, retry them, commit, then enqueue them."""
     resumed = _resume_unmapped(listing)
     db.session.commit()
-    queued = True
-    for order_id in resumed:
-        try:
-            enqueue_order(order_id)
-        except RedisError:  # the tick enqueues every due WAITING sale anyway
-            queued = False
+    queued = jobs.after_commit(jobs.enqueue_order, *resumed)  # else the due-orders duty does
     message = f"Mapping for eBay item {listing.ebay_item_id} {verb}."
     if resumed:
         message += f" Sales waiting for it and now back in line: {len(resumed)}."

@@ -1,4 +1,5 @@
-"""Jobs monitoring: rq-dashboard at /rq, inside the app's login, for admins only.
+"""Jobs monitoring: rq-dashboard at /rq, inside the app's login, for the server operator only
+(the queues hold every team's jobs, so a team admin may not see them).
 
 rq-dashboard's blueprint is global (one object per process), so it gets no decorators of ours: an
 app-level ``before_request`` guards its endpoints instead. Its JavaScript posts without our form
@@ -34,10 +35,10 @@ def init_app(app):
 
 
 def guard():
-    """Admins only (403 for members); CSRF token on every change; follow REDIS_URL."""
+    """The operator only (403 for everyone else); CSRF token on every change; follow REDIS_URL."""
     if request.blueprint != BLUEPRINT or not current_user.is_authenticated:
         return None  # the login requirement itself is enforced by autoorder.auth
-    if not current_user.is_admin:
+    if not current_user.is_operator:
         abort(403)
     if request.method not in ("GET", "HEAD", "OPTIONS") or request.endpoint in UNSAFE_GETS:
         _check_token()
@@ -60,7 +61,7 @@ def hand_token_to_dashboard(response):
     if (
         request.blueprint == BLUEPRINT
         and current_user.is_authenticated
-        and current_user.is_admin
+        and current_user.is_operator
         and response.mimetype == "text/html"
     ):
         response.set_cookie(

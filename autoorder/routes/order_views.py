@@ -10,7 +10,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from autoorder import clock
+from autoorder import actions, clock
 from autoorder.auth import team_select
 from autoorder.extensions import db
 from autoorder.models import CreditEntry, Order, OrderBot, OrderEvent, Supplier
@@ -274,7 +274,7 @@ class RowView:
     profit: str | None
     profit_class: str
     bot: BotName | None
-    has_actions: bool
+    actions: frozenset  # actions.allowed(order): the buttons shown
 
 
 def row_views(orders: list[Order], bots: dict[int, BotName]) -> list[RowView]:
@@ -299,14 +299,12 @@ def row_views(orders: list[Order], bots: dict[int, BotName]) -> list[RowView]:
                 profit=money(profit, o.sale_currency),
                 profit_class="" if profit is None else ("positive" if profit >= 0 else "negative"),
                 bot=bots.get(o.bot_id),
-                has_actions=o.status in ACTIONABLE
-                or (o.status == S.SUCCEEDED and o.tracking_status != T.UPLOADED),
+                actions=actions.allowed(o),
             )
         )
     return views
 
 
-ACTIONABLE = frozenset({S.WAITING, S.FAILED, S.NEEDS_ATTENTION})
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 

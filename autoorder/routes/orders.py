@@ -19,10 +19,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from autoorder import actions, clock
+from autoorder import actions, clock, jobs
 from autoorder import evidence as evidence_files
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
@@ -338,32 +337,10 @@ def message_response(summary, status, *, details=(), rows=()):
 
 
 def queue_order(order_id: int) -> None:
-    """Enqueue the purchase after the commit; the periodic tick repairs a missed enqueue."""
-    from autoorder.jobs.tick import enqueue_order
-
-    try:
-        enqueue_order(order_id)
-    except (RedisError, OSError) as exc:
-        log.warning(
-            "order %s: enqueue place_order failed (%s); the tick will enqueue it", order_id, exc
-        )
+    """Enqueue the purchase after the commit; the due-orders duty repairs a missed enqueue."""
+    jobs.after_commit(jobs.enqueue_order, order_id)
 
 
 def queue_tracking(order_id: int) -> None:
-    """Enqueue a tracking check after the commit (same repair as queue_order)."""
-    from autoorder.queues import enqueue_once
-
-    try:
-        enqueue_once(
-            "tracking",
-            "autoorder.jobs.tracking.refresh_tracking",
-            order_id,
-            job_id=f"tracking-{order_id}",
-            timeout=180,
-        )
-    except (RedisError, OSError) as exc:
-        log.warning(
-            "order %s: enqueue refresh_tracking failed (%s); the tick will enqueue it",
-            order_id,
-            exc,
-        )
+    """Enqueue a tracking check after the commit (the tracking duty repairs a missed one)."""
+    jobs.after_commit(jobs.enqueue_tracking_check, order_id)

@@ -120,6 +120,37 @@ class AddressRejectedError(SupplierError):
     code = "address_rejected"
 
 
+class WrongContentsError(SupplierError):
+    """The supplier placed an order, but its confirmation shows other items, quantities or
+    ship-to than we asked for (e.g. someone else used the account's cart at the same time)."""
+
+    code = "wrong_contents"
+
+    def __init__(self, message: str, *, supplier_order_number: str, screenshots=None):
+        super().__init__(message)
+        self.supplier_order_number = supplier_order_number
+        self.screenshots = screenshots or {}
+
+
+def contents_mismatch(
+    request: "PurchaseRequest", expected_item: str, lines: list, ship_name, ship_postal
+) -> str | None:
+    """Compare a confirmation's ``lines`` [(item id, quantity)] and ship-to with the request;
+    return what differs, in words, or None when it is exactly what we asked for."""
+    problems = []
+    wanted = [(expected_item, request.quantity)]
+    got = [(str(item), int(quantity)) for item, quantity in lines]
+    if got != wanted:
+        problems.append(f"items {got}, expected {wanted}")
+    norm = lambda v: " ".join(str(v or "").split()).casefold()  # noqa: E731
+    if norm(ship_name) != norm(request.ship_to.name):
+        problems.append("the ship-to name differs")
+    postal = lambda v: norm(v).replace(" ", "").replace("-", "")  # noqa: E731
+    if postal(ship_postal) != postal(request.ship_to.postal_code):
+        problems.append("the ship-to postal code differs")
+    return "; ".join(problems) or None
+
+
 class UnknownSupplierError(KeyError):
     """No adapter is registered under that supplier key."""
 

@@ -62,6 +62,7 @@ class BrowserPool:
 
     def __init__(self, recycle_after: int = RECYCLE_AFTER):
         self._lock = threading.Lock()
+        self._holder: int | None = None  # the thread inside page(), to refuse re-entry
         self._playwright = None
         self._browser = None
         self._pid = None
@@ -110,25 +111,40 @@ class BrowserPool:
 
     @contextmanager
     def page(self, executable: str | None = None, storage_state: dict | None = None):
-        """Yield ``(context, page)`` in a fresh context; the context is always closed."""
+        """Yield ``(context, page)`` in a fresh context; the context is always closed.
+
+        One page at a time per process: a caller that asks again while holding a page would
+        wait for itself forever, so that is refused at once instead.
+        """
+        if self._holder == threading.get_ident():
+            raise RuntimeError("the browser pool is already in use by this thread (re-entry)")
         with self._lock:
-            context = self.browser(executable).new_context(
-                storage_state=storage_state,
-                viewport={"width": 1280, "height": 900},
-                locale="en-US",
-                timezone_id="UTC",
-            )
-            self.contexts += 1
-            context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-            context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+            self._holder = threading.get_ident()
             try:
-                yield context, context.new_page()
+                with self._context(executable, storage_state) as context_and_page:
+                    yield context_and_page
             finally:
-                try:
-                    context.close()
-                except Exception:  # noqa: BLE001 - a browser that cannot close a context is not reused
-                    log.warning("closing a browser context failed; the browser will be relaunched")
-                    self.close()
+                self._holder = None
+
+    @contextmanager
+    def _context(self, executable, storage_state):
+        context = self.browser(executable).new_context(
+            storage_state=storage_state,
+            viewport={"width": 1280, "height": 900},
+            locale="en-US",
+            timezone_id="UTC",
+        )
+        self.contexts += 1
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        try:
+            yield context, context.new_page()
+        finally:
+            try:
+                context.close()
+            except Exception:  # noqa: BLE001 - a browser that cannot close a context is not reused
+                log.warning("closing a browser context failed; the browser will be relaunched")
+                self.close()
 
 
 POOL = BrowserPool()

@@ -82,6 +82,15 @@ REVIEW_AMOUNTS = {
 }
 PLACE_ORDER, REVIEW_ERROR, NOTE_ERROR = "#place-order-button", "#review-error", "#order-note-error"
 CONFIRMATION_NUMBER, CONFIRMATION_TOTAL = "#confirmation-number", "#confirmation-total"
+# What was placed, read after the click: lines (variant id, quantity) and the ship-to name/postcode.
+PLACED_LINE, PLACED_QUANTITY = (
+    "#confirmation-items tr.order-item[data-variant-id]",
+    ".item-quantity",
+)
+PLACED_SHIP_NAME, PLACED_SHIP_POSTAL = "#confirmation-ship-name", "#confirmation-ship-postal-code"
+# The order page says the same (used when the confirmation page failed to load).
+DETAIL_LINE, DETAIL_SHIP_NAME = "#order-items tr.order-item[data-variant-id]", "#order-ship-name"
+DETAIL_SHIP_POSTAL = "#order-ship-postal-code"
 CONFIRMATION_URL = re.compile(r"/checkout/confirmation/([^/?#]+)")
 ERROR_PAGE, FLAKY_PAGE, RETRY_LINK = "#error-page", "#error-page[data-flaky='true']", "#retry-link"
 DETAIL_NUMBER, DETAIL_STATUS, DETAIL_TOTAL = (
@@ -147,7 +156,7 @@ class DemoShopAdapter(base.SupplierAdapter):
         review_png = page.screenshot(full_page=True)
         if before_place is not None:
             before_place(totals)  # may raise (price guard, lost lease): then nothing is clicked
-        return self._place(page, totals, review_png)
+        return self._place(page, request, variant_id, totals, review_png)
 
     @staticmethod
     def _cart_may_hold_items(page) -> bool:
@@ -226,8 +235,9 @@ class DemoShopAdapter(base.SupplierAdapter):
                 )  # always a GET: safe before placing
         raise SupplierError("the checkout did not reach the review page")
 
-    def _place(self, page, totals, review_png) -> base.PlacedOrder:
-        """Click place-order exactly once; afterwards nothing is retried, only read."""
+    def _place(self, page, request, variant_id, totals, review_png) -> base.PlacedOrder:
+        """Click place-order exactly once; afterwards nothing is retried, only read — including
+        what was placed, which must be exactly the request (else WrongContentsError)."""
         submit(page, PLACE_ORDER)
         outcome = which(
             page,
@@ -259,14 +269,24 @@ class DemoShopAdapter(base.SupplierAdapter):
                 number or text_of(page, CONFIRMATION_NUMBER),
                 amount_of(page, CONFIRMATION_TOTAL),
             )
-        else:  # placed (the redirect names the order) but the confirmation page failed: read the order page
+            placed = _read_placed(page, PLACED_LINE, PLACED_SHIP_NAME, PLACED_SHIP_POSTAL)
+        else:  # placed (the redirect names the order) but the confirmation failed: the order page
             number, total = redirect.group(1), totals.total
             page.goto(self.tracking_url(number))
-            if which(page, {"detail": DETAIL_NUMBER, "error": ERROR_PAGE}) == "detail":
-                total = amount_of(page, DETAIL_TOTAL)
-        return base.PlacedOrder(
-            number, total, {"review": review_png, "confirmation": page.screenshot(full_page=True)}
-        )
+            if which(page, {"detail": DETAIL_NUMBER, "error": ERROR_PAGE}) != "detail":
+                raise SupplierError(
+                    f"order {number} was placed but neither its confirmation nor its order page "
+                    "could be read"
+                )
+            total = amount_of(page, DETAIL_TOTAL)
+            placed = _read_placed(page, DETAIL_LINE, DETAIL_SHIP_NAME, DETAIL_SHIP_POSTAL)
+        screenshots = {"review": review_png, "confirmation": page.screenshot(full_page=True)}
+        mismatch = base.contents_mismatch(request, variant_id, *placed)
+        if mismatch:
+            raise base.WrongContentsError(
+                mismatch, supplier_order_number=number, screenshots=screenshots
+            )
+        return base.PlacedOrder(number, total, screenshots)
 
     # --- recovery and tracking -------------------------------------------------------------------
     def find_order(self, page, credentials, reference) -> base.FoundOrder | None:
@@ -367,6 +387,29 @@ def _choose_variant(page, label: str | None) -> None:
         raise PageChangedError(
             f"choosing {label!r} selected no variant ({VARIANT_ID} stayed empty)"
         )
+
+
+PLACED_JS = """s => [
+  Array.from(document.querySelectorAll(s.line)).map(r => [
+    r.dataset.variantId, (r.querySelector(s.quantity)?.innerText || "").trim()]),
+  document.querySelector(s.name)?.innerText ?? null,
+  document.querySelector(s.postal)?.innerText ?? null,
+]"""
+
+
+def _read_placed(page, line, name, postal) -> tuple[list, str, str]:
+    """What the page says was placed: [(variant id, quantity)], ship-to name and postal code."""
+    lines, ship_name, ship_postal = page.evaluate(
+        PLACED_JS, {"line": line, "quantity": PLACED_QUANTITY, "name": name, "postal": postal}
+    )
+    for selector, value in ((name, ship_name), (postal, ship_postal)):
+        if value is None:
+            raise base.missing_element(page, selector)
+    if not lines:
+        raise base.missing_element(page, line)
+    if not all(quantity.isdigit() for _, quantity in lines):
+        raise PageChangedError(f"{line} {PLACED_QUANTITY} is not a number: {lines}")
+    return lines, ship_name, ship_postal
 
 
 REVIEW_JS = """s => {

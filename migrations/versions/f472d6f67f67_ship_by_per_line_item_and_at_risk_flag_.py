@@ -1,7 +1,7 @@
 """ship-by per line item and at-risk flag, eBay API usage per day, account-deletion notices
 
 Revision ID: f472d6f67f67
-Revises: 0a61ecec2b18
+Revises: 5b1f0c9e7a21
 Create Date: 2026-12-01 19:22:50.816079
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f472d6f67f67"
-down_revision = "0a61ecec2b18"
+down_revision = "5b1f0c9e7a21"
 branch_labels = None
 depends_on = None
 

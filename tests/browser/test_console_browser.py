@@ -34,7 +34,7 @@ def live_server(app):
 @pytest.fixture
 def world(app):
     with app.app_context():
-        admin = make_user(email="owner@example.com", role="admin")
+        admin = make_user(email="owner@example.com", role="admin", is_operator=True)
         make_supplier(key="demo_shop", name="Demo Shop", base_url="http://127.0.0.1:1")
         stuck = make_order(
             admin.team,

@@ -5,7 +5,7 @@ import sys
 
 from autoorder import clock
 from autoorder.extensions import db
-from autoorder.jobs.tick import enqueue_order
+from autoorder.jobs import enqueue_order
 from autoorder.models import CreditEntry, Order
 from tests.factories import make_bot, make_listing, make_order, make_supplier, make_team
 from tests.support import ROOT, subprocess_env

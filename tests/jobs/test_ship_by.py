@@ -101,7 +101,7 @@ def test_an_order_at_risk_is_flagged_once(ctx, redis):
     db.session.commit()
 
     assert tick()["at_risk"] == 2
-    assert flag_ship_by_at_risk(clock.now()) == 0  # once
+    assert flag_ship_by_at_risk() == 0  # once
     for order in (risky, waiting):
         assert db.session.get(Order, order.id).ship_by_flagged_at == clock.now()
         (event,) = flags(order)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from rq.registry import ScheduledJobRegistry
 
 from autoorder import clock
-from autoorder.jobs.tick import enqueue_order, order_job_id
+from autoorder.jobs import enqueue_order, order_job_id
 from autoorder.queues import get_queue
 
 

@@ -7,16 +7,14 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from autoorder import credits
-from autoorder.ebay.accounts import AccountTokenStore, client_for
+from autoorder.demo import connect_emulator_account
 from autoorder.extensions import db
-from autoorder.models import CreditPackage, EbayAccount, Order
+from autoorder.models import CreditPackage, Order
 from sandbox.ebay.testing import start_ebay_sandbox
 from sandbox.shop.testing import start_shop
 from tests.factories import make_bot, make_listing, make_supplier, make_user
@@ -102,13 +100,7 @@ class Loop:
             if credits_count:
                 self.add_credits(credits_count)
             db.session.commit()
-            client = client_for()
-            consent = requests.get(client.consent_url("t"), allow_redirects=False, timeout=10)
-            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
-            account = EbayAccount(team_id=self.team_id, name="seller")
-            db.session.add(account)
-            AccountTokenStore(account).save(client.exchange_code(code))
-            self.account_id = account.id
+            self.account_id = connect_emulator_account(self.team_id, "seller").id
         return self
 
     def add_credits(self, count):
@@ -176,6 +168,7 @@ class Loop:
             EBAY_CLIENT_SECRET="demo-secret",
             EBAY_RU_NAME="autoorder-demo-RuName",
             AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"],
+            AUTOORDER_ACCOUNT_LOCK_SECONDS=config["ACCOUNT_LOCK_SECONDS"],
             **extra,
         )
 
@@ -242,6 +235,7 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
             "EBAY_REDIRECT_URI",
             "ORDER_BUFFER_SECONDS",
             "ORDER_LEASE_SECONDS",
+            "ACCOUNT_LOCK_SECONDS",
         )
     }
     app.config.update(
@@ -252,6 +246,7 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
         EBAY_REDIRECT_URI="autoorder-demo-RuName",
         ORDER_BUFFER_SECONDS=600,
         ORDER_LEASE_SECONDS=30,
+        ACCOUNT_LOCK_SECONDS=30,
     )
     loop = Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
     yield loop

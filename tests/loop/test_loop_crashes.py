@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from autoorder.extensions import db
-from autoorder.jobs.tick import enqueue_order, tick
+from autoorder.jobs import enqueue_order
+from autoorder.jobs.tick import tick
 from autoorder.models import PurchaseAttempt
 from autoorder.queues import get_queue
 from tests.loop.conftest import descendants
@@ -21,6 +22,7 @@ LEASE = 4
 @pytest.fixture
 def due_sale(loop):
     loop.app.config["ORDER_LEASE_SECONDS"] = LEASE
+    loop.app.config["ACCOUNT_LOCK_SECONDS"] = LEASE  # a killed worker's account lock dies as fast
     loop.setup()
     loop.sell()
     loop.poll()

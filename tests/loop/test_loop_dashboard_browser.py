@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from autoorder import clock
 from autoorder.extensions import db
-from autoorder.jobs.tick import enqueue_order
+from autoorder.jobs import enqueue_order
 from autoorder.models import Order, User
 from autoorder.queues import enqueue_once
 from tests.factories import PASSWORD

@@ -375,7 +375,7 @@ def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
 
     from rq.job import Job
 
-    from autoorder.jobs.tick import enqueue_order, order_job_id
+    from autoorder.jobs import enqueue_order, order_job_id
     from autoorder.models import PurchaseAttempt
 
     loop.setup()

@@ -111,7 +111,7 @@ def test_login_post_without_csrf_token_is_rejected(app, client):
 @pytest.fixture
 def logged_in(app, client):
     with app.app_context():
-        make_user(email="fay@example.com", role="admin")
+        make_user(email="fay@example.com", role="admin", is_operator=True)
         db.session.commit()
     login(client, "fay@example.com")
     return client
@@ -168,3 +168,32 @@ def test_create_admin_cli(app):
     client = app.test_client()
     login(client, "boss@example.com", "long enough pw")
     assert client.get("/").status_code == 200
+
+
+def test_create_admin_makes_the_first_user_the_operator(app):
+    from sqlalchemy import select
+
+    from autoorder.models import User
+
+    runner = app.test_cli_runner()
+    pw = ["--password", "long enough pw"]
+    assert runner.invoke(args=["create-admin", "--email", "first@example.com", *pw]).exit_code == 0
+    second = runner.invoke(args=["create-admin", "--email", "second@example.com", *pw])
+    assert second.exit_code == 0 and "operator" not in second.output
+
+    def operators():
+        db.session.expire_all()
+        return set(db.session.scalars(select(User.email).where(User.is_operator)))
+
+    with app.app_context():
+        assert operators() == {"first@example.com"}
+    made = runner.invoke(args=["make-operator", "Second@Example.com"])
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        assert operators() == {"first@example.com", "second@example.com"}
+    assert runner.invoke(args=["make-operator", "--revoke", "first@example.com"]).exit_code == 0
+    last = runner.invoke(args=["make-operator", "--revoke", "second@example.com"])
+    assert last.exit_code != 0 and "last active operator" in last.output
+    assert runner.invoke(args=["make-operator", "nobody@example.com"]).exit_code != 0
+    with app.app_context():
+        assert operators() == {"second@example.com"}

@@ -1,4 +1,5 @@
-"""Auto Order console: packages, balance, ledger; admins record purchases (idempotent), members only look."""
+"""Auto Order console: packages, balance, ledger; the server operator records purchases (idempotent),
+team admins manage their own packages but grant no credits, members only look."""
 
 import re
 from decimal import Decimal
@@ -21,6 +22,7 @@ def world(app):
     with app.app_context():
         admin = make_user(email="admin@example.com", role="admin")
         make_user(admin.team, email="member@example.com")
+        make_user(admin.team, email="op@example.com", role="admin", is_operator=True)
         stranger = make_user(email="stranger@example.com", role="admin")
         package = CreditPackage(name="Starter 100", credits=100, price=Decimal("29.00"))
         retired = CreditPackage(name="Old 10", credits=10, price=Decimal("5.00"), active=False)
@@ -77,7 +79,7 @@ def test_off_until_a_package_is_bought(client, world):
 
 
 def test_purchase_adds_credits_once_per_payment(app, client, world):
-    login(client, "admin@example.com")
+    login(client, "op@example.com")
     key = _key(client)
     response = _buy(client, world.package_id, key)
     body = response.get_data(as_text=True)
@@ -85,9 +87,7 @@ def test_purchase_adds_credits_once_per_payment(app, client, world):
     again = _buy(client, world.package_id, key).get_data(as_text=True)  # a resubmitted form
     assert "already recorded" in again
     entries = _entries(app, world.team_id)
-    assert [(e.delta, e.reason, e.actor) for e in entries] == [
-        (100, "purchase", "admin@example.com")
-    ]
+    assert [(e.delta, e.reason, e.actor) for e in entries] == [(100, "purchase", "op@example.com")]
     assert entries[0].key == f"purchase:manual-{world.team_id}-{key}"
     _buy(client, world.package_id, _key(client))  # a second purchase is a new payment
     with app.app_context():
@@ -95,15 +95,15 @@ def test_purchase_adds_credits_once_per_payment(app, client, world):
         assert credits.balance(world.other_team_id) == 7
 
 
-def test_purchase_needs_the_admins_confirmation(app, client, world):
-    login(client, "admin@example.com")
+def test_purchase_needs_the_operators_confirmation(app, client, world):
+    login(client, "op@example.com")
     body = _buy(client, world.package_id, _key(client), confirmed=False).get_data(as_text=True)
     assert "Confirm that the payment of 29.00 USD was received" in body
     assert _entries(app, world.team_id) == []
 
 
 def test_purchase_rejects_a_forged_reference(app, client, world):
-    login(client, "admin@example.com")
+    login(client, "op@example.com")
     body = _buy(client, world.package_id, "x" * 32).get_data(as_text=True)
     assert "Reload the page" in body
     assert _entries(app, world.team_id) == []
@@ -130,7 +130,7 @@ def test_purchase_resumes_sales_held_for_credits(app, client, world):
         )
         db.session.commit()
         mine_id, theirs_id = mine.id, theirs.id
-    login(client, "admin@example.com")
+    login(client, "op@example.com")
     assert "1 held now" in client.get("/console/").get_data(as_text=True)
     body = _buy(client, world.package_id, _key(client)).get_data(as_text=True)
     assert "now back in line: 1" in body
@@ -218,8 +218,12 @@ def test_admin_creates_and_deactivates_packages(app, client, world):
     with app.app_context():
         assert db.session.get(CreditPackage, world.package_id).active
         assert not db.session.get(CreditPackage, own_id).active
+    assert _buy(client, own_id, "b" * 32).status_code == 403  # a team admin grants no credits
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/console/")})
+    login(client, "op@example.com")
     response = _buy(client, own_id, "b" * 32)
     assert response.status_code == 404  # a deactivated package is not for sale
+    assert _entries(app, world.team_id) == []
 
 
 def test_another_teams_package_is_invisible(app, client, world):
@@ -233,7 +237,7 @@ def test_another_teams_package_is_invisible(app, client, world):
         theirs_id = theirs.id
     login(client, "admin@example.com")
     assert "Their secret deal" not in client.get("/console/").get_data(as_text=True)
-    assert _buy(client, theirs_id, "c" * 32).status_code == 404
+    assert _buy(client, theirs_id, "c" * 32).status_code == 403  # no admin grants credits
     assert (
         post(client, f"/console/packages/{theirs_id}/deactivate", page="/console/").status_code
         == 404
@@ -298,3 +302,64 @@ def test_manual_payment_is_stable_per_key(app):
                 payments.provider()
         finally:
             app.config.pop("PAYMENT_PROVIDER")
+
+
+def test_a_team_admin_cannot_grant_their_team_credits(app, client, world):
+    """Finding 8: any team admin could tick "payment received" and grant their own team credits."""
+    login(client, "admin@example.com")
+    page = client.get("/console/").get_data(as_text=True)
+    assert "Record purchase" not in page and "server operator records" in page
+    token = csrf_token(client, "/console/")
+    response = client.post(
+        f"/console/packages/{world.package_id}/purchase",
+        data={"idempotency_key": "d" * 32, "confirmed": "y", "csrf_token": token},
+    )
+    assert response.status_code == 403
+    with app.app_context():
+        assert credits.balance(world.team_id) == 0
+
+
+def test_the_operator_records_a_payment_for_another_team(app, client, world):
+    login(client, "op@example.com")
+    page = client.get("/console/").get_data(as_text=True)
+    assert f'<option value="{world.other_team_id}"' in page  # the team chooser
+    response = post(
+        client,
+        f"/console/packages/{world.package_id}/purchase",
+        {"idempotency_key": _key(client), "confirmed": "y", "team_id": world.other_team_id},
+        page="/console/",
+        follow_redirects=True,
+    )
+    assert "100 credits added for team" in response.get_data(as_text=True)
+    with app.app_context():
+        assert credits.balance(world.other_team_id) == 107
+        assert credits.balance(world.team_id) == 0
+    unknown = post(
+        client,
+        f"/console/packages/{world.package_id}/purchase",
+        {"idempotency_key": _key(client), "confirmed": "y", "team_id": 987654},
+        page="/console/",
+    )
+    assert unknown.status_code == 404
+
+
+def test_only_the_operator_offers_a_package_to_every_team(app, client, world):
+    login(client, "admin@example.com")
+    post(
+        client,
+        "/console/packages",
+        {"name": "Mine", "credits": "5", "price": "1", "currency": "USD", "every_team": "y"},
+        page="/console/",
+    )
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/console/")})
+    login(client, "op@example.com")
+    post(
+        client,
+        "/console/packages",
+        {"name": "For all", "credits": "5", "price": "1", "currency": "USD", "every_team": "y"},
+        page="/console/",
+    )
+    with app.app_context():
+        mine = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "Mine"))
+        every = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "For all"))
+        assert mine.team_id == world.team_id and every.team_id is None

@@ -1,6 +1,6 @@
 """The eBay set-up page (issue 11): which keys are present (secrets never shown), what eBay's portal
-needs, the day's eBay calls, and a self-test of the deletion endpoint over real HTTP. Admin-only until
-the operator role (issue 10) lands."""
+needs, the day's eBay calls, and a self-test of the deletion endpoint over real HTTP. The server
+operator's only: a team admin is refused."""
 
 import pytest
 
@@ -37,23 +37,27 @@ def configured(app):
 @pytest.fixture
 def admin(app, client):
     with app.app_context():
-        user = make_user(role="admin", email="admin-setup@example.com")
+        user = make_user(role="admin", email="admin-setup@example.com", is_operator=True)
         make_user(team=user.team, email="member-setup@example.com")
         db.session.commit()
     login(client, "admin-setup@example.com")
     return client
 
 
-def test_members_are_refused(app, client, configured):
+@pytest.mark.parametrize("role", ["member", "admin"])
+def test_everyone_but_the_operator_is_refused(app, client, configured, role):
     with app.app_context():
-        make_user(email="just-member@example.com")
+        make_user(email="not-operator@example.com", role=role)
         db.session.commit()
-    login(client, "just-member@example.com")
+    login(client, "not-operator@example.com")
     assert client.get("/settings/ebay-setup").status_code == 403
-    assert client.post("/settings/ebay-setup/self-test").status_code in (400, 403)
+    response = post(client, "/settings/ebay-setup/self-test", page="/settings/")
+    assert response.status_code == 403
+    assert "eBay set-up" not in client.get("/settings/").get_data(as_text=True)
 
 
 def test_the_page_says_what_is_present_and_never_shows_a_secret(admin, configured, app):
+    assert "eBay set-up" in admin.get("/settings/").get_data(as_text=True)
     app.config["PUBLIC_BASE_URL"] = "http://localhost:5000"
     with app.app_context():
         budget.record_call("getOrders")

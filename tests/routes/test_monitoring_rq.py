@@ -1,10 +1,11 @@
-"""rq-dashboard at /rq: inside our login, admins only, CSRF-checked, on the app's real Redis."""
+"""rq-dashboard at /rq: inside our login, the server operator only, CSRF-checked, on the app's real
+Redis."""
 
 import pytest
 from rq import Queue
 
 from tests.factories import make_user
-from tests.support import login
+from tests.support import csrf_token, login
 
 
 @pytest.fixture
@@ -12,12 +13,13 @@ def users(app):
     from autoorder.extensions import db
 
     with app.app_context():
-        admin = make_user(email="admin@example.com", role="admin")
+        admin = make_user(email="admin@example.com", role="admin", is_operator=True)
         make_user(admin.team, email="member@example.com")
+        make_user(email="other-admin@example.com", role="admin")  # another team's admin
         db.session.commit()
 
 
-def test_dashboard_renders_for_admins_with_real_redis(app, client, users, redis):
+def test_dashboard_renders_for_the_operator_with_real_redis(app, client, users, redis):
     Queue("orders", connection=redis).enqueue("autoorder.jobs.bots.test_bot_login", 12345)
     login(client, "admin@example.com")
     page = client.get("/rq/")
@@ -53,3 +55,25 @@ def test_changes_need_the_csrf_token_the_dashboard_sends(client, users, redis):
     ok = client.post("/rq/queue/orders/queued/empty", headers={"X-CSRFToken": cookie.value})
     assert ok.status_code == 200 and ok.get_json() == {"status": "OK"}
     assert queue.count == 0
+
+
+def test_another_teams_admin_can_neither_read_nor_change_jobs(client, users, redis):
+    """Finding 1: the dashboard was shared by every team's admins (read A's results, delete jobs)."""
+    queue = Queue("orders", connection=redis)
+    job = queue.enqueue("autoorder.jobs.bots.test_bot_login", 1, job_id="place-order-5")
+    login(client, "other-admin@example.com")
+    token = csrf_token(client, "/")
+    for path in (
+        "/rq/",
+        "/rq/0/view/jobs",
+        "/rq/0/data/queues.json",
+        f"/rq/0/data/job/{job.id}.json",
+        f"/rq/0/view/job/{job.id}",
+    ):
+        assert client.get(path).status_code == 403, path
+    headers = {"X-CSRFToken": token}
+    for path in (f"/rq/job/{job.id}/delete", "/rq/queue/orders/queued/empty"):
+        assert client.post(path, headers=headers).status_code == 403, path
+    assert client.get("/rq/requeue/orders", headers=headers).status_code == 403
+    assert queue.count == 1
+    assert 'href="/rq/"' not in client.get("/bots/").get_data(as_text=True)

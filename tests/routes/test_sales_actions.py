@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from rq.job import Job
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from autoorder import clock
 from autoorder.extensions import db
@@ -136,7 +136,7 @@ def test_order_now_ends_the_buffer_and_enqueues_after_the_commit(
             )
         other.dispose()
 
-    monkeypatch.setattr("autoorder.jobs.tick.enqueue_order", fake_enqueue)
+    monkeypatch.setattr("autoorder.jobs.enqueue_order", fake_enqueue)
     before = load(app, world.waiting).order_after
     assert_row(
         hx_post(client, world, f"/orders/{world.waiting}/order-now"), world.waiting, "waiting"
@@ -178,7 +178,7 @@ def test_action_succeeds_when_redis_is_down(app, client, world, caplog, monkeypa
     with caplog.at_level(logging.WARNING, logger="autoorder.routes.orders"):
         assert_row(hx_post(client, world, f"/orders/{world.failed}/retry"), world.failed, "waiting")
     assert status_of(app, world.failed) == "waiting"
-    assert "enqueue place_order failed" in caplog.text and "tick" in caplog.text
+    assert "enqueue_order(" in caplog.text and "the duties enqueue it" in caplog.text
 
 
 def test_mark_ordered_by_hand_spends_the_credit(app, client, world):
@@ -370,3 +370,70 @@ def test_bulk_retry_enqueues_each_retried_sale(app, client, world, redis):
 )
 def test_bulk_refuses_bad_requests(client, world, data, message):
     assert_error(hx_post(client, world, "/orders/bulk", data), message)
+
+
+# --- one source for what an order allows (actions.allowed): buttons, guards and routes agree ----
+ROUTE_OF = {
+    "cancel": "cancel",
+    "order_now": "order-now",
+    "retry": "retry",
+    "mark_ordered": "mark-ordered",
+    "recheck_tracking": "recheck-tracking",
+    "enter_tracking": "tracking",
+}
+KINDS = ["waiting", "failed", "unmapped", "bought", "not_found", "uploaded", "in_progress"]
+
+
+def snapshot(app, order_id):
+    """Everything a refused action must leave as it was."""
+    from autoorder.models import OrderEvent
+
+    with app.app_context():
+        o = db.session.get(Order, order_id)
+        events = db.session.scalar(
+            select(func.count()).select_from(OrderEvent).where(OrderEvent.order_id == order_id)
+        )
+        return (
+            o.status,
+            o.tracking_status,
+            o.order_after,
+            o.updated_at,
+            o.supplier_order_number,
+            o.tracking_number,
+            o.next_tracking_check_at,
+            events,
+        )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_buttons_shown_are_exactly_the_actions_allowed(app, client, world, kind):
+    from autoorder.actions import allowed
+
+    order_id = getattr(world, kind)
+    with app.app_context():
+        expected = allowed(db.session.get(Order, order_id))
+    body = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    shown = {
+        name for name, route in ROUTE_OF.items() if f'hx-post="/orders/{order_id}/{route}"' in body
+    }
+    assert shown == expected
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_action_not_allowed_is_refused_and_changes_nothing(app, client, world, kind):
+    from autoorder.actions import allowed
+
+    order_id = getattr(world, kind)
+    with app.app_context():
+        refused = set(ROUTE_OF) - allowed(db.session.get(Order, order_id))
+    assert refused  # every kind of order refuses something
+    for name in sorted(refused):
+        before = snapshot(app, order_id)
+        response = hx_post(
+            client,
+            world,
+            f"/orders/{order_id}/{ROUTE_OF[name]}",
+            {"supplier_order_number": "X-1", "cost": "1.00", "tracking_number": USPS},
+        )
+        assert response.status_code == 422, (kind, name)
+        assert snapshot(app, order_id) == before, (kind, name)

@@ -510,3 +510,67 @@ def test_tracking_with_requests_after_shipping(adapter, browse, shop):
     assert info.tracking_number.endswith("CN")
     with pytest.raises(LoginFailedError):
         adapter.fetch_tracking_html(session_from_storage_state({"cookies": []}), number)
+
+
+# --- verified after the click (issue #9): what was placed must be exactly the request -----------
+class SecondTab(Guard):
+    """Another session on the same account acts between our review and our click."""
+
+    def __init__(self, shop, action):
+        super().__init__()
+        self.shop, self.action = shop, action
+
+    def __call__(self, totals):
+        super().__call__(totals)
+        page = self.page.context.new_page()
+        try:
+            self.action(self.shop, page)
+        finally:
+            page.close()
+
+
+def _add_lamp(shop, page):
+    page.goto(f"{shop.url}/products/led-desk-lamp")
+    page.click("#add-to-cart")
+    page.wait_for_url("**/cart")
+
+
+def _move_to_london(shop, page):
+    """Another buyer's address replaces ours in the account's one checkout (payment is kept)."""
+    page.goto(f"{shop.url}/checkout/address")
+    for field, value in (
+        ("full-name", LONDON.name),
+        ("address1", LONDON.line1),
+        ("address2", ""),
+        ("city", LONDON.city),
+        ("state", ""),
+        ("postal-code", LONDON.postal_code),
+        ("phone", LONDON.phone),
+    ):
+        page.fill(f"#ship-{field}", value)
+    page.select_option("#ship-country", "GB")
+    page.click("#address-continue")
+    page.wait_for_url("**/checkout/payment")
+
+
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [(_add_lamp, "items"), (_move_to_london, "ship-to name")],
+)
+def test_a_placed_order_with_other_contents_is_reported_not_bought(
+    adapter, browse, shop, action, words
+):
+    from autoorder.scrapers.base import WrongContentsError
+
+    guard = SecondTab(shop, action)
+
+    def flow(_context, page):
+        guard.page = page
+        with pytest.raises(WrongContentsError, match=words) as caught:
+            buy(adapter, page, purchase(shop, quantity=1), guard=guard)
+        return caught.value
+
+    error = browse(flow)
+    (order,) = orders(shop)  # placed once, with the other session's contents
+    assert error.supplier_order_number == order["number"] and error.code == "wrong_contents"
+    assert set(error.screenshots) == {"review", "confirmation"}

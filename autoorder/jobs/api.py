@@ -1,0 +1,93 @@
+"""The jobs' one public API: routes, the periodic duties and the demo ask for work only here.
+
+Job functions are passed to RQ as objects (RQ stores their import path), each under a fixed job
+id, so asking twice enqueues once (``queues.enqueue_once``). Every job is itself safe to run twice:
+the database decides what is due.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from autoorder.jobs.bots import enqueue_login_test, load_login_checks
+from autoorder.jobs.failures import flag_order
+from autoorder.jobs.ordering import place_order
+from autoorder.jobs.privacy import erase_ebay_user
+from autoorder.jobs.sales import poll_ebay_account
+from autoorder.jobs.tracking import refresh_tracking
+from autoorder.queues import enqueue_once
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "enqueue_order",
+    "enqueue_tracking_check",
+    "enqueue_poll",
+    "enqueue_erasure",
+    "enqueue_login_test",
+    "load_login_checks",
+    "after_commit",
+    "order_job_id",
+]
+
+
+def order_job_id(order_id: int) -> str:
+    return f"place-order-{order_id}"
+
+
+def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
+    """Enqueue place_order for an order (at its buffer end, if given).
+
+    ``restart_after``: seconds after which a still-"started" copy is presumed dead (see enqueue_once).
+    """
+    if at is not None and at.microsecond:  # RQ keeps whole seconds: never before the buffer ends
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
+    return enqueue_once(
+        "orders",
+        place_order,
+        order_id,
+        job_id=order_job_id(order_id),
+        at=at,
+        restart_after=restart_after,
+        timeout=current_app.config["ORDER_JOB_TIMEOUT"],
+        on_failure=flag_order,
+    )
+
+
+def enqueue_tracking_check(order_id: int):
+    """Enqueue refresh_tracking for a bought order (it re-checks whether the check is due)."""
+    return enqueue_once(
+        "tracking", refresh_tracking, order_id, job_id=f"tracking-{order_id}", timeout=180
+    )
+
+
+def enqueue_poll(account_id: int):
+    """Enqueue a poll of one eBay account for new sales and cancellations."""
+    return enqueue_once(
+        "default", poll_ebay_account, account_id, job_id=f"poll-ebay-{account_id}", timeout=120
+    )
+
+
+def enqueue_erasure(notice_id: int):
+    """Enqueue the erasure an eBay account-deletion notice asks for."""
+    return enqueue_once(
+        "default", erase_ebay_user, notice_id, job_id=f"erase-ebay-user-{notice_id}", timeout=300
+    )
+
+
+def after_commit(enqueue, *ids) -> bool:
+    """Call ``enqueue(id)`` for each id from a web request, after its commit: a Redis outage is
+    logged, not raised — the periodic duties enqueue the same work from the database. Returns
+    whether every enqueue reached Redis."""
+    ok = True
+    for item in ids:
+        try:
+            enqueue(item)
+        except (RedisError, OSError) as exc:
+            ok = False
+            log.warning(
+                "%s(%s) not enqueued (%s); the duties enqueue it", enqueue.__name__, item, exc
+            )
+    return ok

@@ -1,0 +1,109 @@
+"""The periodic duties, each a job of its own in the schedule table (issue #9/#12)."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from redis import Redis
+from rq_scheduler import Scheduler
+
+from autoorder.jobs import tick
+from autoorder.jobs.schedule import job_id, periodic_jobs
+from tests.support import ROOT, RedisServer, subprocess_env
+
+
+def test_every_duty_is_its_own_periodic_job():
+    names = {d["func"].__name__ for d in periodic_jobs({"POLL_SECONDS": 60})}
+    assert names == {
+        "enqueue_due_polls",
+        "enqueue_due_orders",
+        "recover_expired_leases",
+        "enqueue_due_tracking",
+        "resume_out_of_credits",
+        "enqueue_pending_erasures",
+        "flag_ship_by_at_risk",
+    }
+    assert all(callable(d["func"]) for d in periodic_jobs({"POLL_SECONDS": 60}))
+
+
+@pytest.mark.parametrize(("poll_seconds", "at_most"), [(60, 15), (10, 5), (4, 2), (1, 1)])
+def test_polls_are_looked_at_often_enough_for_the_poll_setting(poll_seconds, at_most):
+    (polls,) = [
+        d
+        for d in periodic_jobs({"POLL_SECONDS": poll_seconds})
+        if d["func"] is tick.enqueue_due_polls
+    ]
+    assert polls["interval"] <= at_most
+
+
+def _start(args, env, log):
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.slow
+def test_scheduler_and_worker_outlive_a_redis_restart(app, db_url, tmp_path):
+    """Redis goes away and comes back empty: both processes keep running, the scheduler puts its
+    periodic jobs back, and the worker runs jobs again."""
+    server = RedisServer(tmp_path)
+    server.start()
+    env = subprocess_env(
+        SECRET_KEY="t",
+        FERNET_KEYS=app.config["FERNET_KEYS"][0],
+        DATABASE_URL=db_url,
+        REDIS_URL=server.url,
+        PYTHONPATH=str(ROOT),
+    )
+    log = open(tmp_path / "procs.log", "w")  # noqa: SIM115
+    procs = [
+        _start(["scheduler"], env, log),
+        _start(["worker", "--queues", "default,tracking", "--no-scheduler"], env, log),
+    ]
+    try:
+        redis = Redis.from_url(server.url)
+        wanted = {job_id(d) for d in periodic_jobs(app.config)}
+
+        def registered():
+            return {j.id for j in Scheduler(connection=redis).get_jobs()} >= wanted
+
+        _wait(registered, 30, "periodic jobs registered")
+        server.stop()
+        time.sleep(4)
+        assert [p.poll() for p in procs] == [None, None], (tmp_path / "procs.log").read_text()
+        server.start()  # same port, empty
+        _wait(registered, 60, "periodic jobs registered again")
+        ran = lambda: redis.exists("rq:finished:default") or any(  # noqa: E731
+            k.startswith(b"rq:results:") for k in redis.keys("rq:results:*")
+        )
+        _wait(ran, 60, "a periodic job run by the worker after the restart")
+        assert [p.poll() for p in procs] == [None, None]
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        server.stop()
+        log.close()
+
+
+def _wait(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # noqa: BLE001 - Redis may be restarting
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
