@@ -14,7 +14,12 @@ from sqlalchemy import select
 from autoorder.extensions import db
 from autoorder.models import User
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.health"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "static",
+    "health.health",
+    "ebay_notifications.account_deletion",  # eBay calls it; it checks eBay's signature itself
+}
 
 
 def init_app(app, login_manager):

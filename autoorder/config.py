@@ -71,6 +71,10 @@ class Config:
         self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
         self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
         self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)
+        # eBay's ship-by date: in its last SHIP_BY_WINDOW_SECONDS look for tracking at least every
+        # SHIP_BY_CHECK_SECONDS, and flag the sale at risk.
+        self.SHIP_BY_WINDOW_SECONDS = env_int("AUTOORDER_SHIP_BY_WINDOW_SECONDS", 43200)
+        self.SHIP_BY_CHECK_SECONDS = env_int("AUTOORDER_SHIP_BY_CHECK_SECONDS", 3600)
         # How long a worker owns an order it is buying before another may take over (> job time).
         self.ORDER_LEASE_SECONDS = env_int("AUTOORDER_ORDER_LEASE_SECONDS", 360)
         # One checkout per supplier account: the lock's lease, renewed while the checkout runs.
@@ -82,6 +86,14 @@ class Config:
         self.EBAY_REDIRECT_URI = env_str("EBAY_RU_NAME")
         self.EBAY_API_BASE_URL = env_str("EBAY_API_BASE_URL", "https://api.ebay.com")
         self.EBAY_AUTH_BASE_URL = env_str("EBAY_AUTH_BASE_URL", "https://auth.ebay.com")
+        # eBay Marketplace Account Deletion: the endpoint URL exactly as registered with eBay
+        # (default: PUBLIC_BASE_URL + /ebay/account-deletion) and its verification token.
+        self.PUBLIC_BASE_URL = env_str("AUTOORDER_PUBLIC_BASE_URL")
+        self.EBAY_DELETION_ENDPOINT_URL = env_str("EBAY_DELETION_ENDPOINT_URL")
+        self.EBAY_DELETION_VERIFICATION_TOKEN = env_str("EBAY_DELETION_VERIFICATION_TOKEN")
+        # eBay API calls this application may spend per eBay day (Pacific); polling is stretched
+        # to fit. Unset: calls are counted and shown, polling is not stretched.
+        self.EBAY_DAILY_CALL_BUDGET = env_int("AUTOORDER_EBAY_DAILY_CALL_BUDGET", 0) or None
         # None: found at launch (Debian's chromium, else Playwright's own): scrapers.browser.
         self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH")
         self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))

@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select
 
 from autoorder import account_lock, clock, credits, orders
 from autoorder import purchasing as purchase
+from autoorder.ebay.budget import counting_calls
 from autoorder.extensions import db
 from autoorder.models import Listing, Order, PurchaseAttempt
 from autoorder.orders import AttemptState as A
@@ -34,6 +35,7 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{job.id if job else uuid.uuid4().hex[:8]}"
 
 
+@counting_calls
 def place_order(order_id: int) -> str:
     """Take the order if it is due and buy it; return what happened. Safe to run any number of times."""
     order = db.session.get(Order, order_id)

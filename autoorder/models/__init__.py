@@ -3,7 +3,12 @@
 from sqlalchemy import event
 
 from autoorder.models.credits import CreditEntry, CreditPackage
-from autoorder.models.ebay_account import EbayAccount, EbayOrderProblem
+from autoorder.models.ebay_account import (
+    EbayAccount,
+    EbayApiUsage,
+    EbayDeletionNotice,
+    EbayOrderProblem,
+)
 from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
 from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
 from autoorder.models.team import ROLES, SignIn, Team, User
@@ -28,6 +33,8 @@ __all__ = [
     "CreditEntry",
     "CreditPackage",
     "EbayAccount",
+    "EbayApiUsage",
+    "EbayDeletionNotice",
     "EbayOrderProblem",
     "Evidence",
     "Listing",

@@ -16,9 +16,17 @@ def register_blueprints(app):
 
     for module in (auth, bots, health, orders):
         app.register_blueprint(module.bp)
-    from autoorder.routes import console, listings, monitoring, settings, team
+    from autoorder.routes import (
+        console,
+        ebay_notifications,
+        ebay_setup,
+        listings,
+        monitoring,
+        settings,
+        team,
+    )
 
-    for module in (console, listings, settings, team):
+    for module in (console, ebay_notifications, ebay_setup, listings, settings, team):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     register_error_pages(app)
