@@ -29,7 +29,7 @@ from autoorder.inputs import arg_ids, arg_int
 from autoorder.models import Evidence, Order
 from autoorder.orders import TrackingStatus as T
 from autoorder.routes import is_htmx
-from autoorder.routes.order_views import (
+from autoorder.routes.sales_read_model import (
     ENVELOPE_LABELS,
     PAGE_SIZE,
     apply_filters,

@@ -1,5 +1,6 @@
-"""Queries and view models behind the Sales & Orders pages: filters, counts, the poll's row
-versions, and the labels and tooltips of the cart and envelope icons."""
+"""The read model of the Sales & Orders pages (no views here): filters and their queries, the
+shared per-team counts cache, the poll's row versions, and the presenters (labels, tooltips, the
+actions a row offers) of the cart and envelope icons."""
 
 import logging
 import time as time_module
