@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 
+POLL_TIMEOUT, TRACKING_TIMEOUT = 120, 180  # seconds
+
+
 def order_job_id(order_id: int) -> str:
     return f"place-order-{order_id}"
 
@@ -59,14 +62,26 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
 def enqueue_tracking_check(order_id: int):
     """Enqueue refresh_tracking for a bought order (it re-checks whether the check is due)."""
     return enqueue_once(
-        "tracking", refresh_tracking, order_id, job_id=f"tracking-{order_id}", timeout=180
+        "tracking",
+        refresh_tracking,
+        order_id,
+        job_id=f"tracking-{order_id}",
+        timeout=TRACKING_TIMEOUT,
+        restart_after=TRACKING_TIMEOUT,  # "started" for longer: its worker died (safe to rerun)
     )
 
 
 def enqueue_poll(account_id: int):
     """Enqueue a poll of one eBay account for new sales and cancellations."""
     return enqueue_once(
-        "default", poll_ebay_account, account_id, job_id=f"poll-ebay-{account_id}", timeout=120
+        "default",
+        poll_ebay_account,
+        account_id,
+        job_id=f"poll-ebay-{account_id}",
+        timeout=POLL_TIMEOUT,
+        # "started" for longer than its timeout: its worker was killed mid-poll; polling again is
+        # safe (the cursor is in the database) and must not wait for RQ's clean-up (minutes)
+        restart_after=POLL_TIMEOUT,
     )
 
 

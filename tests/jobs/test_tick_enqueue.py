@@ -45,3 +45,25 @@ def test_a_queued_job_lost_from_its_queue_is_enqueued_again(ctx, redis):
     assert Job.fetch("lost-1", connection=redis).get_status() == "queued"
     again = enqueue_once("default", "tests.sample_jobs.add_note", 1, job_id="lost-1")
     assert again is not None and "lost-1" in get_queue("default", redis).job_ids
+
+
+def test_a_poll_whose_worker_died_mid_run_is_polled_again(app, redis):
+    """A worker killed while polling leaves the job "started" in RQ until RQ's clean-up, minutes
+    later: polling must not stop meanwhile (the chaos run saw eBay not polled for 8 minutes)."""
+    from datetime import UTC, datetime, timedelta
+
+    from rq.job import Job
+
+    from autoorder.jobs.api import POLL_TIMEOUT, enqueue_poll
+
+    with app.app_context():
+        assert enqueue_poll(7) is not None
+        job = Job.fetch("poll-ebay-7", connection=redis)
+        job.set_status("started")
+        job.started_at = datetime.now(UTC) - timedelta(seconds=10)
+        job.save()
+        assert enqueue_poll(7) is None  # a live poll is not doubled
+        job.started_at = datetime.now(UTC) - timedelta(seconds=POLL_TIMEOUT + 5)
+        job.save()
+        again = enqueue_poll(7)
+        assert again is not None and again.id.startswith("poll-ebay-7-")
