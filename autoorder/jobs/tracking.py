@@ -1,18 +1,12 @@
 """Tracking: look for the shipment on the supplier site, validate it, upload it to eBay once."""
 
-import hashlib
-import json
 import logging
-import os
-import socket
-from collections import OrderedDict
 from datetime import timedelta
 
 import requests
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from autoorder import account_lock, clock, orders
+from autoorder import clock, orders
 from autoorder import tracking_numbers as numbers
 from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, EbayRequestError, ReauthorizationNeededError
@@ -21,8 +15,8 @@ from autoorder.extensions import db
 from autoorder.models import EbayAccount, Order, OrderBot, TrackingCheck
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
-from autoorder.scrapers import browser, get_adapter
-from autoorder.scrapers.base import LoginFailedError, SupplierError, session_from_storage_state
+from autoorder.scrapers.base import SupplierError, UnknownSupplierError
+from autoorder.scrapers.session import BotSession
 from autoorder.tracking_schedule import schedule_retry
 
 log = logging.getLogger(__name__)
@@ -50,7 +44,7 @@ def refresh_tracking(order_id: int) -> str:
         return upload_tracking(order)
     try:
         info = _fetch(order)
-    except (SupplierError, requests.RequestException) as exc:
+    except (SupplierError, UnknownSupplierError, requests.RequestException) as exc:
         return _check_failed(order, f"{type(exc).__name__}: {exc}")
     if info.status != "shipped" or not info.tracking_number:
         db.session.add(
@@ -80,59 +74,9 @@ def refresh_tracking(order_id: int) -> str:
     return upload_tracking(order)  # commits on every path it returns from
 
 
-SESSION_CACHE_SIZE = (
-    64  # bots whose HTTP session (cookies + open keep-alive connections) a worker keeps
-)
-_sessions: OrderedDict[int, tuple[str, requests.Session]] = OrderedDict()
-
-
-def _session_for(bot: OrderBot) -> requests.Session:
-    """The bot's signed-in requests.Session, reused across this worker's checks while the saved
-    browser session is unchanged (no new TLS handshake per order against a real supplier)."""
-    if not bot.browser_state:
-        raise LoginFailedError("no saved supplier session")
-    key = hashlib.sha256(bot.browser_state.encode()).hexdigest()
-    cached = _sessions.get(bot.id)
-    if cached is not None and cached[0] == key:
-        _sessions.move_to_end(bot.id)
-        return cached[1]
-    if cached is not None:
-        cached[1].close()
-    session = session_from_storage_state(json.loads(bot.browser_state))
-    _sessions[bot.id] = (key, session)
-    while len(_sessions) > SESSION_CACHE_SIZE:
-        _sessions.popitem(last=False)[1][1].close()
-    return session
-
-
 def _fetch(order: Order):
-    bot = order.bot
-    adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
-    try:
-        html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
-    except LoginFailedError:
-        expired = _sessions.pop(bot.id, None)
-        if expired is not None:
-            expired[1].close()
-        _log_in_again(bot, adapter)  # the saved session expired: one browser login
-        html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
-    return adapter.parse_tracking(html)
-
-
-def _log_in_again(bot, adapter) -> dict:
-    from autoorder.purchasing import credentials_of
-
-    executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-    owner = f"tracking-login:{socket.gethostname()}:{os.getpid()}"
-    try:  # signing in changes the account's session: never beside a checkout on that account
-        with account_lock.hold(bot.id, owner), browser.POOL.page(executable) as (context, page):
-            adapter.login(page, credentials_of(bot))
-            state = context.storage_state()
-    except account_lock.AccountBusyError:
-        raise SupplierError("the bot is placing an order; signing in again later") from None
-    bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
-    db.session.commit()
-    return state
+    """The supplier's tracking for the order, through the bot's session (the one door)."""
+    return BotSession(order.bot).tracking(order.supplier_order_number)
 
 
 def _not_yet(order: Order) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urljoin, urlparse
 
@@ -21,7 +22,8 @@ from autoorder.scrapers.base import (
 )
 
 FLAKY_RETRIES = 2  # per checkout page, and only before the place-order click
-FIND_LIMIT = 30  # most recent orders searched for a reference
+FIND_LIMIT = 30  # most recent orders searched
+FIND_CLOCK_SLACK = timedelta(minutes=2)  # the shop's clock and ours may differ a little
 
 ORDERS_PATH, CART_PATH, PRODUCT_TITLE = "/orders", "/cart", "#product-title"
 LOGIN_FORM, LOGIN_EMAIL, LOGIN_PASSWORD = "#login-form", "#login-email", "#login-password"
@@ -136,27 +138,35 @@ class DemoShopAdapter(base.SupplierAdapter):
                 "Demo Shop shows a captcha (bot challenge); a bot cannot solve it"
             )
 
-    # --- buying ----------------------------------------------------------------------------------
-    def place_order(self, page, request, credentials, before_place=None) -> base.PlacedOrder:
-        """Check out exactly ``request``; call ``before_place(totals)`` right before the one click."""
+    # --- the checkout steps (the skeleton in base.SupplierAdapter.place_order runs them) ---------
+    def empty_cart(self, page) -> None:
         if self._cart_may_hold_items(page):  # leftovers of an earlier, failed run
             page.goto(self.base_url + CART_PATH)
             if which(page, {"lines": CART_LINE, "empty": CART_EMPTY}) == "lines":
                 submit(page, CLEAR_CART)
                 need(page, CART_EMPTY)
-        variant_id = self._add_to_cart(page, request)
+
+    def add_to_cart(self, page, request) -> str:
+        return self._add_to_cart(page, request)
+
+    def checkout(self, page, request, credentials) -> None:
         submit(page, CHECKOUT)
         self._checkout_steps(page, request, credentials)
+
+    def read_review(self, page, request, item) -> base.ReviewTotals:
         lines, quantity, totals = _read_review(page)
-        if lines != [variant_id] or quantity != str(request.quantity):  # the cart is per account
+        if lines != [item] or quantity != str(request.quantity):  # the cart is per account
             raise SupplierError(
-                f"the review page lists {lines}, expected only {variant_id} x {request.quantity}"
+                f"the review page lists {lines}, expected only {item} x {request.quantity}"
             )
-        act(page, ORDER_NOTE, "fill", request.reference)
-        review_png = page.screenshot(full_page=True)
-        if before_place is not None:
-            before_place(totals)  # may raise (price guard, lost lease): then nothing is clicked
-        return self._place(page, request, variant_id, totals, review_png)
+        return totals
+
+    def prepare_place(self, page, request) -> None:
+        if page.locator(ORDER_NOTE).count():  # the shop may keep no note (then: found by contents)
+            act(page, ORDER_NOTE, "fill", request.reference)
+
+    def click_place_order(self, page) -> None:
+        submit(page, PLACE_ORDER)
 
     @staticmethod
     def _cart_may_hold_items(page) -> bool:
@@ -222,9 +232,9 @@ class DemoShopAdapter(base.SupplierAdapter):
                 path = urlparse(page.url).path
                 retries[path] = retries.get(path, 0) + 1
                 if retries[path] > FLAKY_RETRIES:
-                    error = SupplierError(f"the shop kept failing on {path}; nothing was ordered")
-                    error.retryable = True
-                    raise error
+                    raise base.SupplierUnavailableError(
+                        f"the shop kept failing on {path}; nothing was ordered"
+                    )
                 href = (
                     page.get_attribute(RETRY_LINK, "href")
                     if page.locator(RETRY_LINK).count()
@@ -235,10 +245,8 @@ class DemoShopAdapter(base.SupplierAdapter):
                 )  # always a GET: safe before placing
         raise SupplierError("the checkout did not reach the review page")
 
-    def _place(self, page, request, variant_id, totals, review_png) -> base.PlacedOrder:
-        """Click place-order exactly once; afterwards nothing is retried, only read — including
-        what was placed, which must be exactly the request (else WrongContentsError)."""
-        submit(page, PLACE_ORDER)
+    def read_confirmation(self, page, request, item, totals) -> base.Confirmation:
+        """Read what the click placed (read only: nothing here is retried)."""
         outcome = which(
             page,
             {
@@ -271,7 +279,7 @@ class DemoShopAdapter(base.SupplierAdapter):
             )
             placed = _read_placed(page, PLACED_LINE, PLACED_SHIP_NAME, PLACED_SHIP_POSTAL)
         else:  # placed (the redirect names the order) but the confirmation failed: the order page
-            number, total = redirect.group(1), totals.total
+            number = redirect.group(1)
             page.goto(self.tracking_url(number))
             if which(page, {"detail": DETAIL_NUMBER, "error": ERROR_PAGE}) != "detail":
                 raise SupplierError(
@@ -280,31 +288,35 @@ class DemoShopAdapter(base.SupplierAdapter):
                 )
             total = amount_of(page, DETAIL_TOTAL)
             placed = _read_placed(page, DETAIL_LINE, DETAIL_SHIP_NAME, DETAIL_SHIP_POSTAL)
-        screenshots = {"review": review_png, "confirmation": page.screenshot(full_page=True)}
-        mismatch = base.contents_mismatch(request, variant_id, *placed)
-        if mismatch:
-            raise base.WrongContentsError(
-                mismatch, supplier_order_number=number, screenshots=screenshots
-            )
-        return base.PlacedOrder(number, total, screenshots)
+        return base.Confirmation(number, total, *placed)
 
     # --- recovery and tracking -------------------------------------------------------------------
-    def find_order(self, page, credentials, reference) -> base.FoundOrder | None:
-        """Return the recent order whose note to seller is ``reference``, or None."""
-        self.login(page, credentials)  # ends on the order history
+    def find_order(self, page, credentials, request, placed_after) -> base.FoundOrder | None:
+        """The order ``request`` placed at or after ``placed_after``: same product and variant,
+        quantity, ship-to name and postal code; where the order page keeps our note, it must be
+        ours. AmbiguousMatchError when more than one fits."""
+        if not page.url.startswith(self.base_url + ORDERS_PATH):
+            page.goto(self.base_url + ORDERS_PATH)
+        need(page, ORDER_LIST)
         rows = page.eval_on_selector_all(
             ORDER_ROW,
             "rs => rs.map(r => [r.dataset.orderNumber, "
-            "r.querySelector('.order-total')?.getAttribute('data-amount')])",
+            "r.querySelector('.order-total')?.getAttribute('data-amount'), "
+            "r.querySelector('.order-date time')?.getAttribute('datetime')])",
         )
-        for number, amount in rows[:FIND_LIMIT]:
+        since = placed_after - FIND_CLOCK_SLACK if placed_after else None
+        fits = []
+        for number, amount, placed_at in rows[:FIND_LIMIT]:
+            if since is not None and placed_at and _when(placed_at) < since:
+                continue  # older than the attempt: not ours (the history is newest first)
             html = page.request.get(self.tracking_url(number), timeout=base.SUBMIT_WAIT_MS).text()
-            note = BeautifulSoup(html, "lxml").select_one(ORDER_NOTE)
-            if note is None:
-                raise PageChangedError(f"the order page of {number} has no {ORDER_NOTE}")
-            if note.get_text(strip=True) == reference:
-                return base.FoundOrder(number, Decimal(amount) if amount else None)
-        return None
+            if order_matches(html, request):
+                fits.append(base.FoundOrder(number, Decimal(amount) if amount else None))
+        if len(fits) > 1:
+            raise base.AmbiguousMatchError(
+                "orders " + ", ".join(f.supplier_order_number for f in fits) + " all match"
+            )
+        return fits[0] if fits else None
 
     def tracking_url(self, supplier_order_number: str) -> str:
         return f"{self.base_url}{ORDERS_PATH}/{supplier_order_number}"
@@ -326,6 +338,47 @@ class DemoShopAdapter(base.SupplierAdapter):
                 f"no {DETAIL_STATUS} or {DETAIL_TRACKING} on the order page (status {status!r})"
             )
         return base.TrackingInfo("shipped", carrier, number)
+
+
+def _when(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def order_matches(html: str, request) -> bool:
+    """Whether an order page shows exactly ``request``: its product (slug) and variant, the
+    quantity, the ship-to name and postal code, and our reference if the page keeps a note."""
+    soup = BeautifulSoup(html, "lxml")
+    lines = soup.select(DETAIL_LINE)
+    name, postal = soup.select_one(DETAIL_SHIP_NAME), soup.select_one(DETAIL_SHIP_POSTAL)
+    if not lines or name is None or postal is None:
+        raise PageChangedError(f"an order page lacks {DETAIL_LINE} or the ship-to")
+    note = soup.select_one(ORDER_NOTE)
+    if note is not None and note.get_text(strip=True) not in ("", request.reference):
+        return False  # the shop keeps notes and this one is another order's
+    slug = urlparse(request.product_url).path.rstrip("/").rsplit("/", 1)[-1]
+    wanted = _variant_key(request.variant)
+    if len(lines) != 1:
+        return False
+    line = lines[0]
+    variant, quantity = line.select_one(".item-variant"), line.select_one(PLACED_QUANTITY)
+    if line.get("data-product-slug") != slug or quantity is None:
+        return False
+    if " ".join(quantity.get_text().split()) != str(request.quantity):
+        return False
+    if wanted is not None and _variant_key(variant.get_text() if variant else None) != wanted:
+        return False  # (no variant asked: the product URL chose it, any variant of it fits)
+    same = lambda a, b: _norm(a).replace(" ", "") == _norm(b).replace(" ", "")  # noqa: E731
+    return same(name.get_text(), request.ship_to.name) and same(
+        postal.get_text().replace("-", ""), request.ship_to.postal_code.replace("-", "")
+    )
+
+
+def _variant_key(label):
+    """A variant label in a comparable form: "l / Black" == "Black / L"."""
+    if not label or _norm(label) in ("standard", "default"):
+        return None
+    return tuple(sorted(_norm(part) for part in re.split(r"\s*/\s*", label)))
 
 
 # --- page steps -----------------------------------------------------------------------------------

@@ -24,4 +24,9 @@ def detail(number: str):
     order = get_store().order(number)
     if order is None or order["account_email"] != current_account()["email"]:
         abort(404)
-    return render_template("order_detail.html", order=order, status_text=STATUS_TEXT)
+    return render_template(
+        "order_detail.html",
+        order=order,
+        status_text=STATUS_TEXT,
+        notes=get_store().fault("no_order_note") is None,
+    )

@@ -11,7 +11,15 @@ from . import ordering, pricing, seed_data, tracking
 from .errors import ShopError
 
 DEFAULT_DECLINE_CARDS = ("4000000000000002",)
-FAULT_NAMES = ("out_of_stock", "price_raise", "upsell", "slow", "alternate_layout", "flaky")
+FAULT_NAMES = (
+    "out_of_stock",
+    "price_raise",
+    "upsell",
+    "slow",
+    "alternate_layout",
+    "flaky",
+    "no_order_note",
+)
 
 
 def variant_label(variant: dict) -> str:
