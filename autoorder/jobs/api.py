@@ -12,6 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from autoorder.jobs.bots import enqueue_login_test, load_login_checks
+from autoorder.jobs.canary import check_checkout
 from autoorder.jobs.failures import flag_order
 from autoorder.jobs.ordering import place_order
 from autoorder.jobs.sales import poll_ebay_account
@@ -58,6 +59,15 @@ def enqueue_tracking_check(order_id: int):
     """Enqueue refresh_tracking for a bought order (it re-checks whether the check is due)."""
     return enqueue_once(
         "tracking", refresh_tracking, order_id, job_id=f"tracking-{order_id}", timeout=180
+    )
+
+
+def enqueue_checkout_check(bot_id: int):
+    """Enqueue the dry-run canary of one bot on the "orders" queue (it runs a browser)."""
+    from autoorder.jobs.canary import JOB_TIMEOUT
+
+    return enqueue_once(
+        "orders", check_checkout, bot_id, job_id=f"checkout-check-{bot_id}", timeout=JOB_TIMEOUT
     )
 
 

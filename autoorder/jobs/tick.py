@@ -12,7 +12,12 @@ from sqlalchemy import or_, select
 from autoorder import clock, credits, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
-from autoorder.jobs.api import enqueue_order, enqueue_poll, enqueue_tracking_check
+from autoorder.jobs.api import (
+    enqueue_checkout_check,
+    enqueue_order,
+    enqueue_poll,
+    enqueue_tracking_check,
+)
 from autoorder.models import EbayAccount, Order
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
@@ -84,6 +89,13 @@ def enqueue_due_tracking() -> int:
     return count
 
 
+def enqueue_due_canaries() -> int:
+    """Enqueue the daily dry-run canary of every bot that has it switched on."""
+    from autoorder.jobs.canary import due_canaries
+
+    return sum(1 for bot_id in due_canaries() if enqueue_checkout_check(bot_id))
+
+
 def tick() -> dict:
     """Run every duty once; return counts of what was enqueued or resumed (tests, the demo)."""
     counts = {
@@ -92,6 +104,7 @@ def tick() -> dict:
         "orders": enqueue_due_orders(),
         "recovered": recover_expired_leases(),
         "tracking": enqueue_due_tracking(),
+        "canaries": enqueue_due_canaries(),
     }
     if any(counts.values()):
         log.info("tick: %s", counts)

@@ -12,7 +12,7 @@ from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, EbayRequestError, ReauthorizationNeededError
 from autoorder.ebay.sync import NO_CANCEL, cancel_state
 from autoorder.extensions import db
-from autoorder.models import EbayAccount, Order, OrderBot, TrackingCheck
+from autoorder.models import EbayAccount, Order, OrderBot, Shipment, TrackingCheck
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
 from autoorder.scrapers.base import SupplierError, UnknownSupplierError
@@ -46,7 +46,8 @@ def refresh_tracking(order_id: int) -> str:
         info = _fetch(order)
     except (SupplierError, UnknownSupplierError, requests.RequestException) as exc:
         return _check_failed(order, f"{type(exc).__name__}: {exc}")
-    if info.status != "shipped" or not info.tracking_number:
+    record_shipments(order, info)
+    if info.status not in UPLOADABLE or not info.tracking_number:
         db.session.add(
             TrackingCheck(
                 order_id=order.id, result="not_found", detail=f"supplier status {info.status}"
@@ -72,6 +73,25 @@ def refresh_tracking(order_id: int) -> str:
     order.tracking_number, order.tracking_carrier = valid.number, info.carrier or valid.courier_name
     order.ebay_carrier_code = valid.ebay_carrier_code
     return upload_tracking(order)  # commits on every path it returns from
+
+
+UPLOADABLE = ("shipped", "delivered")  # a returned or cancelled order's tracking is not uploaded
+
+
+def record_shipments(order: Order, info) -> list[Shipment]:
+    """Keep every package the supplier lists for the order (one row per tracking number, its
+    carrier, status and items), updated on each check. Not committed."""
+    rows = {s.tracking_number: s for s in order.shipments}
+    for package in info.all_packages():
+        row = rows.get(package.tracking_number)
+        if row is None:
+            row = Shipment(order_id=order.id, tracking_number=package.tracking_number)
+            db.session.add(row)
+            order.shipments.append(row)
+            rows[package.tracking_number] = row
+        row.carrier, row.status = package.carrier, package.status
+        row.items = list(package.items) or None
+    return list(rows.values())
 
 
 def _fetch(order: Order):

@@ -4,8 +4,21 @@ from sqlalchemy import event
 
 from autoorder.models.credits import CreditEntry, CreditPackage
 from autoorder.models.ebay_account import EbayAccount, EbayOrderProblem
-from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
-from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
+from autoorder.models.order import (
+    Evidence,
+    Order,
+    OrderEvent,
+    PurchaseAttempt,
+    Shipment,
+    TrackingCheck,
+)
+from autoorder.models.suppliers import (
+    PAYMENT_METHODS,
+    Listing,
+    OrderBot,
+    SelectorOverride,
+    Supplier,
+)
 from autoorder.models.team import ROLES, Team, User
 
 APPEND_ONLY = (OrderEvent, CreditEntry)
@@ -37,6 +50,8 @@ __all__ = [
     "PAYMENT_METHODS",
     "PurchaseAttempt",
     "ROLES",
+    "SelectorOverride",
+    "Shipment",
     "Supplier",
     "Team",
     "TrackingCheck",

@@ -14,9 +14,9 @@ def register_blueprints(app):
 
     for module in (auth, bots, health, orders):
         app.register_blueprint(module.bp)
-    from autoorder.routes import console, listings, monitoring, settings, team
+    from autoorder.routes import console, listings, monitoring, settings, suppliers, team
 
-    for module in (console, listings, settings, team):
+    for module in (console, listings, settings, suppliers, team):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     register_error_pages(app)

@@ -75,11 +75,36 @@ class Confirmation:
     ship_postal: str
 
 
+SHIPPED_STATUSES = ("shipped", "delivered", "returned")  # a package left the supplier
+
+
+@dataclass(frozen=True)
+class Package:
+    """One parcel of a supplier order (AliExpress splits orders; Amazon ships items apart)."""
+
+    tracking_number: str
+    carrier: str | None = None
+    status: str = "shipped"  # shipped | delivered | returned | cancelled
+    items: tuple = ()  # the supplier's item ids in it; empty = the whole order
+
+
 @dataclass(frozen=True)
 class TrackingInfo:
-    status: str  # shipped | processing | cancelled
+    """The order's shipment as the supplier shows it. ``status``: processing | shipped |
+    delivered | returned | cancelled. A supplier that ships in parcels lists each in ``packages``;
+    ``carrier``/``tracking_number`` are then the first one's."""
+
+    status: str
     carrier: str | None = None
     tracking_number: str | None = None
+    packages: tuple = ()
+
+    def all_packages(self) -> list[Package]:
+        if self.packages:
+            return list(self.packages)
+        if self.tracking_number and self.status in SHIPPED_STATUSES:
+            return [Package(self.tracking_number, self.carrier, self.status)]
+        return []
 
 
 @dataclass(frozen=True)
@@ -307,9 +332,14 @@ def to_amount(raw, selector: str, attribute: str = "data-amount") -> Decimal:
 class SupplierAdapter(ABC):
     key: str
     display_name: str
+    default_base_url: str  # the supplier's site; a Supplier row may point elsewhere (a replica)
+    SELECTORS: dict = {}  # {page: {name: [fallbacks]}}; see autoorder.scrapers.selectors
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, selector_override: dict | None = None):
+        from autoorder.scrapers.selectors import Selectors
+
         self.base_url = base_url.rstrip("/")
+        self.s = Selectors(self.SELECTORS, selector_override)
 
     @abstractmethod
     def login(self, page, credentials: Credentials) -> None:

@@ -64,6 +64,22 @@ BLANK_FIELDS_JS = """() => {
 NOT_A_FAILURE = ("LeaseLostError", "AccountLockLostError")
 
 
+def selector_override(supplier) -> dict | None:
+    """The supplier's selector override in force (the newest saved version), or None. Read for
+    every session, so a saved fix applies to the next order without a restart."""
+    from sqlalchemy import select
+
+    from autoorder.models import SelectorOverride
+
+    row = db.session.scalar(
+        select(SelectorOverride)
+        .where(SelectorOverride.supplier_id == supplier.id)
+        .order_by(SelectorOverride.id.desc())
+        .limit(1)
+    )
+    return (row.selectors or None) if row is not None else None
+
+
 def credentials_of(bot) -> Credentials:
     """The bot's secrets, decrypted only here, just before use."""
     return Credentials(
@@ -214,7 +230,9 @@ class BotSession:
     def __init__(self, bot, *, owner: str | None = None):
         self.bot = bot
         self.supplier = bot.supplier
-        self.adapter = get_adapter(self.supplier.key, self.supplier.base_url)
+        self.adapter = get_adapter(
+            self.supplier.key, self.supplier.base_url, selector_override(self.supplier)
+        )
         self.owner = owner or f"bot-session:{socket.gethostname()}:{os.getpid()}"
         self.failure: Artefacts | None = None
 

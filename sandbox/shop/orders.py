@@ -8,7 +8,13 @@ from .web import current_account, get_store, login_required
 
 bp = Blueprint("orders", __name__)
 
-STATUS_TEXT = {"processing": "Processing", "shipped": "Shipped", "cancelled": "Cancelled"}
+STATUS_TEXT = {
+    "processing": "Processing",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "returned": "Returned",
+    "cancelled": "Cancelled",
+}
 
 
 @bp.route("/orders")
