@@ -42,6 +42,7 @@ def refresh_tracking(order_id: int) -> str:
         orders.transition(order, T.SEARCHING, reason="first tracking check on the supplier site")
     if order.tracking_number and order.ebay_carrier_code:  # validated earlier (or entered by hand)
         return upload_tracking(order)
+    db.session.commit()  # no write transaction stays open while the supplier is read (SQLite)
     try:
         info = _fetch(order)
     except (SupplierError, UnknownSupplierError, requests.RequestException) as exc:
