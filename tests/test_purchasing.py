@@ -53,6 +53,7 @@ def test_an_order_placed_with_wrong_contents_needs_a_person_and_is_not_bought(ct
     db.session.add(CreditEntry(team_id=team.id, key="purchase:t", delta=5, reason="purchase"))
     attempt = _attempt(order)
     orders.set_attempt_state(attempt, orders.AttemptState.PLACING)  # the click happened
+    db.session.commit()  # as in the job: placed_with_wrong_contents starts with a rollback
     error = WrongContentsError(
         "items [('LAMP-STD', 1), ('PC-BLK', 1)], expected [('PC-BLK', 1)]",
         supplier_order_number="DS-1",
