@@ -28,10 +28,18 @@ def create_app(config: Config | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_mapping(config.as_dict())
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.logger.setLevel(logging.INFO)
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from autoorder import auth, cli, crypto, routes
+    from autoorder.inputs import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
 
     crypto.init_app(app)
     db.init_app(app)
@@ -57,7 +65,15 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def _sqlite_for_several_processes(app: Flask) -> None:
     """The embedded SQLite is shared by the web, worker and scheduler processes: write-ahead
     logging lets readers go on while one process writes, and a busy timeout makes a writer wait
-    for the lock instead of failing with "database is locked"."""
+    for the lock instead of failing with "database is locked".
+
+    A SAVEPOINT (``session.begin_nested()``) outside a transaction starts one on SQLite as a
+    deferred BEGIN would: its first read takes a snapshot, and when its first write then has to
+    wait for another writer, the snapshot is stale and SQLite fails at once ("database is
+    locked"), busy timeout or not. So a savepoint opened outside a transaction is preceded by
+    BEGIN IMMEDIATE (the write lock first, waiting up to the busy timeout). Other transactions
+    begin with their first write already (Python's sqlite3 begins implicitly before DML).
+    """
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if not url.startswith("sqlite"):
         return
@@ -75,3 +91,9 @@ def _sqlite_for_several_processes(app: Flask) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fsync at checkpoints
         cursor.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _write_lock_before_savepoint(connection, _name):
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")

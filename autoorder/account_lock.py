@@ -10,6 +10,9 @@ The lease is short and renewed by a heartbeat thread while the holder works, so 
 process (SIGKILL, a lost machine): another worker may take it ``lease`` seconds later. A holder
 checks ``still_held()`` right before the one irreversible click: a holder that was frozen past its
 lease (and so may have been overtaken) stops instead of clicking.
+
+The lock is written on a connection of its own (so taking it commits nothing of the caller's):
+callers commit their own pending writes first, or on SQLite they would wait for themselves.
 """
 
 import logging
@@ -26,7 +29,7 @@ from autoorder.models import OrderBot
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE_SECONDS = 60
+DEFAULT_LEASE_SECONDS = 30
 
 
 class AccountBusyError(Exception):

@@ -1,9 +1,7 @@
 """What a person can do to a sale from the dashboard or the CLI. Each action validates, changes
 status only through autoorder.orders, records who did it, and leaves committing to the caller."""
 
-from decimal import Decimal, InvalidOperation
-
-from autoorder import clock, credits, orders
+from autoorder import clock, credits, inputs, orders
 from autoorder import tracking_numbers as numbers
 from autoorder.models import Order
 from autoorder.orders import OrderStatus as S
@@ -72,12 +70,13 @@ def mark_ordered(order: Order, actor: str, *, supplier_order_number: str, cost: 
     number = (supplier_order_number or "").strip()
     if not number:
         raise ActionError("Enter the supplier order number.")
+    problem = inputs.text_problem(number, max_length=128)
+    if problem:
+        raise ActionError(f"Supplier order number: {problem}")
     try:
-        amount = Decimal(str(cost).strip())
-    except (InvalidOperation, AttributeError):
-        raise ActionError("Enter the supplier cost as a number, e.g. 12.34.") from None
-    if amount < 0:
-        raise ActionError("The supplier cost cannot be negative.")
+        amount = inputs.money(cost)
+    except ValueError as exc:
+        raise ActionError(f"Supplier cost: {exc}") from None
     order.supplier_order_number, order.supplier_cost, order.ordered_at = number, amount, clock.now()
     orders.transition(
         order, S.SUCCEEDED, reason=f"marked as ordered by hand: {number}", actor=actor
@@ -107,6 +106,10 @@ def enter_tracking(order: Order, actor: str, *, tracking_number: str, carrier: s
         "enter_tracking",
         "Tracking can be entered only for a bought sale without uploaded tracking.",
     )
+    for label, value, limit in (("Tracking number", tracking_number, 64), ("Carrier", carrier, 64)):
+        problem = inputs.text_problem(value or "", max_length=limit)
+        if problem:
+            raise ActionError(f"{label}: {problem}")
     try:
         valid = numbers.validate(tracking_number, carrier or None)
     except numbers.InvalidTrackingNumberError as exc:

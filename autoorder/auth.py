@@ -14,7 +14,12 @@ from sqlalchemy import select
 from autoorder.extensions import db
 from autoorder.models import User
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.health"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "static",
+    "health.health",
+    "ebay_notifications.account_deletion",  # eBay calls it; it checks eBay's signature itself
+}
 
 
 def init_app(app, login_manager):
@@ -32,8 +37,14 @@ def init_app(app, login_manager):
 
 
 def _load_user(user_id):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """The user of a session or remember cookie ("<id>:<generation>"), if it was not revoked since."""
+    raw_id, _, generation = str(user_id).partition(":")
+    if not (raw_id.isdigit() and generation.isdigit()) or len(raw_id) > 10 or len(generation) > 10:
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or (user.session_generation or 0) != int(generation):
+        return None
+    return user
 
 
 def admin_required(view):

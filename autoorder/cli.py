@@ -35,6 +35,15 @@ def _log_to_stderr():
 
     current_app.logger.removeHandler(default_handler)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("rq.worker").addFilter(_quiet_periodic_duties)
+
+
+def _quiet_periodic_duties(record: logging.LogRecord) -> bool:
+    """RQ logs three lines for every job; the periodic duties run every few seconds, so their
+    routine lines would drown the log (their failures are still logged)."""
+    message = record.getMessage()
+    routine = "periodic-" in message or "autoorder.jobs.tick." in message
+    return not (record.levelno <= logging.INFO and routine)
 
 
 @click.command("create-admin")

@@ -1,6 +1,7 @@
 """Configuration from the environment (12-factor). Validated in create_app, never at import."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,10 +71,14 @@ class Config:
         self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
         self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
         self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)
+        # eBay's ship-by date: in its last SHIP_BY_WINDOW_SECONDS look for tracking at least every
+        # SHIP_BY_CHECK_SECONDS, and flag the sale at risk.
+        self.SHIP_BY_WINDOW_SECONDS = env_int("AUTOORDER_SHIP_BY_WINDOW_SECONDS", 43200)
+        self.SHIP_BY_CHECK_SECONDS = env_int("AUTOORDER_SHIP_BY_CHECK_SECONDS", 3600)
         # How long a worker owns an order it is buying before another may take over (> job time).
         self.ORDER_LEASE_SECONDS = env_int("AUTOORDER_ORDER_LEASE_SECONDS", 360)
         # One checkout per supplier account: the lock's lease, renewed while the checkout runs.
-        self.ACCOUNT_LOCK_SECONDS = env_int("AUTOORDER_ACCOUNT_LOCK_SECONDS", 60)
+        self.ACCOUNT_LOCK_SECONDS = env_int("AUTOORDER_ACCOUNT_LOCK_SECONDS", 30)
         self.ORDER_JOB_TIMEOUT = env_int("AUTOORDER_ORDER_JOB_TIMEOUT", 300)
         self.MIN_PROFIT = env_str("AUTOORDER_MIN_PROFIT")  # default minimum profit, e.g. "0.50"
         self.EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
@@ -81,6 +86,14 @@ class Config:
         self.EBAY_REDIRECT_URI = env_str("EBAY_RU_NAME")
         self.EBAY_API_BASE_URL = env_str("EBAY_API_BASE_URL", "https://api.ebay.com")
         self.EBAY_AUTH_BASE_URL = env_str("EBAY_AUTH_BASE_URL", "https://auth.ebay.com")
+        # eBay Marketplace Account Deletion: the endpoint URL exactly as registered with eBay
+        # (default: PUBLIC_BASE_URL + /ebay/account-deletion) and its verification token.
+        self.PUBLIC_BASE_URL = env_str("AUTOORDER_PUBLIC_BASE_URL")
+        self.EBAY_DELETION_ENDPOINT_URL = env_str("EBAY_DELETION_ENDPOINT_URL")
+        self.EBAY_DELETION_VERIFICATION_TOKEN = env_str("EBAY_DELETION_VERIFICATION_TOKEN")
+        # eBay API calls this application may spend per eBay day (Pacific); polling is stretched
+        # to fit. Unset: calls are counted and shown, polling is not stretched.
+        self.EBAY_DAILY_CALL_BUDGET = env_int("AUTOORDER_EBAY_DAILY_CALL_BUDGET", 0) or None
         # None: found at launch (Debian's chromium, else Playwright's own): scrapers.browser.
         self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH")
         self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))
@@ -92,6 +105,11 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=env_int("AUTOORDER_REMEMBER_DAYS", 14))
+        # Reverse proxies in front of the app (Heroku's router: 1) whose X-Forwarded-For is trusted
+        # for the client address (login throttling, sign-in audit). 0: use the socket's address.
+        self.PROXY_HOPS = env_int("AUTOORDER_PROXY_HOPS", 0)
         self.WTF_CSRF_TIME_LIMIT = None  # token valid for the session; pages poll for hours
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
 

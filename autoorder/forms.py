@@ -5,7 +5,6 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -25,8 +25,17 @@ from wtforms.validators import (
 )
 
 from autoorder import clock
+from autoorder.inputs import IdField, MoneyField, bounded_int, text_problem
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def int_or_none(value):
+    """A select's value as an id; anything that is no id becomes an invalid choice (-1)."""
+    if value in (None, ""):
+        return None
+    number = bounded_int(value)
+    return -1 if number is None else number
 
 
 def strip(value):
@@ -61,18 +70,49 @@ def expiry_in_future(value: str) -> bool:
     return 1 <= month <= 12 and (year, month) >= (today.year, today.month)
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), valid_email])
-    password = PasswordField("Password", validators=[DataRequired()])
+class Form(FlaskForm):
+    """Every form: text with control characters (NUL…) is a field error, never stored."""
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and field.type not in (
+                "PasswordField",
+                "CSRFTokenField",
+            ):
+                problem = text_problem(field.data, multiline=field.type == "TextAreaField")
+                if problem:
+                    field.errors = [*field.errors, problem]
+                    ok = False
+        return ok
+
+
+class LoginForm(Form):
+    email = EmailField("Email", validators=[DataRequired(), valid_email, Length(max=255)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me logged in")
 
 
-class BotForm(FlaskForm):
+class PasswordChangeForm(Form):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=8, max=200, message="Use 8 to 200 characters.")],
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The two entries differ.")],
+    )
+
+
+class BotForm(Form):
     """An order bot. Secret fields are write-only: blank on edit means "keep the stored one"."""
 
-    supplier_id = SelectField("Source", coerce=int, validators=[DataRequired()])
+    supplier_id = SelectField("Source", coerce=int_or_none, validators=[DataRequired()])
     name = StringField("Bot name", validators=[DataRequired(), Length(max=120)])
-    account_email = EmailField("Account email", validators=[DataRequired(), valid_email])
+    account_email = EmailField(
+        "Account email", validators=[DataRequired(), valid_email, Length(max=255)]
+    )
     password = PasswordField("Account password", validators=[Optional(), Length(max=200)])
     payment_method = RadioField(
         "Payment",
@@ -88,9 +128,7 @@ class BotForm(FlaskForm):
     billing_state = StringField("State", validators=[Optional(), Length(max=100)])
     billing_postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
     billing_country = StringField("Country", validators=[Optional(), Length(max=2)], default="US")
-    gift_card_balance = DecimalField(
-        "Gift card balance", places=2, validators=[Optional(), NumberRange(min=0)]
-    )
+    gift_card_balance = MoneyField("Gift card balance", validators=[Optional()])
     enabled = BooleanField("Enabled", default=True)
 
     def validate_for(self, bot=None) -> bool:
@@ -140,6 +178,8 @@ def bot_field_errors(form: BotForm, name: str) -> list[str]:
     field.validate(form)
     errors = list(field.errors)
     value = (field.data or "") if isinstance(field.data, str) else field.data
+    if isinstance(value, str) and (problem := text_problem(value)):
+        errors.append(problem)
     if name == "card_number" and value and not luhn_ok(value):
         errors.append("Enter a valid card number.")
     elif name == "card_expiry" and value and not expiry_in_future(value):
@@ -148,14 +188,14 @@ def bot_field_errors(form: BotForm, name: str) -> list[str]:
 
 
 # --- Auto Order console ---------------------------------------------------------------------------
-class CreditPackageForm(FlaskForm):
+class CreditPackageForm(Form):
     name = StringField(
         "Package name", filters=[strip], validators=[DataRequired(), Length(max=120)]
     )
     credits = IntegerField(
         "Credits", validators=[InputRequired(), NumberRange(min=1, max=1_000_000)]
     )
-    price = DecimalField("Price", places=2, validators=[InputRequired(), NumberRange(min=0)])
+    price = MoneyField("Price", validators=[InputRequired()])
     currency = StringField("Currency", filters=[strip], default="USD", validators=[DataRequired()])
     every_team = BooleanField("Offer to every team (operator)")
 
@@ -164,17 +204,15 @@ class CreditPackageForm(FlaskForm):
             raise ValidationError("Use a three-letter currency code, e.g. USD.")
 
 
-class PurchaseForm(FlaskForm):
+class PurchaseForm(Form):
     """Record a package bought by the team. The key makes a resubmitted form one purchase."""
 
     idempotency_key = HiddenField(validators=[DataRequired()])
     confirmed = BooleanField("Payment received")
-    team_id = IntegerField("Team", validators=[Optional()])  # the operator's own team if blank
+    team_id = IdField("Team", validators=[Optional()])  # the operator's own team if blank
 
 
 # --- listings ------------------------------------------------------------------------------------
-def int_or_none(value):
-    return int(value) if value not in (None, "") else None
 
 
 class ChoiceOrNoneField(SelectField):
@@ -185,7 +223,7 @@ class ChoiceOrNoneField(SelectField):
             super().pre_validate(form)
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     ebay_item_id = StringField(
         "eBay item id", filters=[strip], validators=[DataRequired(), Length(max=64)]
     )
@@ -203,9 +241,7 @@ class ListingForm(FlaskForm):
     bot_id = ChoiceOrNoneField(
         "Order bot", coerce=int_or_none, validators=[DataRequired(message="Choose an order bot.")]
     )
-    max_buy_price = DecimalField(
-        "Max buy price", places=2, validators=[Optional(), NumberRange(min=0)]
-    )
+    max_buy_price = MoneyField("Max buy price", validators=[Optional()])
     quantity_per_sale = IntegerField(
         "Quantity per sale", default=1, validators=[InputRequired(), NumberRange(min=1, max=100)]
     )
@@ -221,17 +257,15 @@ class ListingForm(FlaskForm):
 
 
 # --- settings ------------------------------------------------------------------------------------
-class TeamSettingsForm(FlaskForm):
+class TeamSettingsForm(Form):
     buffer_minutes = IntegerField(
         "Cancellation buffer (minutes)", validators=[Optional(), NumberRange(min=0, max=60)]
     )
-    max_buy_price = DecimalField(
-        "Max buy price", places=2, validators=[Optional(), NumberRange(min=0)]
-    )
-    min_profit = DecimalField("Minimum profit", places=2, validators=[Optional()])
+    max_buy_price = MoneyField("Max buy price", validators=[Optional()])
+    min_profit = MoneyField("Minimum profit", minimum=None, validators=[Optional()])
 
 
-class EbayConnectForm(FlaskForm):
+class EbayConnectForm(Form):
     name = StringField(
         "eBay user id (a label for this account)",
         filters=[strip],
@@ -240,7 +274,7 @@ class EbayConnectForm(FlaskForm):
 
 
 # --- team ----------------------------------------------------------------------------------------
-class NewUserForm(FlaskForm):
+class NewUserForm(Form):
     email = EmailField(
         "Email", filters=[strip], validators=[DataRequired(), valid_email, Length(max=255)]
     )
@@ -251,5 +285,5 @@ class NewUserForm(FlaskForm):
     role = SelectField("Role", choices=[("member", "Member"), ("admin", "Admin")], default="member")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=[("member", "Member"), ("admin", "Admin")])

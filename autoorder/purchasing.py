@@ -10,7 +10,7 @@ from autoorder import clock, credits, evidence, orders
 from autoorder.account_lock import AccountLockLostError
 from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, ReauthorizationNeededError
-from autoorder.ebay.sync import NO_CANCEL, cancel_state, ship_to_of
+from autoorder.ebay.sync import NO_CANCEL, cancel_state, has_address, ship_to_of
 from autoorder.extensions import db
 from autoorder.models import EbayAccount, Order, PurchaseAttempt, Team
 from autoorder.orders import AttemptState as A
@@ -82,7 +82,9 @@ def check_ebay_before_buying(order: Order) -> str | None:
         return _hold(
             order, "already_fulfilled", "The eBay line item is already shipped or missing."
         )
-    if order.ship_to and ship_to_of(ebay_order) != order.ship_to:
+    if not has_address(order.ship_to) or not has_address(ship_to_of(ebay_order)):
+        return _hold(order, "no_ship_to", "eBay has no ship-to address for this order; not bought.")
+    if ship_to_of(ebay_order) != order.ship_to:
         return _hold(
             order, "address_changed", "The buyer's ship-to address changed on eBay; check it."
         )

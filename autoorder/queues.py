@@ -63,12 +63,16 @@ def enqueue_once(
     try:
         existing = Job.fetch(job_id, connection=connection)
         status = existing.get_status(refresh=True)
-        started = existing.started_at.replace(tzinfo=UTC) if existing.started_at else None
-        if (
+        since = existing.started_at or existing.enqueued_at  # a started job may lack started_at
+        since = since.replace(tzinfo=UTC) if since else None
+        if status == "queued" and _lost_from_its_queue(existing, connection):
+            # A worker killed between taking the job off its queue and marking it started:
+            # RQ still says "queued" but no worker will ever see it.
+            existing.delete()
+        elif (
             status == "started"
             and restart_after is not None
-            and started is not None
-            and (datetime.now(UTC) - started).total_seconds() > restart_after
+            and (since is None or (datetime.now(UTC) - since).total_seconds() > restart_after)
         ):
             job_id = f"{job_id}-{uuid.uuid4().hex[:8]}"
         elif status == "scheduled" and at is None:
@@ -93,3 +97,12 @@ def enqueue_once(
     if at is not None:
         return queue.enqueue_at(at, func, *args, **options)
     return queue.enqueue(func, *args, **options)
+
+
+def _lost_from_its_queue(job, connection: Redis) -> bool:
+    """Whether a "queued" job is in no queue (nor in RQ's intermediate list of jobs being taken)."""
+    queue = Queue(job.origin, connection=connection)
+    for key in (queue.key, queue.intermediate_queue_key):
+        if connection.lpos(key, job.id) is not None:
+            return False
+    return True

@@ -22,7 +22,6 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,7 +33,7 @@ from sqlalchemy import select  # noqa: E402
 from autoorder import clock, create_app, credits  # noqa: E402
 from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
-from autoorder.models import CreditPackage, EbayAccount, Order  # noqa: E402
+from autoorder.models import CreditPackage, Order  # noqa: E402
 from sandbox.ebay.testing import start_ebay_sandbox  # noqa: E402
 from sandbox.shop.testing import start_shop  # noqa: E402
 from tests import support  # noqa: E402
@@ -129,7 +128,7 @@ class Stand:
 
     # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) ----------------------
     def setup_team(self, *, credits_count: int = 1000, bot_email: str = SHOP_EMAIL):
-        from autoorder.ebay.accounts import AccountTokenStore, client_for
+        from autoorder.demo import connect_emulator_account
 
         with self.app.app_context():
             user = make_user(role="admin")
@@ -162,13 +161,7 @@ class Stand:
             db.session.flush()
             credits.record_package_purchase(self.team_id, package, actor="bench")
             db.session.commit()
-            client = client_for()
-            consent = requests.get(client.consent_url("t"), allow_redirects=False, timeout=10)
-            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
-            account = EbayAccount(team_id=self.team_id, name="seller")
-            db.session.add(account)
-            AccountTokenStore(account).save(client.exchange_code(code))
-            self.account_id = account.id
+            self.account_id = connect_emulator_account(self.team_id, "seller").id
         return self
 
     def sell(self, n: int) -> list[int]:

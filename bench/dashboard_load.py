@@ -264,6 +264,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_app(base: str, server: subprocess.Popen, timeout: float = 180) -> None:
+    """Until a gunicorn worker answers /healthz: on a busy machine booting the app can take longer
+    than the client's 30 s request timeout."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 def worker_cpu_s(master_pid: int) -> float:
     """utime + stime of gunicorn's worker processes (children of the master), in seconds."""
     total = 0
@@ -435,6 +452,7 @@ def run(label: str, url: str, work: Path) -> list[str]:
                 stderr=subprocess.STDOUT,
             )
         wait_for_port(port, timeout=30)
+        wait_for_app(f"http://127.0.0.1:{port}", server)  # the workers boot after the port opens
         client_process = subprocess.Popen(
             [sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", str(out_path)],
             cwd=ROOT,

@@ -4,10 +4,15 @@
     TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/sales_page.py   # + PostgreSQL (own schema)
 
 Everything goes through the Flask test client with a logged-in user, so each number includes login,
-routing, the queries and the templates. Each is compared with a baseline measured in the same run:
+routing, the queries and the templates. Each is compared with a baseline measured in the same run,
+request by request in turn with it (ABBA), so that other load on the machine slows both alike:
   page  vs  a bare SELECT of the same 50 rows rendered by a five-column template (same auth);
   poll  vs  an endpoint that only answers 204 (the floor: request handling + loading the user).
 Targets: page median ≤ 30 ms; unchanged poll ≤ 5 ms and ≤ 1 KB.
+
+It measures the schema the migrations build (printed: the indexes on `orders`). BENCH_COMPARE_INDEX=1
+adds a phase without ix_orders_team_status (dropped, measured, then re-created). BENCH_ORDERS (100,000)
+and BENCH_RUNS (60 requests per median) change the size.
 """
 
 import os
@@ -25,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import render_template_string  # noqa: E402
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
 
 from autoorder import create_app  # noqa: E402
 from autoorder.config import TestConfig, database_url  # noqa: E402
@@ -161,12 +166,29 @@ def fill(app) -> None:
             db.session.execute(insert(OrderEvent), events)
             db.session.commit()
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":  # what autovacuum does in steady state
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        analyze()
     print(
         f"  filled {total:,} orders + {3 * total:,} events in {time.perf_counter() - started:.1f} s"
     )
+
+
+def timed_pair(client, subject: tuple, baseline: tuple, runs=RUNS):
+    """Medians of (path, request options) pairs, alternating subject and baseline request by
+    request (ABBA), so that a busy machine slows both alike; returns both medians and the last
+    subject response."""
+    for path, kw in (subject, baseline):
+        for _ in range(5):
+            client.get(path, **kw)
+    samples, response = ([], []), None
+    for n in range(runs):
+        for side in (0, 1) if n % 2 == 0 else (1, 0):
+            path, kw = (subject, baseline)[side]
+            t0 = time.perf_counter()
+            answer = client.get(path, **kw)
+            samples[side].append((time.perf_counter() - t0) * 1000)
+            if side == 0:
+                response = answer
+    return statistics.median(samples[0]), statistics.median(samples[1]), response
 
 
 def timed(client, path, runs=RUNS, **kw):
@@ -195,23 +217,53 @@ def count_queries(app, client, path, **kw) -> int:
     return len(seen)
 
 
-PROPOSED_INDEX = "CREATE INDEX ix_orders_team_status ON orders (team_id, status)"
+STATUS_INDEX = (
+    "ix_orders_team_status"  # (team_id, status): the counts' GROUP BY (rev. 330cf7eaa7fc)
+)
+COMPARE_INDEX = os.environ.get("BENCH_COMPARE_INDEX") == "1"
+
+
+def analyze(table: str = "") -> None:
+    """PostgreSQL: fresh planner statistics, as autovacuum keeps them in steady state."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text(f"VACUUM ANALYZE {table}".strip())
+            )
 
 
 def run(label: str, url: str) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="bench-evidence-") as evidence:  # removed afterwards
+        return run_in(label, url, evidence)
+
+
+def run_in(label: str, url: str, evidence: str) -> list[str]:
     print(f"\n== {label}")
-    app = build_app(url, tempfile.mkdtemp(prefix="bench-evidence-"))
+    app = build_app(url, evidence)
     fill(app)
+    with app.app_context():
+        indexes = {
+            ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes("orders")
+        }
+    print(
+        "  orders indexes as migrated: " + ", ".join(f"{k} {v}" for k, v in sorted(indexes.items()))
+    )
     lines = measure(app, f"{label}, as migrated", url)
-    with app.app_context():  # the index this page asks for (the counts' GROUP BY), not yet migrated
-        db.session.execute(text(PROPOSED_INDEX))
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text("VACUUM ANALYZE orders")
-                )
-    lines += measure(app, f"{label} + ix_orders_team_status", url)
+    if (
+        COMPARE_INDEX
+    ):  # what the page costs without the status index: drop it, measure, re-create it
+        assert STATUS_INDEX in indexes, f"the migrations no longer create {STATUS_INDEX}"
+        with app.app_context():
+            db.session.execute(text(f"DROP INDEX {STATUS_INDEX}"))
+            db.session.commit()
+            analyze("orders")
+        lines += measure(app, f"{label}, {STATUS_INDEX} dropped", url)
+        with app.app_context():
+            columns = ", ".join(indexes[STATUS_INDEX])
+            db.session.execute(text(f"CREATE INDEX {STATUS_INDEX} ON orders ({columns})"))
+            db.session.commit()
+            analyze("orders")
+            assert STATUS_INDEX in {ix["name"] for ix in inspect(db.engine).get_indexes("orders")}
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -223,10 +275,9 @@ def measure(app, label: str, url: str) -> list[str]:
     support.login(client, "bench@example.com")
     hx = {"HX-Request": "true"}
 
-    page_ms, page = timed(client, "/")
+    page_ms, base_ms, page = timed_pair(client, ("/", {}), ("/__bench/baseline", {}))
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and html.count('<tr id="order-') == 50, page.status_code
-    base_ms, _ = timed(client, "/__bench/baseline")
     frag_ms, _ = timed(client, "/", headers=hx)
     filtered_ms, _ = timed(client, "/?cart=failed&q=buyer12", runs=max(10, RUNS // 3))
     deep_ms, _ = timed(client, "/?page=1500", runs=max(10, RUNS // 3))
@@ -237,9 +288,10 @@ def measure(app, label: str, url: str) -> list[str]:
     )
     at = re.search(r'&#34;at&#34;: (\d+)|"at": (\d+)', html)
     poll_path = f"/sales/poll?mode=fast&page=1&at={at.group(1) or at.group(2)}&v={versions}"
-    poll_ms, poll = timed(client, poll_path, headers=hx)
+    poll_ms, floor_ms, poll = timed_pair(
+        client, (poll_path, {"headers": hx}), ("/__bench/floor", {})
+    )
     assert poll.status_code == 204, poll.status_code
-    floor_ms, _ = timed(client, "/__bench/floor")
     queries_page = count_queries(app, client, "/")
     queries_poll = count_queries(app, client, poll_path, headers=hx)
     poll_bytes = len(poll.data) + sum(len(k) + len(v) + 4 for k, v in poll.headers.items())

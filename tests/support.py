@@ -1,5 +1,6 @@
 """Helpers for tests: schema reset, real servers, logging in with a CSRF token."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -125,3 +126,22 @@ def subprocess_env(**extra) -> dict:
     env = dict(os.environ)
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+@contextlib.contextmanager
+def served_over_http(app):
+    """Serve the product app with werkzeug's threaded server on a free port; yield its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

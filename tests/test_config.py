@@ -99,3 +99,38 @@ def test_the_embedded_sqlite_is_shared_by_several_processes_without_locking_erro
     with app.app_context(), db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_a_savepoint_write_waits_for_another_writer_instead_of_failing(tmp_path):
+    """The demo's "database is locked": a poll ingests each order in a savepoint (read, then
+    write) while another process writes. SQLite's deferred start would fail it at once."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from autoorder.config import TestConfig
+    from autoorder.extensions import db
+
+    app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'b.sqlite3'}"))
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE t (x INTEGER)"))
+        db.session.commit()
+        engine = db.engine
+        holding = threading.Event()
+
+        def other_process_writes():
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO t VALUES (1)"))
+                holding.set()
+                time.sleep(1.0)  # holds the write lock, then commits
+
+        writer = threading.Thread(target=other_process_writes)
+        writer.start()
+        holding.wait(5)
+        with db.session.begin_nested():  # as jobs.sales ingests one order
+            db.session.execute(text("SELECT count(*) FROM t")).scalar()
+            db.session.execute(text("INSERT INTO t VALUES (2)"))
+        db.session.commit()
+        writer.join()
+        assert db.session.execute(text("SELECT count(*) FROM t")).scalar() == 2

@@ -46,6 +46,8 @@ def _epoch():
 
 def client_for(account: EbayAccount | None = None) -> EbayClient:
     """Return a client configured from the app settings (and the account's tokens, if given)."""
+    from autoorder.ebay.budget import record_call
+
     config = current_app.config
     return EbayClient(
         api_base=config["EBAY_API_BASE_URL"],
@@ -54,6 +56,7 @@ def client_for(account: EbayAccount | None = None) -> EbayClient:
         client_secret=config["EBAY_CLIENT_SECRET"] or "",
         redirect_uri=config["EBAY_REDIRECT_URI"] or "",
         token_store=AccountTokenStore(account) if account is not None else None,
+        on_call=record_call,
     )
 
 

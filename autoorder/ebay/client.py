@@ -8,9 +8,10 @@ ReauthorizationNeededError so the account can be marked "reconnect needed".
 import base64
 import json
 import logging
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -23,6 +24,8 @@ SCOPES = (
     "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
 )
 FULFILLMENT = "/sell/fulfillment/v1"
+NOTIFICATION = "/commerce/notification/v1"
+PUBLIC_SCOPE = "https://api.ebay.com/oauth/api_scope"
 REFRESH_MARGIN = timedelta(minutes=5)
 MAX_PAGE = 200
 
@@ -89,6 +92,7 @@ class EbayClient:
         token_store: TokenStore | None = None,
         session: requests.Session | None = None,
         timeout: float = 30,
+        on_call=None,
     ):
         self.api_base, self.auth_base = api_base.rstrip("/"), auth_base.rstrip("/")
         self.client_id, self._client_secret, self.redirect_uri = (
@@ -97,6 +101,7 @@ class EbayClient:
             redirect_uri,
         )
         self.token_store = token_store
+        self.on_call = on_call  # called with the operation name of each call eBay answered
         self.http = session or requests.Session()
         self.timeout = timeout
 
@@ -145,6 +150,30 @@ class EbayClient:
             body.get("refresh_token") or tokens.refresh_token,
             tokens.refresh_token_expires_at,
         )
+
+    def application_token(self) -> Tokens:
+        """An application access token (client credentials grant, public scope): for calls made
+        for the application rather than a seller, such as getPublicKey."""
+        body = self._token_call({"grant_type": "client_credentials", "scope": PUBLIC_SCOPE})
+        return Tokens(
+            body["access_token"], clock.now() + timedelta(seconds=int(body["expires_in"]))
+        )
+
+    def get_public_key(self, public_key_id: str, app_token: str) -> dict:
+        """Notification API getPublicKey: ``{algorithm, digest, key}`` for a notification's kid."""
+        response = self._send(
+            "GET",
+            f"{self.api_base}{NOTIFICATION}/public_key/{quote(public_key_id, safe='')}",
+            headers=_bearer(Tokens(app_token, clock.now())),
+        )
+        if response.status_code != 200:
+            self._raise_for(response, self._error_body(response))
+        body = self._json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("key"), str):
+            raise EbayMalformedResponseError(
+                "getPublicKey: no key in the answer", request_id=_request_id(response)
+            )
+        return body
 
     def _token_call(self, form: dict) -> dict:
         basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode()
@@ -275,9 +304,12 @@ class EbayClient:
 
     def _send(self, method, url, **kwargs) -> requests.Response:
         try:
-            return self.http.request(method, url, timeout=self.timeout, **kwargs)
+            response = self.http.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
             raise EbayServerError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        if self.on_call is not None:  # every call eBay received counts against the day's limits
+            self.on_call(operation_name(method, url))
+        return response
 
     def _json(self, response, allow_empty=False):
         if allow_empty and not response.content:
@@ -318,6 +350,37 @@ class EbayClient:
             raise EbayRequestError(message, status=status, request_id=rid, errors=errors)
 
 
+_OPERATIONS = (  # (method, path pattern) -> eBay's operationId, as eBay's contracts name them
+    ("POST", re.compile(r"/identity/v1/oauth2/token$"), "token"),
+    ("GET", re.compile(FULFILLMENT + r"/order$"), "getOrders"),
+    ("GET", re.compile(FULFILLMENT + r"/order/[^/]+$"), "getOrder"),
+    (
+        "GET",
+        re.compile(FULFILLMENT + r"/order/[^/]+/shipping_fulfillment$"),
+        "getShippingFulfillments",
+    ),
+    (
+        "POST",
+        re.compile(FULFILLMENT + r"/order/[^/]+/shipping_fulfillment$"),
+        "createShippingFulfillment",
+    ),
+    (
+        "GET",
+        re.compile(FULFILLMENT + r"/order/[^/]+/shipping_fulfillment/[^/]+$"),
+        "getShippingFulfillment",
+    ),
+    ("GET", re.compile(NOTIFICATION + r"/public_key/[^/]+$"), "getPublicKey"),
+)
+
+
+def operation_name(method: str, url: str) -> str:
+    path = urlsplit(url).path
+    for op_method, pattern, name in _OPERATIONS:
+        if op_method == method.upper() and pattern.search(path):
+            return name
+    return f"{method.upper()} other"
+
+
 def _bearer(tokens: Tokens) -> dict:
     return {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
 
@@ -332,6 +395,41 @@ def ebay_timestamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
 def parse_ebay_timestamp(value: str) -> datetime:
-    """Parse eBay's ``2026-11-26T07:25:35.000Z`` into an aware UTC datetime."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """Parse an RFC 3339 timestamp (eBay sends ``2026-11-26T07:25:35.000Z``) into aware UTC.
+
+    Strict: a date, ``T``, a time, optional fraction and ``Z`` or an offset, either case of ``T``
+    and ``Z`` (RFC 3339 section 5.6). Anything else, or a time Python cannot hold in UTC, raises
+    ValueError. A small parser of our own rather than a dependency: ``datetime.fromisoformat``
+    accepts more than RFC 3339 (a date alone, no offset) and refuses a lowercase ``z``.
+    """
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {value!r}"[:120])
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        zone = UTC
+        if offset not in ("Z", "z"):
+            sign = 1 if offset[0] == "+" else -1
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            if hours > 23 or minutes > 59:
+                raise ValueError(f"bad UTC offset {offset}")
+            zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        at = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            min(int(second), 59),  # a leap second (:60) is read as :59
+            int((fraction or "0")[:6].ljust(6, "0")),
+            tzinfo=zone,
+        )
+        return at.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"not a valid time: {value!r}") from exc

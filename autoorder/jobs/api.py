@@ -15,6 +15,7 @@ from autoorder.jobs.bots import enqueue_login_test, load_login_checks
 from autoorder.jobs.canary import check_checkout
 from autoorder.jobs.failures import flag_order
 from autoorder.jobs.ordering import place_order
+from autoorder.jobs.privacy import erase_ebay_user
 from autoorder.jobs.sales import poll_ebay_account
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.queues import enqueue_once
@@ -25,6 +26,7 @@ __all__ = [
     "enqueue_order",
     "enqueue_tracking_check",
     "enqueue_poll",
+    "enqueue_erasure",
     "enqueue_login_test",
     "load_login_checks",
     "after_commit",
@@ -75,6 +77,13 @@ def enqueue_poll(account_id: int):
     """Enqueue a poll of one eBay account for new sales and cancellations."""
     return enqueue_once(
         "default", poll_ebay_account, account_id, job_id=f"poll-ebay-{account_id}", timeout=120
+    )
+
+
+def enqueue_erasure(notice_id: int):
+    """Enqueue the erasure an eBay account-deletion notice asks for."""
+    return enqueue_once(
+        "default", erase_ebay_user, notice_id, job_id=f"erase-ebay-user-{notice_id}", timeout=300
     )
 
 

@@ -8,28 +8,26 @@ history instead of buying again; nothing is retried automatically once the click
 
 import logging
 import os
-import random
 import socket
 import time
 import uuid
 from contextlib import ExitStack
-from datetime import timedelta
 
 from flask import current_app
 from rq import get_current_job
-from sqlalchemy import update
+from sqlalchemy import and_, or_, select
 
 from autoorder import account_lock, clock, credits, orders
 from autoorder import purchasing as purchase
+from autoorder.ebay.budget import counting_calls
 from autoorder.extensions import db
-from autoorder.models import Order, PurchaseAttempt
+from autoorder.models import Listing, Order, PurchaseAttempt
 from autoorder.orders import AttemptState as A
 from autoorder.orders import OrderStatus as S
 
 log = logging.getLogger(__name__)
 
 MAX_EARLY_WAIT = 2.0  # seconds
-ACCOUNT_BUSY_RETRY_SECONDS, ACCOUNT_BUSY_JITTER_SECONDS = 3.0, 3.0
 
 
 def owner_id() -> str:
@@ -37,6 +35,7 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{job.id if job else uuid.uuid4().hex[:8]}"
 
 
+@counting_calls
 def place_order(order_id: int) -> str:
     """Take the order if it is due and buy it; return what happened. Safe to run any number of times."""
     order = db.session.get(Order, order_id)
@@ -64,17 +63,54 @@ def place_order(order_id: int) -> str:
     else:
         return f"nothing to do ({order.status})"
     bot = purchase.bot_for(order)
-    with ExitStack() as stack:
-        lock = None
-        if bot is not None:  # one checkout per supplier account at a time
-            try:
-                lock = stack.enter_context(account_lock.hold(bot.id, owner))
-            except account_lock.AccountBusyError:
-                return _wait_for_account(order)
-        if not _take(order, owner):
-            return "taken by another job"
-        db.session.refresh(order)
-        return _run(order, owner, lock)
+    if bot is not None and order.status == S.WAITING:
+        first = first_in_line(bot.id)
+        if first is not None and first != order.id:  # one line per account: oldest sale first
+            return _wait_for_account(order)
+    lock = None
+    try:
+        with ExitStack() as stack:
+            if bot is not None:  # one checkout per supplier account at a time
+                try:
+                    lock = stack.enter_context(account_lock.hold(bot.id, owner))
+                except account_lock.AccountBusyError:
+                    return _wait_for_account(order)
+            if not _take(order, owner):
+                return "taken by another job"
+            db.session.refresh(order)
+            return _run(order, owner, lock)
+    finally:
+        if lock is not None:  # we held the account: pass it on
+            _hand_off(bot.id)
+
+
+def first_in_line(bot_id: int) -> int | None:
+    """The due waiting sale that this supplier account buys next: the oldest (by buffer end)."""
+    return db.session.scalar(
+        select(Order.id)
+        .outerjoin(Listing, Order.listing_id == Listing.id)
+        .where(
+            Order.status == S.WAITING,
+            Order.order_after <= clock.now(),
+            or_(Order.bot_id == bot_id, and_(Order.bot_id.is_(None), Listing.bot_id == bot_id)),
+        )
+        .order_by(Order.order_after, Order.id)
+        .limit(1)
+    )
+
+
+def _hand_off(bot_id: int) -> None:
+    """The account is free again: enqueue the sale first in its line now, rather than at the
+    due-orders duty's next run (a no-op if its job is already queued)."""
+    from autoorder.jobs.api import enqueue_order
+
+    try:
+        db.session.rollback()
+        following = first_in_line(bot_id)
+        if following is not None:
+            enqueue_order(following)
+    except Exception:  # noqa: BLE001 - best effort: the due-orders duty enqueues it anyway
+        log.warning("bot %s: handing the account to the next sale failed", bot_id, exc_info=True)
 
 
 def _take(order: Order, owner: str) -> bool:
@@ -97,19 +133,11 @@ def _take(order: Order, owner: str) -> bool:
 
 
 def _wait_for_account(order: Order) -> str:
-    """The order's supplier account is busy with another checkout: let the sale wait a few seconds
-    without holding this worker (the due-orders duty enqueues it again); a recovery waits for the
-    next expired-lease sweep."""
-    if order.status == S.WAITING:
-        delay = ACCOUNT_BUSY_RETRY_SECONDS + random.uniform(0, ACCOUNT_BUSY_JITTER_SECONDS)
-        db.session.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.status == S.WAITING.value)
-            .values(order_after=clock.now() + timedelta(seconds=delay))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-    log.info("order %s: its supplier account is busy; waiting", order.id)
+    """The order's supplier account is busy with another checkout, or an older sale is first in
+    its line: the sale stays waiting without holding this worker. The lock's holder hands the
+    account to the first sale in line when it is done (and the due-orders duty enqueues due sales
+    every few seconds); a recovery waits for the next expired-lease sweep."""
+    log.info("order %s: its supplier account is busy; waiting in line", order.id)
     return "account busy"
 
 

@@ -3,12 +3,13 @@
 import logging
 from datetime import timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from autoorder import clock
 from autoorder.ebay import accounts
+from autoorder.ebay.budget import counting_calls, poll_interval
 from autoorder.ebay.client import (
     EbayError,
     EbayRequestError,
@@ -27,6 +28,7 @@ FIRST_LOOKBACK = timedelta(days=1)
 MAX_BACKOFF = timedelta(minutes=15)
 
 
+@counting_calls
 def poll_ebay_account(account_id: int) -> str:
     """Create sales for new eBay line items and apply cancellations; safe to run twice."""
     account = db.session.get(EbayAccount, account_id)
@@ -72,9 +74,13 @@ def poll_ebay_account(account_id: int) -> str:
     except (EbayError, MalformedOrderError, ValueError) as exc:
         db.session.rollback()
         return _back_off(account_id, exc)
-    account.poll_cursor = newest  # eBay's own lastModifiedDate: no clock skew between us
+    # eBay's own lastModifiedDate (no clock skew between us), but never past now minus the overlap:
+    # an order stamped in the future must not make the next polls skip the sales made until then.
+    if newest is not None:
+        newest = min(newest, started - OVERLAP)
+    account.poll_cursor = newest
     account.last_polled_at, account.poll_failures, account.last_error = started, 0, None
-    account.next_poll_at = started + timedelta(seconds=current_app.config["POLL_SECONDS"])
+    account.next_poll_at = started + poll_interval(started)  # stretched when over budget
     db.session.commit()
     log.info("ebay account %s polled: %d orders seen, %d sales created", account_id, seen, created)
     return f"seen={seen} created={created}"
@@ -102,6 +108,11 @@ def _ingest_or_record(account: EbayAccount, ebay_order, unreadable: set) -> list
             created = ingest(account, ebay_order)
     except MalformedOrderError as exc:
         _record_problem(account, order_id, str(exc))
+        return []
+    except OperationalError:  # the database itself is unwell: not this order's fault
+        raise
+    except Exception as exc:  # any other surprise in one order must not stop the others
+        _record_problem(account, order_id, f"{type(exc).__name__}: {str(exc)[:300]}")
         return []
     if order_id in unreadable:
         _resolve_problem(account, order_id)

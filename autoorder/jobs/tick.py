@@ -14,6 +14,7 @@ from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
 from autoorder.jobs.api import (
     enqueue_checkout_check,
+    enqueue_erasure,
     enqueue_order,
     enqueue_poll,
     enqueue_tracking_check,
@@ -53,8 +54,9 @@ def enqueue_due_orders() -> int:
         .order_by(Order.order_after)
         .limit(BATCH)
     ):
-        # A due sale's job that has been "started" for a minute without claiming it died.
-        count += bool(enqueue_order(order_id, restart_after=60))
+        # A waiting sale's job claims it within seconds (or answers "account busy" at once):
+        # one still "started" after 15 s died with its worker.
+        count += bool(enqueue_order(order_id, restart_after=15))
     return count
 
 
@@ -105,10 +107,52 @@ def tick() -> dict:
         "recovered": recover_expired_leases(),
         "tracking": enqueue_due_tracking(),
         "canaries": enqueue_due_canaries(),
+        "erasures": enqueue_pending_erasures(),
+        "at_risk": flag_ship_by_at_risk(),
     }
     if any(counts.values()):
         log.info("tick: %s", counts)
     return counts
+
+
+def flag_ship_by_at_risk() -> int:
+    """Flag, once, each sale that may miss eBay's ship-by date (within the window, tracking not on
+    eBay): an order event with ``{"flag": "ship_by_at_risk"}`` and ``ship_by_flagged_at``, shown on
+    the sales and order pages. Notifications (issue 17) do not exist yet: a notifier picks these up."""
+    from autoorder.tracking_schedule import ship_by_window
+
+    now = clock.now()
+    flagged = db.session.scalars(
+        select(Order)
+        .where(
+            Order.ship_by_flagged_at.is_(None),
+            Order.ship_by_at <= now + ship_by_window(),
+            Order.status != S.CANCELLED,
+            Order.tracking_status != T.UPLOADED,
+        )
+        .order_by(Order.ship_by_at)
+        .limit(BATCH)
+    ).all()
+    for order in flagged:
+        order.ship_by_flagged_at = now
+        orders.note(
+            order,
+            f"At risk: eBay's ship-by date is {order.ship_by_at:%Y-%m-%d %H:%M} UTC and the "
+            "tracking is not on eBay yet.",
+            data={"flag": "ship_by_at_risk", "ship_by": order.ship_by_at.isoformat()},
+        )
+    db.session.commit()
+    return len(flagged)
+
+
+def enqueue_pending_erasures() -> int:
+    """eBay account-deletion notices not yet acted on (their job lost with Redis, say)."""
+    from autoorder.models import EbayDeletionNotice
+
+    pending = db.session.scalars(
+        select(EbayDeletionNotice.id).where(EbayDeletionNotice.processed_at.is_(None)).limit(BATCH)
+    ).all()
+    return sum(bool(enqueue_erasure(notice_id)) for notice_id in pending)
 
 
 def resume_out_of_credits() -> int:

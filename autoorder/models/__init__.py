@@ -3,7 +3,12 @@
 from sqlalchemy import event
 
 from autoorder.models.credits import CreditEntry, CreditPackage
-from autoorder.models.ebay_account import EbayAccount, EbayOrderProblem
+from autoorder.models.ebay_account import (
+    EbayAccount,
+    EbayApiUsage,
+    EbayDeletionNotice,
+    EbayOrderProblem,
+)
 from autoorder.models.order import (
     Evidence,
     Order,
@@ -19,7 +24,7 @@ from autoorder.models.suppliers import (
     SelectorOverride,
     Supplier,
 )
-from autoorder.models.team import ROLES, Team, User
+from autoorder.models.team import ROLES, SignIn, Team, User
 
 APPEND_ONLY = (OrderEvent, CreditEntry)
 
@@ -41,6 +46,8 @@ __all__ = [
     "CreditEntry",
     "CreditPackage",
     "EbayAccount",
+    "EbayApiUsage",
+    "EbayDeletionNotice",
     "EbayOrderProblem",
     "Evidence",
     "Listing",
@@ -52,6 +59,7 @@ __all__ = [
     "ROLES",
     "SelectorOverride",
     "Shipment",
+    "SignIn",
     "Supplier",
     "Team",
     "TrackingCheck",

@@ -1,6 +1,8 @@
-"""Connected eBay seller accounts."""
+"""Connected eBay seller accounts, eBay API usage and account-deletion notices."""
 
-from sqlalchemy import ForeignKey, String, Text
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autoorder import clock
@@ -52,3 +54,45 @@ class EbayOrderProblem(db.Model):
 
     def __repr__(self):
         return f"<EbayOrderProblem {self.ebay_order_id} account={self.ebay_account_id}>"
+
+
+class EbayApiUsage(db.Model):
+    """How many eBay API calls this application made on one eBay day, per operation.
+
+    eBay counts an application's call limits per day, and its day starts at midnight
+    America/Los_Angeles; ``day`` is that date. Kept in the database (not Redis) so the count
+    survives a flushed Redis and is shared by every worker. See autoorder.ebay.budget.
+    """
+
+    __tablename__ = "ebay_api_usage"
+    __table_args__ = (db.UniqueConstraint("client_id", "day", "operation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128))
+    day: Mapped[date] = mapped_column(Date)
+    operation: Mapped[str] = mapped_column(String(64))
+    calls: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self):
+        return f"<EbayApiUsage {self.day} {self.operation}={self.calls}>"
+
+
+class EbayDeletionNotice(db.Model):
+    """One Marketplace Account Deletion notification from eBay, acknowledged at once and acted on
+    by a job (autoorder.jobs.privacy.erase_ebay_user). The eBay user's id and username are kept only
+    until the job has erased their data, then cleared; the counts stay as the record."""
+
+    __tablename__ = "ebay_deletion_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[str] = mapped_column(String(128), unique=True)
+    ebay_user_id: Mapped[str | None] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(128))
+    event_date = mapped_column(UTCDateTime)
+    received_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    processed_at = mapped_column(UTCDateTime)
+    orders_erased: Mapped[int] = mapped_column(default=0)
+    accounts_erased: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self):
+        return f"<EbayDeletionNotice {self.id} processed={self.processed_at is not None}>"

@@ -21,6 +21,7 @@ class Order(db.Model):
         Index("ix_orders_tracking_due", "tracking_status", "next_tracking_check_at"),
         Index("ix_orders_team_sold", "team_id", "sold_at"),
         Index("ix_orders_team_status", "team_id", "status"),  # the dashboard's counts per status
+        Index("ix_orders_ship_by", "ship_by_flagged_at", "ship_by_at"),  # the tick's at-risk scan
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,9 @@ class Order(db.Model):
 
     sold_at = mapped_column(UTCDateTime, nullable=False)
     order_after = mapped_column(UTCDateTime, nullable=False)  # end of the cancellation buffer
+    ship_by_at = mapped_column(UTCDateTime)  # eBay's shipByDate for this line item
+    # When the sale was flagged at risk of missing ship_by_at (once; a notifier can pick it up).
+    ship_by_flagged_at = mapped_column(UTCDateTime)
     ordered_at = mapped_column(UTCDateTime)
     next_tracking_check_at = mapped_column(UTCDateTime)
     tracking_deadline_at = mapped_column(UTCDateTime)
@@ -85,6 +89,13 @@ class Order(db.Model):
     )
     listing = relationship("Listing")
     bot = relationship("OrderBot")
+
+    @property
+    def ship_by_at_risk(self) -> bool:
+        """Near or past eBay's ship-by date without tracking on eBay (see tracking_schedule)."""
+        from autoorder.tracking_schedule import at_risk
+
+        return at_risk(self)
 
     @property
     def profit(self):

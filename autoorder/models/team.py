@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Numeric, String, false
+from sqlalchemy import ForeignKey, Index, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,6 +43,9 @@ class User(UserMixin, db.Model):
     # The server operator (server-wide: job dashboard, packages for every team, recording
     # payments, eBay set-up); independent of the team role. `flask create-admin` makes the first.
     is_operator: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Bumped by logout and password change: every session and remember cookie carries the value it
+    # was issued with (``get_id``), so older ones stop working at once.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
     last_login_at = mapped_column(UTCDateTime)
 
@@ -64,5 +67,39 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
+    def get_id(self) -> str:  # Flask-Login: stored in the session and the remember cookie
+        return f"{self.id}:{self.session_generation or 0}"
+
+    def end_sessions(self) -> None:
+        """Revoke every session and remember cookie issued so far (the caller commits)."""
+        self.session_generation = (self.session_generation or 0) + 1
+
     def __repr__(self):
         return f"<User {self.id} team={self.team_id} role={self.role}>"
+
+
+class SignIn(db.Model):
+    """One sign-in attempt (audit, and the login throttle's memory: it survives a Redis flush)."""
+
+    __tablename__ = "sign_ins"
+    __table_args__ = (
+        Index("ix_sign_ins_email_at", "email", "at"),
+        Index("ix_sign_ins_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    email: Mapped[str] = mapped_column(String(255))  # as typed (normalised), known user or not
+    ip: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    # ok | wrong_password | unknown_user | inactive | throttled
+    result: Mapped[str] = mapped_column(String(32))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
+
+    def __repr__(self):
+        return f"<SignIn {self.id} user={self.user_id} {self.result}>"

@@ -1,5 +1,7 @@
 """HTTP: one blueprint per module. Views check auth/ownership, call domain code, render."""
 
+from flask import request
+
 from autoorder.extensions import htmx
 
 
@@ -14,19 +16,55 @@ def register_blueprints(app):
 
     for module in (auth, bots, health, orders):
         app.register_blueprint(module.bp)
-    from autoorder.routes import console, listings, monitoring, settings, suppliers, team
+    from autoorder.routes import (
+        console,
+        ebay_notifications,
+        ebay_setup,
+        listings,
+        monitoring,
+        settings,
+        suppliers,
+        team,
+    )
 
-    for module in (console, listings, settings, suppliers, team):
+    for module in (console, ebay_notifications, ebay_setup, listings, settings, suppliers, team):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     register_error_pages(app)
+    policy = content_security_policy(app.config.get("EBAY_AUTH_BASE_URL"))
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        dashboard = request.blueprint == monitoring.BLUEPRINT
+        response.headers.setdefault(
+            "Content-Security-Policy", monitoring.CONTENT_SECURITY_POLICY if dashboard else policy
+        )
         return response
+
+
+def content_security_policy(ebay_auth_url: str | None) -> str:
+    """Scripts and styles from our own static files only: no inline script, no eval, so text a
+    user typed can never run as script. Forms post here, or (connect eBay) redirect to eBay."""
+    from urllib.parse import urlsplit
+
+    ebay = urlsplit(ebay_auth_url or "")
+    form_targets = "'self'" + (f" {ebay.scheme}://{ebay.netloc}" if ebay.netloc else "")
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            f"form-action {form_targets}",
+        )
+    )
 
 
 def register_error_pages(app):

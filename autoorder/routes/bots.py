@@ -10,6 +10,7 @@ from autoorder import jobs
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
+from autoorder.inputs import bounded_int
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.routes import is_htmx
 from autoorder.suppliers import registered_suppliers
@@ -204,9 +205,8 @@ _NAME_TAKEN = "This team already has a bot with this name for this source; choos
 
 
 def _name_taken(name, supplier_id, bot) -> bool:
-    try:
-        supplier_id = int(supplier_id)
-    except (TypeError, ValueError):
+    supplier_id = bounded_int(supplier_id)
+    if supplier_id is None:
         return False
     query = team_select(OrderBot).where(
         OrderBot.supplier_id == supplier_id, OrderBot.name == (name or "").strip()
@@ -218,7 +218,11 @@ def _name_taken(name, supplier_id, bot) -> bool:
 
 def _validate(form, bot) -> bool:
     ok = form.validate_for(bot)
-    if form.name.data and _name_taken(form.name.data, form.supplier_id.data, bot):
+    if (
+        form.name.data
+        and not form.name.errors
+        and _name_taken(form.name.data, form.supplier_id.data, bot)
+    ):
         form.name.errors.append(_NAME_TAKEN)
         ok = False
     return ok

@@ -15,6 +15,7 @@ from autoorder import credits, jobs, payments
 from autoorder.auth import admin_required, operator_required, team_select
 from autoorder.extensions import db
 from autoorder.forms import CreditPackageForm, PurchaseForm
+from autoorder.inputs import arg_int
 from autoorder.models import CreditEntry, CreditPackage, Order, Team
 from autoorder.orders import OrderStatus
 from autoorder.routes import is_htmx
@@ -195,7 +196,7 @@ def _page(package_form=None, status=200):
 
 
 def _ledger():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = arg_int(request.args, "page", default=1, minimum=1, maximum=1_000_000)
     query = team_select(CreditEntry).order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
     return db.paginate(query, page=page, per_page=LEDGER_PAGE_SIZE, error_out=False)
 

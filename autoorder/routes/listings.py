@@ -5,13 +5,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
-from autoorder import actions, jobs
+from autoorder import actions, jobs, netguard
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.ebay.sync import find_listing
 from autoorder.extensions import db
 from autoorder.forms import ListingForm
+from autoorder.inputs import arg_int
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.orders import OrderStatus
+from autoorder.scrapers import ADAPTERS
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
@@ -49,7 +51,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     source = (
-        team_get_or_404(Order, request.args.get("from_order", type=int))
+        team_get_or_404(Order, arg_int(request.args, "from_order", default=0))
         if request.args.get("from_order")
         else None
     )
@@ -156,7 +158,7 @@ def _form(obj=None):
 
 
 def _validate(form, listing) -> bool:
-    ok = form.validate()
+    ok = form.validate() and _url_on_supplier(form)
     if ok:
         query = team_select(Listing).where(
             Listing.ebay_item_id == form.ebay_item_id.data,
@@ -170,6 +172,25 @@ def _validate(form, listing) -> bool:
             )
             ok = False
     return ok
+
+
+def _url_on_supplier(form) -> bool:
+    """The product URL must stay on the chosen bot's supplier (no requests to internal hosts)."""
+    bot = db.session.scalar(team_select(OrderBot).where(OrderBot.id == form.bot_id.data))
+    if bot is None:
+        form.bot_id.errors.append("Choose an order bot.")
+        return False
+    adapter = ADAPTERS.get(bot.supplier.key)
+    try:
+        netguard.check_supplier_url(
+            form.supplier_product_url.data,
+            hosts=adapter.hosts if adapter else (),
+            base_url=bot.supplier.base_url,
+        )
+    except netguard.UnsafeURLError as exc:
+        form.supplier_product_url.errors.append(str(exc))
+        return False
+    return True
 
 
 def _apply(form, listing):

@@ -14,12 +14,19 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from autoorder.extensions import csrf
-from autoorder.queues import redis_connection
+from autoorder.queues import QUEUE_NAMES, redis_connection
 
 URL_PREFIX = "/rq"
 BLUEPRINT = "rq_dashboard"
 TOKEN_COOKIE = "_csrf_token"  # the name rq-dashboard's dashboard.js reads
 UNSAFE_GETS = {"rq_dashboard.requeue_all"}
+# rq-dashboard's own pages run an inline script and underscore templates (eval): its pages get this
+# looser policy. They are the operator's only and render job data through escaping templates.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 
 
 def init_app(app):
@@ -46,7 +53,31 @@ def guard():
     if current_app.config.get("RQ_DASHBOARD_REDIS_URL") != (url,):
         current_app.config["RQ_DASHBOARD_REDIS_URL"] = (url,)
         current_app.redis_conn = redis_connection(url)
+    _404_unless_known(request.view_args or {})
     return None
+
+
+REGISTRIES = {"queued", "failed", "deferred", "scheduled", "finished", "started", "canceled"}
+
+
+def _404_unless_known(args):
+    """rq-dashboard answers 500 (or "OK" for nothing) on a job, queue, registry or Redis instance
+    that does not exist: answer 404 before its view runs."""
+    from rq import Queue
+    from rq.job import Job
+
+    connection = current_app.redis_conn
+    if args.get("instance_number", 0) != 0:  # one Redis: REDIS_URL
+        abort(404)
+    if args.get("registry_name") not in (None, *REGISTRIES):
+        abort(404)
+    name = args.get("queue_name")
+    if name is not None and name not in QUEUE_NAMES:
+        if name not in {q.name for q in Queue.all(connection=connection)}:
+            abort(404)
+    job_id = args.get("job_id")
+    if job_id is not None and (len(job_id) > 200 or not Job.exists(job_id, connection=connection)):
+        abort(404)
 
 
 def _check_token():

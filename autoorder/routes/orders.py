@@ -25,10 +25,11 @@ from autoorder import actions, clock, jobs
 from autoorder import evidence as evidence_files
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
+from autoorder.inputs import arg_ids, arg_int
 from autoorder.models import Evidence, Order
 from autoorder.orders import TrackingStatus as T
 from autoorder.routes import is_htmx
-from autoorder.routes.order_views import (
+from autoorder.routes.sales_read_model import (
     ENVELOPE_LABELS,
     PAGE_SIZE,
     apply_filters,
@@ -51,6 +52,8 @@ from autoorder.routes.order_views import (
 )
 
 bp = Blueprint("orders", __name__)
+MAX_PAGE = 1_000_000
+MAX_VERSION = 10**17  # row versions are microseconds since 1970 (about 1.8e15 today)
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- pages
@@ -60,7 +63,7 @@ log = logging.getLogger(__name__)
 def index():
     """The sales table (a fragment for htmx filter/pagination requests, else the page)."""
     filters = parse_filters(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = arg_int(request.args, "page", default=1, minimum=1, maximum=MAX_PAGE)
     counts = status_counts(filters)
     total = counts.get(filters["cart"], 0) if "cart" in filters else sum(counts.values())
     orders = db.session.scalars(
@@ -102,7 +105,7 @@ def poll():
     is active — the 286 body swaps in a slow poller that keeps watching for new sales.
     """
     filters = parse_filters(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = arg_int(request.args, "page", default=1, minimum=1, maximum=MAX_PAGE)
     slow = request.args.get("mode") == "slow"
     known = parse_versions(request.args.get("v", ""))
     active, changed = False, []
@@ -113,7 +116,7 @@ def poll():
             active |= is_active(status, tracking)
             if version(updated_at) != known[order_id]:
                 changed.append(order_id)
-    rendered_at = request.args.get("at", type=int)
+    rendered_at = arg_int(request.args, "at", maximum=MAX_VERSION)
     since = from_version(rendered_at) if page == 1 and rendered_at else None
     new = new_sale_ids(filters, known, since) if since else []
     rows = row_views(load_orders(changed + new), team_bots()) if changed or new else []
@@ -155,7 +158,7 @@ def detail(order_id):
     """One order: its facts, timeline, attempts, evidence, tracking checks and credit."""
     order = team_get_or_404(Order, order_id)
     if wants_fragment():
-        seen = request.args.get("v", type=int)
+        seen = arg_int(request.args, "v", maximum=MAX_VERSION)
         if seen is not None and seen == version(order.updated_at):
             return "", 204
         return render_template("orders/_detail.html", **detail_context(order))
@@ -264,7 +267,7 @@ def bulk():
     name = request.form.get("action", "")
     if name not in BULK:
         return message_response(("error", "Choose retry or cancel."), 422)
-    ids = list(dict.fromkeys(request.form.getlist("ids", type=int)))[: PAGE_SIZE * 2]
+    ids = list(dict.fromkeys(arg_ids(request.form, "ids")))[: PAGE_SIZE * 2]
     if not ids:
         return message_response(("error", "Select at least one sale first."), 422)
     found = dict(db.session.execute(by_ids(ids, Order.id, Order.ebay_order_id)).all())

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from autoorder.auth import admin_required, team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import NewUserForm, RoleForm
-from autoorder.models import User
+from autoorder.models import SignIn, User
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
@@ -30,8 +30,14 @@ def create_user():
     if not form.validate():
         return _page(form, status=422)
     email = form.email.data.lower()
-    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        form.email.errors.append("A user with this email already exists.")
+    holder = db.session.scalar(select(User.team_id).where(func.lower(User.email) == email))
+    if holder is not None:
+        # Say which only for this team's own users: another team's are none of this admin's business.
+        form.email.errors.append(
+            "A user of this team already has this email."
+            if holder == current_user.team_id
+            else "This email cannot be used for a new user; choose another."
+        )
         return _page(form, status=422)
     user = User(team_id=current_user.team_id, email=email, role=form.role.data, active=True)
     user.set_password(form.password.data)
@@ -44,11 +50,21 @@ def create_user():
     return redirect(url_for("team.index"))
 
 
+def _operator_untouchable(user) -> bool:
+    """A team admin cannot demote or deactivate the server operator (only another operator can)."""
+    if user.is_operator and not current_user.is_operator:
+        flash(f"{user.email} is the server operator; only an operator can change them.", "error")
+        return True
+    return False
+
+
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id):
     user = team_get_or_404(User, user_id)
     form = RoleForm()
-    if not form.validate():
+    if _operator_untouchable(user):
+        pass
+    elif not form.validate():
         flash("Choose a role: admin or member.", "error")
     elif form.role.data != "admin" and _is_last_admin(user):
         flash(
@@ -64,7 +80,9 @@ def change_role(user_id):
 @bp.post("/users/<int:user_id>/deactivate")
 def deactivate(user_id):
     user = team_get_or_404(User, user_id)
-    if _is_last_admin(user):
+    if _operator_untouchable(user):
+        pass
+    elif _is_last_admin(user):
         flash(f"{user.email} is the team's last active admin and cannot be deactivated.", "error")
     else:
         user.active = False
@@ -94,6 +112,15 @@ def _is_last_admin(user) -> bool:
     return others == 0
 
 
+SIGN_INS_SHOWN = 50
+
+
 def _page(form, status=200):
     users = db.session.scalars(team_select(User).order_by(User.active.desc(), User.email)).all()
-    return render_template("team/index.html", users=users, form=form), status
+    # The sign-in audit: the team's own users; the operator sees every attempt on the server
+    # (also those for unknown e-mail addresses).
+    query = select(SignIn).order_by(SignIn.at.desc(), SignIn.id.desc()).limit(SIGN_INS_SHOWN)
+    if not current_user.is_operator:
+        query = query.where(SignIn.team_id == current_user.team_id)
+    sign_ins = db.session.scalars(query).all()
+    return render_template("team/index.html", users=users, form=form, sign_ins=sign_ins), status

@@ -45,12 +45,13 @@ class TemplateAdapter(base.SupplierAdapter):
     key = "template"  # the Supplier.key; register the class in scrapers/__init__.py ADAPTERS
     display_name = "Template Supplier"
     default_base_url = "https://www.example.com"
+    hosts = ("example.com",)  # product URLs must stay on these (autoorder.netguard)
     SELECTORS = SELECTORS
     tracking_in_browser = False  # True if the order page needs a browser (scripts, bot walls)
 
     def login(self, page, credentials) -> None:
         s = self.s
-        page.goto(self.base_url + "/account/orders")
+        page.goto(self.base_url + "/account/orders")  # product pages: self.product_page(url)
         state = which(page, {"in": s.signed_in, "form": s.login_form, "captcha": s.captcha})
         if state == "form":
             act(page, s.login_email, "fill", credentials.email)

@@ -222,6 +222,13 @@ class AmbiguousMatchError(SupplierError):
     may_have_bought = True
 
 
+class URLNotAllowedError(SupplierError):
+    """The listing's supplier URL leaves the supplier's site (autoorder.netguard); nothing opened."""
+
+    code = "url_not_allowed"
+    may_have_bought = False  # raised before anything is opened
+
+
 class UnknownSupplierError(KeyError):
     """No adapter is registered under that supplier key."""
 
@@ -334,12 +341,31 @@ class SupplierAdapter(ABC):
     display_name: str
     default_base_url: str  # the supplier's site; a Supplier row may point elsewhere (a replica)
     SELECTORS: dict = {}  # {page: {name: [fallbacks]}}; see autoorder.scrapers.selectors
+    # The supplier's own hosts (subdomains included): a listing's product URL must be on one of
+    # them or on the host and port of the supplier's configured base URL (autoorder.netguard).
+    hosts: tuple[str, ...] = ()
 
     def __init__(self, base_url: str, selector_override: dict | None = None):
         from autoorder.scrapers.selectors import Selectors
 
         self.base_url = base_url.rstrip("/")
         self.s = Selectors(self.SELECTORS, selector_override)
+
+    def product_page(self, product_url: str) -> str:
+        """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""
+        from autoorder import netguard
+
+        try:
+            return netguard.product_page(self.base_url, product_url, self.hosts)
+        except netguard.UnsafeURLError as exc:
+            raise URLNotAllowedError(f"Not opening the product URL: {exc}") from None
+
+    def request_guard(self):
+        """A Playwright route handler for the job's browser: no requests to internal addresses
+        other than this supplier's own configured host."""
+        from autoorder import netguard
+
+        return netguard.guard(self.base_url)
 
     @abstractmethod
     def login(self, page, credentials: Credentials) -> None:

@@ -110,8 +110,9 @@ class BrowserPool:
         self._browser = self._playwright = self._pid = None
 
     @contextmanager
-    def page(self, executable: str | None = None, storage_state: dict | None = None):
+    def page(self, executable: str | None = None, storage_state: dict | None = None, guard=None):
         """Yield ``(context, page)`` in a fresh context; the context is always closed.
+        ``guard``: a route handler every request of the context passes (SupplierAdapter.request_guard).
 
         One page at a time per process: a caller that asks again while holding a page would
         wait for itself forever, so that is refused at once instead.
@@ -121,13 +122,13 @@ class BrowserPool:
         with self._lock:
             self._holder = threading.get_ident()
             try:
-                with self._context(executable, storage_state) as context_and_page:
+                with self._context(executable, storage_state, guard) as context_and_page:
                     yield context_and_page
             finally:
                 self._holder = None
 
     @contextmanager
-    def _context(self, executable, storage_state):
+    def _context(self, executable, storage_state, guard=None):
         context = self.browser(executable).new_context(
             storage_state=storage_state,
             viewport={"width": 1280, "height": 900},
@@ -138,6 +139,8 @@ class BrowserPool:
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         try:
+            if guard is not None:
+                context.route("**/*", guard)
             yield context, context.new_page()
         finally:
             try:

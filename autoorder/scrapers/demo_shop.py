@@ -224,7 +224,7 @@ class DemoShopAdapter(base.SupplierAdapter):
 
     def _add_to_cart(self, page, request) -> str:
         s = self.s
-        page.goto(urljoin(self.base_url + "/", request.product_url))
+        page.goto(self.product_page(request.product_url))  # refuses a URL off the shop
         need(page, s.product_title)
         _choose_variant(page, request.variant, s)
         variant_id, stock = page.evaluate(

@@ -249,7 +249,8 @@ class BotSession:
         executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
         state = None if fresh or not self.bot.browser_state else json.loads(self.bot.browser_state)
         tracing = bool(current_app.config.get("SUPPLIER_TRACE", True))
-        with browser.POOL.page(executable, state) as (context, page):
+        guard = self.adapter.request_guard()  # no requests to internal addresses (netguard)
+        with browser.POOL.page(executable, state, guard=guard) as (context, page):
             if tracing:
                 try:
                     context.tracing.start(screenshots=False, snapshots=True)
@@ -275,6 +276,7 @@ class BotSession:
     def login(self) -> None:
         """Sign in afresh and save the session (commits). Takes the account lock: a sign-in changes
         the account's session, so never beside a checkout on that account (AccountBusyError)."""
+        db.session.commit()  # the lock is taken on its own connection: hold no write transaction
         with self._lock(), self.page(fresh=True) as page:
             self.adapter.login(page, self.credentials)
         db.session.commit()

@@ -1,7 +1,7 @@
 """supplier selector overrides (versioned, who/when), the bots' dry-run canary, shipments (packages)
 
 Revision ID: c3d9e1f7a2b4
-Revises: 5b1f0c9e7a21
+Revises: f472d6f67f67
 Create Date: 2026-12-01 20:10:00
 """
 
@@ -12,7 +12,7 @@ import autoorder.models.types
 
 # revision identifiers, used by Alembic.
 revision = "c3d9e1f7a2b4"
-down_revision = "5b1f0c9e7a21"
+down_revision = "f472d6f67f67"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox.ebay import control, fulfillment, oauth
+from sandbox.ebay import control, fulfillment, notification, oauth
 from sandbox.ebay.clock import Clock
 from sandbox.ebay.errors import ApiError, error_response
 from sandbox.ebay.generator import SaleGenerator
@@ -44,6 +44,8 @@ def create_app(
     app.register_blueprint(oauth.bp)
     app.register_blueprint(fulfillment.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(notification.bp)
+    app.register_blueprint(notification.control)
 
     @app.before_request
     def _request_id():
@@ -54,7 +56,7 @@ def create_app(
         request_id = g.get("ebay_request_id") or state.request_id()
         resp.headers[REQUEST_ID_HEADER] = request_id
         endpoint = (request.endpoint or "").partition(".")
-        if endpoint[0] in ("fulfillment", "oauth"):
+        if endpoint[0] in ("fulfillment", "oauth", "notification"):
             state.record(
                 endpoint[2],
                 request.method,
@@ -71,7 +73,7 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
-        if request.path.startswith("/sell/"):
+        if request.path.startswith(("/sell/", "/commerce/")):
             if err.code in (404, 405):
                 return error_response(ApiError(404, 2002))
             return error_response(ApiError(500, 2003))

@@ -9,6 +9,7 @@ from pathlib import Path
 CONTRACT_DIR = Path(__file__).resolve().parent / "contract"
 SPEC_PATH = CONTRACT_DIR / "sell_fulfillment_v1_oas3.json"
 CARRIERS_PATH = CONTRACT_DIR / "ebay_shipping_carrier_codes.derived.txt"
+NOTIFICATION_SPEC_PATH = CONTRACT_DIR / "commerce_notification_v1_oas3.json"
 BASE_PATH = "/sell/fulfillment/v1"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -21,6 +22,11 @@ def _spec_text() -> str:
 def load_spec() -> dict:
     """A fresh copy of the Sell Fulfillment OpenAPI document (callers may modify it)."""
     return json.loads(_spec_text())
+
+
+def load_notification_spec() -> dict:
+    """A fresh copy of the Notification API OpenAPI document (getPublicKey)."""
+    return json.loads(NOTIFICATION_SPEC_PATH.read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)

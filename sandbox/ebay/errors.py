@@ -42,6 +42,15 @@ CATALOG: dict[int, tuple[str, str, str, str | None]] = {
         "There was a problem with an eBay internal system or process. "
         "Contact eBay developer support for assistance.",
     ),
+    # Notification API (commerce_notification_v1_oas3.json x-response-codes of getPublicKey)
+    195000: (
+        "API_NOTIFICATION",
+        "APPLICATION",
+        "There was a problem with an eBay internal system or process. Contact eBay developer "
+        "support for assistance.",
+        None,
+    ),
+    195001: ("API_NOTIFICATION", "REQUEST", "The specified key id is invalid.", None),
     # Sell Fulfillment API (contract x-response-codes)
     30500: (FULFILLMENT, "APPLICATION", "System error", None),
     30700: (FULFILLMENT, "REQUEST", "Invalid filter name: {fieldname}", None),

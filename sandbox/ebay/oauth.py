@@ -133,6 +133,28 @@ def _refresh_token(form) -> Response:
     )
 
 
+PUBLIC_SCOPES = frozenset({"https://api.ebay.com/oauth/api_scope"})
+
+
+def _client_credentials(form) -> Response:
+    """An application access token (no user): public scopes only, no refresh token."""
+    state = current_state()
+    scopes = frozenset(form["scope"].split()) if form.get("scope") else PUBLIC_SCOPES
+    if not scopes <= PUBLIC_SCOPES:
+        raise OAuthError(
+            400,
+            "invalid_scope",
+            "the requested scope is invalid, unknown, malformed, "
+            "or exceeds the scope granted to the client",
+        )
+    with state.lock:
+        access = state.tokens.issue_access(scopes, state.now(), None)
+        state.tokens.app_tokens += 1
+    return _token_response(
+        {"access_token": access, "expires_in": ACCESS_TTL, "token_type": "Application Access Token"}
+    )
+
+
 @bp.post("/identity/v1/oauth2/token")
 def token():
     try:
@@ -145,6 +167,8 @@ def token():
             return _authorization_code(form)
         if grant_type == "refresh_token":
             return _refresh_token(form)
+        if grant_type == "client_credentials":
+            return _client_credentials(form)
         raise OAuthError(
             400,
             "unsupported_grant_type",

@@ -13,6 +13,7 @@ from flask import current_app
 
 from sandbox.ebay.clock import Clock
 from sandbox.ebay.faults import FaultBox
+from sandbox.ebay.signing import SigningKey
 from sandbox.ebay.store import OrderStore
 from sandbox.ebay.tokens import TokenStore
 
@@ -45,6 +46,8 @@ class SandboxState:
             self.tokens = TokenStore(random.Random(f"{self.seed}:tokens"))
             self.generator_rng = random.Random(f"{self.seed}:generator")
             self._request_ids = random.Random(f"{self.seed}:requests")
+            self.notification_rng = random.Random(f"{self.seed}:notifications")
+            self.signing_key = SigningKey.from_seed(self.seed)
             self.faults.clear()
             self.requests: Counter[str] = Counter()
             self.statuses: Counter[str] = Counter()
@@ -83,6 +86,7 @@ class SandboxState:
                 "statuses": dict(self.statuses),
                 "tokenRefreshes": self.tokens.refreshes,
                 "codeExchanges": self.tokens.code_exchanges,
+                "applicationTokens": self.tokens.app_tokens,
                 "orders": len(self.orders.records),
                 "fulfillments": len(self.orders.received),
                 "activeFaults": [f.as_dict() for f in self.faults.active],

@@ -51,6 +51,7 @@ class TokenStore:
     refresh: dict[str, Grant] = field(default_factory=dict)
     refreshes: int = 0
     code_exchanges: int = 0
+    app_tokens: int = 0
 
     def _token(self, kind: str, length: int) -> str:
         raw = bytes(self.rng.getrandbits(8) for _ in range(length))

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from autoorder import clock
-from autoorder.ebay.client import SCOPES
+from autoorder.ebay.client import SCOPES, parse_ebay_timestamp
 from autoorder.extensions import db
 from autoorder.models import EbayAccount
 from sandbox.ebay.testing import start_ebay_sandbox
@@ -39,6 +39,7 @@ def ebay_emulator(tmp_path_factory):
 def ebay_sandbox(ebay_emulator, app):
     """A reset emulator with the app pointed at it; config and our clock are restored afterwards."""
     ebay_emulator.control("POST", "/sandbox/reset", {})
+    align_clock(ebay_emulator)
     settings = {
         "EBAY_API_BASE_URL": ebay_emulator.url,
         "EBAY_AUTH_BASE_URL": ebay_emulator.url,
@@ -98,5 +99,18 @@ def last_request_id(emulator, operation: str) -> str:
     return [r for r in recent if r["endpoint"] == operation][-1]["requestId"]
 
 
+def emulator_now(emulator):
+    return parse_ebay_timestamp(emulator.control("GET", "/sandbox/clock")["now"])
+
+
+def align_clock(emulator) -> None:
+    """Run our clock at the emulator's time (its clock only moves forward, across tests), as
+    eBay's clock and the product's agree in production."""
+    clock.reset()
+    clock.advance((emulator_now(emulator) - clock.now()).total_seconds())
+
+
 def advance_emulator(emulator, seconds: float) -> None:
+    """Move eBay's clock and ours forward together."""
     emulator.control("POST", "/sandbox/clock", {"advance": seconds})
+    clock.advance(seconds)

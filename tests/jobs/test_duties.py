@@ -23,6 +23,8 @@ def test_every_duty_is_its_own_periodic_job():
         "enqueue_due_tracking",
         "resume_out_of_credits",
         "enqueue_due_canaries",
+        "enqueue_pending_erasures",
+        "flag_ship_by_at_risk",
     }
     assert all(callable(d["func"]) for d in periodic_jobs({"POLL_SECONDS": 60}))
 

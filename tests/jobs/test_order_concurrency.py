@@ -11,7 +11,7 @@ from autoorder import account_lock, clock
 from autoorder.extensions import db
 from autoorder.jobs.failures import flag_order
 from autoorder.jobs.ordering import place_order
-from autoorder.models import CreditEntry, Order
+from autoorder.models import CreditEntry, Order, Team
 from tests.factories import make_bot, make_listing, make_order, make_team
 
 
@@ -29,12 +29,12 @@ def due_order(ctx):
 def test_a_sale_whose_account_is_busy_waits_without_being_taken(due_order):
     bot_id = due_order.listing.bot_id
     assert account_lock.try_acquire(bot_id, "host:1:place-order-other", lease_seconds=60)
-    before = clock.now()
+    before = due_order.order_after
     assert place_order(due_order.id) == "account busy"
     db.session.expire_all()
     order = db.session.get(Order, due_order.id)
     assert order.status == "waiting" and order.attempts == [] and order.lease_owner is None
-    assert order.order_after >= before + timedelta(seconds=3)  # back in line a few seconds later
+    assert order.order_after == before  # still due: bought when the account is free
     assert [e.to_status for e in order.events if e.kind == "cart"] == []  # no status churn
     assert account_lock.holder(bot_id) == "host:1:place-order-other"  # untouched
 
@@ -86,3 +86,29 @@ def test_the_lease_holders_own_crash_is_still_flagged(due_order):
     db.session.expire_all()
     order = db.session.get(Order, due_order.id)
     assert (order.status, order.failure_code) == ("needs_attention", "unknown")
+
+
+def test_one_line_per_account_the_oldest_due_sale_goes_first(due_order):
+    """A younger sale never takes a free account while an older due sale of it waits (the
+    account's holder hands it on to the oldest), so no sale starves behind later ones."""
+    from autoorder.jobs.ordering import first_in_line
+
+    team_id, listing = due_order.team_id, due_order.listing
+    younger = make_order(
+        db.session.get(Team, team_id),
+        listing_id=listing.id,
+        order_after=clock.now() - timedelta(milliseconds=500),
+    )
+    other_bot = make_bot(db.session.get(Team, team_id))
+    elsewhere = make_order(
+        db.session.get(Team, team_id),
+        listing_id=make_listing(db.session.get(Team, team_id), other_bot).id,
+        order_after=clock.now() - timedelta(seconds=30),
+    )
+    db.session.commit()
+    assert first_in_line(listing.bot_id) == due_order.id  # the older of the account's two
+    assert first_in_line(other_bot.id) == elsewhere.id  # lines are per account
+    assert place_order(younger.id) == "account busy"
+    assert account_lock.holder(listing.bot_id) is None  # it did not even take the free lock
+    db.session.expire_all()
+    assert db.session.get(Order, younger.id).status == "waiting"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from autoorder import clock
 from autoorder.ebay.client import EbayClient, EbayServerError, parse_ebay_timestamp
 from autoorder.extensions import db
-from autoorder.jobs.sales import poll_ebay_account
+from autoorder.jobs.sales import OVERLAP, poll_ebay_account
 from autoorder.models import EbayAccount, Order, Team
 from tests.ebay.ebay_fixtures import advance_emulator, api_calls, last_request_id, sale, stats
 from tests.factories import make_bot, make_listing
@@ -28,8 +28,11 @@ def fresh(account):
 
 
 def newest_modified(emulator):
+    """The cursor a poll now should leave: eBay's newest lastModifiedDate, never past now minus
+    the overlap."""
     orders = emulator.control("GET", "/sandbox/orders")["orders"]
-    return max(parse_ebay_timestamp(o["lastModifiedDate"]) for o in orders)
+    newest = max(parse_ebay_timestamp(o["lastModifiedDate"]) for o in orders)
+    return min(newest, clock.now() - OVERLAP)
 
 
 def small_pages(monkeypatch, size):
@@ -153,6 +156,7 @@ def test_fault_on_a_later_page_keeps_earlier_pages_and_the_cursor(
     small_pages(monkeypatch, 2)
     for _ in range(5):
         sale(ebay_sandbox)
+    clock.freeze(clock.now())
     original, calls = EbayClient.get_orders, []
 
     def get_orders(self, **kwargs):

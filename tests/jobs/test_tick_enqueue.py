@@ -29,3 +29,19 @@ def test_enqueue_is_idempotent_and_now_replaces_later(app, redis):
         assert queue.job_ids == [order_job_id(42)]
         assert ScheduledJobRegistry(queue=queue).get_job_ids() == []
         assert enqueue_order(42) is None  # queued already
+
+
+def test_a_queued_job_lost_from_its_queue_is_enqueued_again(ctx, redis):
+    """A worker killed between taking a job off the queue and marking it started leaves RQ saying
+    "queued" for a job no worker will see: enqueue_once must not trust that."""
+    from rq.job import Job
+
+    from autoorder.queues import enqueue_once, get_queue
+
+    first = enqueue_once("default", "tests.sample_jobs.add_note", 1, job_id="lost-1")
+    assert first is not None
+    assert enqueue_once("default", "tests.sample_jobs.add_note", 1, job_id="lost-1") is None
+    redis.lrem(get_queue("default", redis).key, 0, "lost-1")  # taken off, never started
+    assert Job.fetch("lost-1", connection=redis).get_status() == "queued"
+    again = enqueue_once("default", "tests.sample_jobs.add_note", 1, job_id="lost-1")
+    assert again is not None and "lost-1" in get_queue("default", redis).job_ids

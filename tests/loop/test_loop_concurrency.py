@@ -2,12 +2,18 @@
 account buy each sale once with its own item and address; an unclear click is looked up in the
 order history without hanging the worker."""
 
+import subprocess
+import sys
 import time
 
 import pytest
+from sqlalchemy import update
 
+from autoorder.extensions import db
 from autoorder.jobs import enqueue_order
 from autoorder.jobs.tick import enqueue_due_orders
+from autoorder.models import EbayAccount
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,3 +75,50 @@ def test_two_workers_on_one_account_buy_each_sale_once_with_its_own_address(loop
         assert placed["ship_to"]["full_name"] == sale.ship_to["name"]
         assert placed["ship_to"]["postal_code"] == sale.ship_to["postal_code"]
         assert placed["note"].startswith(f"AO-{sale.id}-")
+
+
+def _process(loop, name, *args, **env):
+    log = open(loop.tmp_path / f"{name}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=loop.worker_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    loop.workers.append(proc)
+    return proc
+
+
+def test_sales_keep_being_detected_while_every_order_worker_is_busy(loop):
+    """The Procfile's layout: the order worker is stuck in a slow checkout, the sync process still
+    polls eBay at the poll interval (and the scheduler runs the duties)."""
+    loop.setup()
+    loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 4})  # a long checkout
+    loop.sell()
+    loop.poll()
+    with loop.app.app_context():  # the next poll is due at once (the processes poll every 2 s)
+        db.session.execute(update(EbayAccount).values(next_poll_at=None))
+        db.session.commit()
+    (first,) = loop.orders()
+    loop.make_due(first.id)
+    with loop.app.app_context():
+        enqueue_order(first.id)
+    env = {"AUTOORDER_POLL_SECONDS": "2"}
+    _process(loop, "worker", "worker", "--queues", "orders", "--no-scheduler", **env)
+    _wait(lambda: loop.order(first.id).status == "in_progress", 60, "the checkout to start")
+    _process(loop, "sync", "worker", "--queues", "default,tracking", "--no-scheduler", **env)
+    _process(loop, "scheduler", "scheduler", **env)
+    loop.sell()  # a second sale while the only order worker is busy
+    _wait(lambda: len(loop.orders()) == 2, 30, "the second sale to be detected")
+    assert loop.order(first.id).status == "in_progress"  # still checking out meanwhile
+
+
+def _wait(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -118,11 +118,12 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
     cart = page.locator(f"#{row} .icon.cart")
     assert cart.get_attribute("data-status") == "waiting"
     page.wait_for_function(
-        f"/^\\d+:\\d\\d$/.test(document.querySelector('#{row} .countdown').textContent)"
+        f"() => /^\\d+:\\d\\d$/.test(document.querySelector('#{row} .countdown').textContent)"
     )
     first = page.locator(f"#{row} .countdown").text_content()
     page.wait_for_function(
-        f"document.querySelector('#{row} .countdown').textContent !== {first!r}", timeout=5_000
+        f"() => document.querySelector('#{row} .countdown').textContent !== {first!r}",
+        timeout=5_000,
     )  # counts down in the browser, no request needed
     assert "Waiting" in cart.get_attribute("aria-label") and cart.get_attribute("title")
     _shot(page, "sales-waiting")
@@ -137,7 +138,7 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
         assert enqueue_order(order_id) is not None
     worker = loop.start_worker()
     try:
-        page.wait_for_function("window.__seen.cart.includes('succeeded')", timeout=150_000)
+        page.wait_for_function("() => window.__seen.cart.includes('succeeded')", timeout=150_000)
         assert page.evaluate("window.__seen.cart") == ["waiting", "in_progress", "succeeded"]
         assert page.evaluate("window.__marker") == 1  # the same document: no reload
         loop.shop.control("DELETE", "/sandbox/faults")
@@ -162,7 +163,7 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
                 job_id=f"tracking-{order_id}",
                 timeout=180,
             )
-        page.wait_for_function("window.__seen.envelope.includes('uploaded')", timeout=90_000)
+        page.wait_for_function("() => window.__seen.envelope.includes('uploaded')", timeout=90_000)
     finally:
         _stop(worker)
     envelope = page.locator(f"#{row} .icon.envelope")
@@ -174,7 +175,7 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
     assert page.evaluate("window.__seen.envelope")[0] == "not_due"
     assert page.evaluate("window.__marker") == 1
     page.wait_for_function(
-        "document.getElementById('sales-poll').dataset.mode === 'slow'", timeout=15_000
+        "() => document.getElementById('sales-poll').dataset.mode === 'slow'", timeout=15_000
     )
     assert (
         page.locator("[data-count=succeeded]").text_content() == "1"
@@ -189,7 +190,7 @@ def test_cart_and_envelope_turn_green_without_a_reload(loop, web, browser):
     )  # review + confirmation screenshots, served to the team
     page.locator(".evidence").scroll_into_view_if_needed()  # the screenshots load lazily
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('.evidence img'))"
+        "() => Array.from(document.querySelectorAll('.evidence img'))"
         ".every(i => i.complete && i.naturalWidth > 0)",
         timeout=15_000,
     )

@@ -256,6 +256,11 @@ def test_tracking_schedule_24h_then_every_4h_until_7_days(loop):
     order_id = _sell_and_detect(loop)
     start = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
     clock.freeze(start)
+    with (
+        loop.app.app_context()
+    ):  # no ship-by date: the plain schedule (see tests/jobs/test_ship_by)
+        db.session.get(Order, order_id).ship_by_at = None
+        db.session.commit()
     try:
         assert _buy(loop, order_id).startswith("succeeded")
         order = loop.order(order_id)

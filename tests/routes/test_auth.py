@@ -6,7 +6,7 @@ from autoorder.extensions import db
 from tests.factories import make_user
 from tests.support import csrf_token, login
 
-PUBLIC = {"auth.login", "static", "health.health"}
+PUBLIC = {"auth.login", "static", "health.health", "ebay_notifications.account_deletion"}
 
 
 def _concrete(rule):

@@ -20,7 +20,7 @@ def world(app, client):
     with app.app_context():
         user = make_user(email="member@example.com")
         stranger = make_user(email="stranger@example.com")
-        supplier = make_supplier(key="demo_shop", name="Demo Shop")
+        supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url="http://shop.example")
         bot = make_bot(user.team, supplier, name="main")
         their_bot = make_bot(stranger.team, supplier, name="their bot")
         their_listing = make_listing(

@@ -77,3 +77,31 @@ def test_another_teams_admin_can_neither_read_nor_change_jobs(client, users, red
     assert client.get("/rq/requeue/orders", headers=headers).status_code == 403
     assert queue.count == 1
     assert 'href="/rq/"' not in client.get("/bots/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/rq/0/data/job/nope.json"),
+        ("GET", "/rq/0/view/job/nope"),
+        ("POST", "/rq/job/nope/requeue"),
+        ("POST", "/rq/job/nope/delete"),
+        ("GET", "/rq/5/view/jobs"),
+        ("GET", "/rq/5/data/queues.json"),
+        ("GET", "/rq/0/data/jobs/nope/queued/10/asc/1.json"),
+        ("GET", "/rq/0/view/jobs/orders/bogus/8/asc/1"),
+        ("POST", "/rq/queue/nope/compact"),
+        ("POST", "/rq/queue/nope/queued/empty"),
+        ("POST", "/rq/queue/orders/bogus/empty"),
+        ("GET", "/rq/requeue/nope"),
+        ("GET", "/rq/99999999999999999999/view/jobs"),
+    ],
+)
+def test_unknown_jobs_queues_registries_and_instances_answer_404(
+    client, users, redis, method, path
+):
+    """Finding 8: /rq answered 500 on unknown job, registry and queue names."""
+    login(client, "admin@example.com")
+    client.get("/rq/")
+    token = client.get_cookie("_csrf_token", path="/rq").value
+    assert client.open(path, method=method, headers={"X-CSRFToken": token}).status_code == 404

@@ -65,7 +65,11 @@ def test_admin_creates_a_user_who_can_log_in(app, client, world):
         ),
         (
             {"email": "STRANGER@example.com", "password": "long enough pw", "role": "member"},
-            "already exists",
+            "This email cannot be used for a new user",  # neutral: another team's user
+        ),
+        (
+            {"email": "Member@example.com", "password": "long enough pw", "role": "member"},
+            "A user of this team already has this email",
         ),
     ],
 )
@@ -137,3 +141,18 @@ def test_another_teams_users_answer_404(app, client, world):
     ]:
         assert client.post(path, data={**data, "csrf_token": token}).status_code == 404, path
     assert _user(app, world.stranger).active and _user(app, world.stranger).role == "admin"
+
+
+def test_a_team_admin_cannot_deactivate_or_demote_the_operator(app, client, world):
+    with app.app_context():
+        operator = make_user(
+            db.session.get(User, world.admin).team, email="op@example.com", role="admin"
+        )
+        operator.is_operator = True
+        db.session.commit()
+        operator_id = operator.id
+    login(client, "admin@example.com")
+    _post(client, f"/team/users/{operator_id}/deactivate")
+    _post(client, f"/team/users/{operator_id}/role", role="member")
+    user = _user(app, operator_id)
+    assert (user.active, user.role, user.is_operator) == (True, "admin", True)

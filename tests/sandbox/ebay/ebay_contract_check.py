@@ -39,7 +39,10 @@ TOKEN_OK_SCHEMA = {
     "properties": {
         "access_token": {"type": "string", "minLength": 1},
         "expires_in": {"type": "integer"},
-        "token_type": {"type": "string", "enum": ["User Access Token"]},
+        "token_type": {
+            "type": "string",
+            "enum": ["User Access Token", "Application Access Token"],
+        },
         "refresh_token": {"type": "string", "minLength": 1},
         "refresh_token_expires_in": {"type": "integer"},
     },

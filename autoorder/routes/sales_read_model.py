@@ -1,10 +1,11 @@
-"""Queries and view models behind the Sales & Orders pages: filters, counts, the poll's row
-versions, and the labels and tooltips of the cart and envelope icons."""
+"""The read model of the Sales & Orders pages (no views here): filters and their queries, the
+shared per-team counts cache, the poll's row versions, and the presenters (labels, tooltips, the
+actions a row offers) of the cart and envelope icons."""
 
 import logging
 import time as time_module
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, request, url_for
 from flask_login import current_user
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from autoorder import actions, clock
 from autoorder.auth import team_select
 from autoorder.extensions import db
+from autoorder.inputs import arg_int, bounded_int, day, printable
 from autoorder.models import CreditEntry, Order, OrderBot, OrderEvent, Supplier
 from autoorder.orders import ACTIVE
 from autoorder.orders import OrderStatus as S
@@ -55,15 +57,14 @@ def parse_filters(args) -> dict:
     if args.get("envelope") in ENVELOPE_LABELS:
         filters["envelope"] = args["envelope"]
     for key in ("supplier", "bot"):
-        value = args.get(key, type=int)
+        value = arg_int(args, key)
         if value is not None:
             filters[key] = value
     for key in ("sold_from", "sold_to"):
-        try:
-            filters[key] = date.fromisoformat(args.get(key, ""))
-        except ValueError:
-            pass
-    query = (args.get("q") or "").strip()[:100]
+        value = day(args.get(key))
+        if value is not None:
+            filters[key] = value
+    query = printable(args.get("q"), 200).strip()[:100]
     if query:
         filters["q"] = query
     return filters
@@ -198,8 +199,9 @@ def parse_versions(text: str) -> dict[int, int]:
     known = {}
     for pair in text.split(",")[: PAGE_SIZE * 4]:
         order_id, _, seen = pair.partition(".")
-        if order_id.isdigit() and seen.isdigit():
-            known[int(order_id)] = int(seen)
+        order_id = bounded_int(order_id, minimum=1)
+        if order_id is not None and seen.isdigit() and len(seen) <= 20:
+            known[order_id] = int(seen)
     return known
 
 
