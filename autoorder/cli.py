@@ -21,6 +21,8 @@ def register(app):
         scheduler,
         seed_demo,
         add_credit_package,
+        suppliers_group,
+        bots_group,
     ):
         app.cli.add_command(command)
 
@@ -216,3 +218,64 @@ def add_credit_package(name, count, price, currency):
     db.session.add(package)
     db.session.commit()
     click.echo(f"package {package.id} {name!r}: {count} credits for {amount} {currency.upper()}")
+
+
+@click.group("suppliers")
+def suppliers_group():
+    """Supplier rows, made from the adapters in the code."""
+
+
+@suppliers_group.command("sync")
+@click.option(
+    "--base-url",
+    "base_urls",
+    multiple=True,
+    metavar="KEY=URL",
+    help="point a supplier at another site (a replica, a country site); kept by later syncs",
+)
+@with_appcontext
+def suppliers_sync(base_urls):
+    """Create/update one Supplier row per registered adapter (run by the Procfile's release)."""
+    from autoorder import suppliers
+
+    try:
+        pairs = dict(item.split("=", 1) for item in base_urls)
+        outcome = suppliers.sync(pairs)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for key, what in outcome.items():
+        click.echo(f"{key}: {what}")
+
+
+@click.group("bots")
+def bots_group():
+    """Order bots."""
+
+
+@bots_group.command("check")
+@click.argument("bot_id", type=int)
+@with_appcontext
+def bots_check(bot_id):
+    """Dry-run BOT_ID's checkout to the review page (never places an order); report each step."""
+    from autoorder.jobs.canary import STEP_NAMES, canary_folder, check_checkout
+
+    result = check_checkout(bot_id)
+    if result.get("code") == "missing":
+        raise click.UsageError(f"no bot {bot_id}")
+    done = {s["name"]: s for s in result.get("steps", [])}
+    for name in STEP_NAMES:
+        step = done.get(name)
+        if step is None:
+            click.echo(f"  -      {name}")
+        elif step["ok"]:
+            click.echo(f"  ok     {name}")
+        else:
+            click.echo(f"  FAILED {name}: {step.get('code')}: {step.get('message')}")
+    if result.get("total"):
+        click.echo(f"review total: {result['total']} (stopped before place-order)")
+    for kind, name in (result.get("files") or {}).items():
+        click.echo(f"{kind}: {canary_folder(bot_id) / name}")
+    if not result["ok"]:
+        if result.get("message") and not any(not s["ok"] for s in result.get("steps", [])):
+            click.echo(result["message"])
+        raise SystemExit(1)

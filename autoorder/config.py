@@ -97,6 +97,8 @@ class Config:
         # None: found at launch (Debian's chromium, else Playwright's own): scrapers.browser.
         self.CHROMIUM_PATH = env_str("AUTOORDER_CHROMIUM_PATH")
         self.EVIDENCE_DIR = env_str("AUTOORDER_EVIDENCE_DIR", str(INSTANCE / "evidence"))
+        # A Playwright trace of every supplier session, kept only when a step fails.
+        self.SUPPLIER_TRACE = env_bool("AUTOORDER_SUPPLIER_TRACE", True)
         secure = env_bool("AUTOORDER_SECURE_COOKIES", True)
         self.SESSION_COOKIE_SECURE = secure
         self.REMEMBER_COOKIE_SECURE = secure

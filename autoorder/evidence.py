@@ -1,4 +1,4 @@
-"""Evidence files (screenshots, page HTML) kept under EVIDENCE_DIR, one folder per order."""
+"""Evidence files (screenshots, page HTML, Playwright traces) kept under EVIDENCE_DIR, one folder per order."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from flask import current_app
 from autoorder.extensions import db
 from autoorder.models import Evidence, Order
 
-SUFFIX = {"image/png": "png", "text/html": "html"}
+SUFFIX = {"image/png": "png", "text/html": "html", "application/zip": "zip"}
 
 
 def save(

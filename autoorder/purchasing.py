@@ -1,7 +1,6 @@
 """Buying one order: the pre-buy eBay check, the supplier checkout, and recovery of an attempt
 that ended ambiguously. Called by jobs.ordering with the order claimed and leased."""
 
-import json
 import logging
 from decimal import Decimal
 
@@ -16,10 +15,10 @@ from autoorder.extensions import db
 from autoorder.models import EbayAccount, Order, PurchaseAttempt, Team
 from autoorder.orders import AttemptState as A
 from autoorder.orders import OrderStatus as S
-from autoorder.scrapers import browser, get_adapter
+from autoorder.scrapers import browser
 from autoorder.scrapers.base import (
     Address,
-    Credentials,
+    AmbiguousMatchError,
     PlacedOrder,
     PriceAboveLimitError,
     PurchaseRequest,
@@ -27,13 +26,14 @@ from autoorder.scrapers.base import (
     UnknownSupplierError,
     WrongContentsError,
 )
+from autoorder.scrapers.session import BotSession
 from autoorder.tracking_schedule import schedule_first_check
 
 log = logging.getLogger(__name__)
 
-FAILED_CODES = {"out_of_stock", "payment_declined"}  # the supplier said no: nothing was bought
-DEFINITE_AFTER_CLICK = {"payment_declined", "out_of_stock", "address_rejected"}
 RETRY_EBAY_CHECK_SECONDS = 120
+RETRY_SUPPLIER_SECONDS = 60  # a retryable supplier failure (flaky pages) waits this long
+MAX_RELEASES = 3  # per reason: then a person looks
 
 
 class LeaseLostError(Exception):
@@ -104,18 +104,6 @@ def _seconds(n):
 
 
 # --- buying -------------------------------------------------------------------------------------
-def credentials_of(bot) -> Credentials:
-    return Credentials(
-        email=bot.account_email,
-        password=bot.password,
-        payment_method=bot.payment_method,
-        card_number=bot.card_number,
-        card_expiry=bot.card_expiry,
-        card_cvc=bot.card_cvc,
-        card_holder=bot.card_holder,
-    )
-
-
 def purchase_request(order: Order, attempt: PurchaseAttempt) -> PurchaseRequest:
     listing, ship = order.listing, order.ship_to or {}
     team = db.session.get(Team, order.team_id)
@@ -156,7 +144,8 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
     """Run the supplier checkout for a claimed order; record the result. Returns the outcome.
 
     ``lock`` is the supplier account's lock (autoorder.account_lock) the caller holds; it is
-    checked once more right before the place-order click.
+    checked once more right before the place-order click. What an error means (bought or not,
+    retry or not, failed or needs attention) is read from the error class (scrapers.base).
     """
     bot, listing = bot_for(order), order.listing
     if listing is None or bot is None or not bot.enabled:
@@ -166,58 +155,46 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
     order.bot_id = bot.id
     db.session.commit()  # no write transaction may stay open while the browser works
     try:
-        adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
+        session = BotSession(bot, owner=owner)
     except UnknownSupplierError as exc:
         return _finish_failed(order, attempt, "unknown", str(exc), None)
     request = purchase_request(order, attempt)
     guard = _guard(order, attempt, owner, request, lock)
-    state = json.loads(bot.browser_state) if bot.browser_state else None
-    executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-    ambiguous = None  # the click may have happened: resolved once this page is closed
-    with browser.POOL.page(executable, state, guard=adapter.request_guard()) as (context, page):
-        try:
-            adapter.login(page, credentials_of(bot))
-            placed = adapter.place_order(page, request, credentials_of(bot), before_place=guard)
-        except LeaseLostError:
-            log.warning("order %s: lease lost to another worker; stopping", order.id)
-            return "lease lost"
-        except AccountLockLostError as exc:
-            return release_before_placing(order, attempt, str(exc))
-        except WrongContentsError as exc:
-            return placed_with_wrong_contents(order, attempt, exc)
-        except SupplierError as exc:
-            db.session.refresh(attempt)
-            if attempt.state == A.PLACING and exc.code not in DEFINITE_AFTER_CLICK:
-                ambiguous = exc
-            else:
-                return _finish_failed(
-                    order,
-                    attempt,
-                    exc.code,
-                    exc.message,
-                    exc.screenshot or browser.screenshot(page),
-                )
-        except Exception as exc:  # noqa: BLE001 - a crash mid-checkout must still end visibly
-            db.session.rollback()
-            db.session.refresh(attempt)
-            log.exception("order %s: unexpected error in checkout", order.id)
-            if attempt.state == A.PLACING:
-                ambiguous = exc
-            elif browser.browser_gone(exc):
-                return release_after_browser_loss(order, attempt, exc)
-            else:
-                return _finish_failed(
-                    order,
-                    attempt,
-                    "unknown",
-                    f"{type(exc).__name__}: {exc}",
-                    browser.screenshot(page),
-                )
-        else:
-            bot.browser_state = json.dumps(context.storage_state())
-            bot.browser_state_saved_at = clock.now()
-    if ambiguous is not None:  # outside the page: the look-up opens its own (no pool re-entry)
-        return resolve_ambiguous(order, attempt, owner, cause=ambiguous)
+    try:  # the page is closed before any outcome is handled (recovery opens its own page)
+        placed = session.buy(request, guard)
+    except LeaseLostError:
+        log.warning("order %s: lease lost to another worker; stopping", order.id)
+        return "lease lost"
+    except AccountLockLostError as exc:
+        return release_before_placing(order, attempt, str(exc))
+    except WrongContentsError as exc:
+        return placed_with_wrong_contents(order, attempt, exc)
+    except SupplierError as exc:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        if attempt.state == A.PLACING and exc.may_have_bought:
+            return resolve_ambiguous(order, attempt, owner, cause=exc, failure=session.failure)
+        if exc.retryable and attempt.state != A.PLACING:
+            return release_for_retry(order, attempt, exc.code, exc.message)
+        return _finish_failed(
+            order,
+            attempt,
+            exc.code,
+            exc.message,
+            session.failure,
+            supplier_said_no=exc.supplier_said_no,
+        )
+    except Exception as exc:  # noqa: BLE001 - a crash mid-checkout must still end visibly
+        db.session.rollback()
+        db.session.refresh(attempt)
+        log.exception("order %s: unexpected error in checkout", order.id)
+        if attempt.state == A.PLACING:
+            return resolve_ambiguous(order, attempt, owner, cause=exc, failure=session.failure)
+        if browser.browser_gone(exc):
+            return release_after_browser_loss(order, attempt, exc)
+        return _finish_failed(
+            order, attempt, "unknown", f"{type(exc).__name__}: {exc}", session.failure
+        )
     return complete(order, attempt, placed, owner)
 
 
@@ -323,7 +300,7 @@ def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner:
     return f"succeeded {placed.supplier_order_number}"
 
 
-MAX_BROWSER_LOSSES = 3
+MAX_BROWSER_LOSSES = MAX_RELEASES
 
 
 def release_after_browser_loss(
@@ -331,65 +308,99 @@ def release_after_browser_loss(
 ) -> str:
     """The browser died before the click (a shutdown or crash): nothing was bought, so give the
     sale back to the queue — unless that keeps happening, then a human must look."""
-    if attempt is not None:
-        orders.set_attempt_state(
-            attempt,
-            A.NOT_PLACED,
-            error_code="browser_lost",
-            error_message=f"{type(exc).__name__}: {exc}"[:500],
-        )
-    losses = sum(1 for a in order.attempts if a.error_code == "browser_lost")
-    if losses >= MAX_BROWSER_LOSSES:
-        return _finish_failed(
-            order,
-            None,
-            "unknown",
-            f"The browser stopped {losses} times before placing "
-            f"the order ({type(exc).__name__}). Nothing was bought.",
-            None,
-        )
-    orders.transition(
+    return _release(
         order,
-        S.WAITING,
-        reason=f"the browser stopped before placing ({type(exc).__name__}); "
-        "nothing was bought, back in line",
+        attempt,
+        "browser_lost",
+        f"{type(exc).__name__}: {exc}",
+        f"the browser stopped before placing ({type(exc).__name__})",
+        give_up=f"The browser stopped {{n}} times before placing the order "
+        f"({type(exc).__name__}). Nothing was bought.",
+    )
+
+
+def release_for_retry(order: Order, attempt: PurchaseAttempt, code: str, message: str) -> str:
+    """A retryable supplier error before the click (the error class says so: nothing was bought
+    and the cause passes): the sale waits a minute and is tried again, at most MAX_RELEASES times."""
+    return _release(
+        order,
+        attempt,
+        code,
+        message,
+        f"the supplier failed before placing ({code})",
+        give_up=f"The supplier failed {{n}} times before placing the order: {message}",
+        delay=RETRY_SUPPLIER_SECONDS,
+    )
+
+
+def _release(order, attempt, code, detail, why, *, give_up, delay=0) -> str:
+    if attempt is not None:
+        orders.set_attempt_state(attempt, A.NOT_PLACED, error_code=code, error_message=detail[:500])
+    losses = sum(1 for a in order.attempts if a.error_code == code)
+    if losses >= MAX_RELEASES:
+        return _finish_failed(order, None, "unknown", give_up.format(n=losses), None)
+    if delay:
+        order.order_after = clock.now() + _seconds(delay)
+    orders.transition(
+        order, S.WAITING, reason=f"{why}; nothing was bought, back in line", actor="system"
     )
     db.session.commit()
-    log.warning("order %s: browser lost before placing; released for another try", order.id)
-    return "released: browser lost"
+    log.warning("order %s: %s; released for another try", order.id, why)
+    return "released: browser lost" if code == "browser_lost" else f"released: {code}"
 
 
-def _finish_failed(order, attempt, code, message, screenshot) -> str:
+def save_artefacts(order: Order, artefacts, attempt: PurchaseAttempt | None = None) -> None:
+    """Keep a failed step's screenshot, page HTML and Playwright trace as the order's evidence."""
+    for kind, content, content_type in artefacts.items() if artefacts else ():
+        evidence.save(
+            order, kind, content, attempt=attempt.id if attempt else None, content_type=content_type
+        )
+
+
+def _finish_failed(order, attempt, code, message, artefacts, *, supplier_said_no=False) -> str:
+    """End the sale visibly: "failed" when the supplier said no (the error class's
+    ``supplier_said_no``), else "needs attention"."""
     if attempt is not None and attempt.state in orders.UNFINISHED_ATTEMPTS:
         orders.set_attempt_state(attempt, A.FAILED, error_code=code, error_message=message)
-    evidence.save(order, "failure", screenshot, attempt=attempt.id if attempt else None)
-    orders.fail(
-        order, S.FAILED if code in FAILED_CODES else S.NEEDS_ATTENTION, code=code, message=message
-    )
+    save_artefacts(order, artefacts, attempt)
+    status = S.FAILED if supplier_said_no else S.NEEDS_ATTENTION
+    orders.fail(order, status, code=code, message=message)
     db.session.commit()
     log.info("order %s not bought: %s", order.id, code)
     return f"{code}"
 
 
 # --- recovery -----------------------------------------------------------------------------------
-def resolve_ambiguous(order: Order, attempt: PurchaseAttempt, owner: str, cause=None) -> str:
-    """The click may have happened: look for our reference in the supplier's order history."""
+def resolve_ambiguous(
+    order: Order, attempt: PurchaseAttempt, owner: str, cause=None, failure=None
+) -> str:
+    """The click may have happened: look for the order in the supplier's order history (by its
+    contents, ship-to and time, and our note where the supplier keeps one). One match is the
+    order; none or several stop for a person. Never buys again."""
+    if failure is not None:
+        save_artefacts(order, failure, attempt)
+        db.session.commit()
     bot = order.bot
-    reference = f"AO-{order.id}-{attempt.idempotency_key[:8]}"
-    adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
-    executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-    state = json.loads(bot.browser_state) if bot.browser_state else None
+    request = purchase_request(order, attempt)
     try:
-        with browser.POOL.page(executable, state, guard=adapter.request_guard()) as (_ctx, page):
-            found = adapter.find_order(page, credentials_of(bot), reference)
+        found = BotSession(bot, owner=owner).find(request, placed_after=attempt.started_at)
+    except AmbiguousMatchError as exc:
+        return _finish_failed(
+            order,
+            attempt,
+            "unknown",
+            f"An earlier attempt may have placed this order and the supplier's order history "
+            f"shows more than one order that fits ({exc.message}). Check which one is this "
+            "sale's, then mark it ordered; nothing was bought again.",
+            None,
+        )
     except Exception as exc:  # noqa: BLE001 - cannot tell: a human must look, never buy blindly
-        found, cause = None, exc
         message = (
             f"An earlier attempt may have placed this order and the supplier's order history "
             f"could not be checked ({type(exc).__name__}: {exc}). Check the supplier account "
-            f"for reference {reference}, then mark it ordered or retry."
+            f"for reference {request.reference}, then mark it ordered or retry."
         )
-        return _finish_failed(order, attempt, "unknown", message, None)
+        return _finish_failed(order, attempt, "unknown", message, getattr(exc, "artefacts", None))
     if found is not None:
         orders.note(
             order,
@@ -408,8 +419,8 @@ def resolve_ambiguous(order: Order, attempt: PurchaseAttempt, owner: str, cause=
         order,
         attempt,
         "unknown",
-        f"The purchase ended unclearly{why} and no order with reference {reference} is in "
-        "the supplier's order history. Check the supplier account, then retry or mark it "
+        f"The purchase ended unclearly{why} and no order like it (reference {request.reference}) "
+        "is in the supplier's order history. Check the supplier account, then retry or mark it "
         "ordered.",
         None,
     )

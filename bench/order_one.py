@@ -131,7 +131,8 @@ class Breakdown:
         self._timed(DemoShopAdapter, "place_order", "place_order")
         self._timed(DemoShopAdapter, "_add_to_cart", "add_to_cart")
         self._timed(DemoShopAdapter, "_checkout_steps", "checkout_steps")
-        self._timed(DemoShopAdapter, "_place", "place_click")
+        self._timed(DemoShopAdapter, "click_place_order", "place_click")  # the skeleton's click
+        self._timed(DemoShopAdapter, "read_confirmation", "place_click")  # + reading it
         original_guard = purchasing._guard
 
         def guard(*args, **kwargs):

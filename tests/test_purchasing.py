@@ -53,6 +53,7 @@ def test_an_order_placed_with_wrong_contents_needs_a_person_and_is_not_bought(ct
     db.session.add(CreditEntry(team_id=team.id, key="purchase:t", delta=5, reason="purchase"))
     attempt = _attempt(order)
     orders.set_attempt_state(attempt, orders.AttemptState.PLACING)  # the click happened
+    db.session.commit()  # as in the job: placed_with_wrong_contents starts with a rollback
     error = WrongContentsError(
         "items [('LAMP-STD', 1), ('PC-BLK', 1)], expected [('PC-BLK', 1)]",
         supplier_order_number="DS-1",
@@ -68,3 +69,40 @@ def test_an_order_placed_with_wrong_contents_needs_a_person_and_is_not_bought(ct
         db.select(CreditEntry).where(CreditEntry.team_id == team.id, CreditEntry.delta < 0)
     ).all()
     assert spent == []
+
+
+def test_each_supplier_error_states_its_policy():
+    """The policy lives on the error classes (purchasing reads it; no code lists)."""
+    from autoorder.scrapers import base
+
+    def policy(cls):
+        return (cls.may_have_bought, cls.retryable, cls.supplier_said_no)
+
+    assert policy(base.SupplierError) == (True, False, False)  # unknown after the click: unclear
+    assert policy(base.PageChangedError) == (True, False, False)
+    assert policy(base.OutOfStockError) == (False, False, True)
+    assert policy(base.PaymentDeclinedError) == (False, False, True)
+    assert policy(base.AddressRejectedError) == (False, False, False)
+    assert policy(base.SupplierUnavailableError) == (False, True, False)
+    assert policy(base.WrongContentsError)[0] is True
+    for cls in base.SupplierError.__subclasses__():
+        assert not (cls.retryable and cls.may_have_bought), cls  # never retry what may be bought
+
+
+def test_a_retryable_supplier_error_releases_the_sale_later_then_gives_up(ctx):
+    from datetime import timedelta
+
+    from autoorder import clock
+    from autoorder.purchasing import MAX_RELEASES, release_for_retry
+
+    order = make_order(make_team(), status="in_progress")
+    for n in range(1, MAX_RELEASES):
+        before = clock.now()
+        order.order_after = before - timedelta(hours=1)
+        outcome = release_for_retry(order, _attempt(order), "supplier_unavailable", "kept failing")
+        assert outcome == "released: supplier_unavailable" and order.status == "waiting"
+        assert order.order_after > before  # it waits a little, not at once
+        orders.transition(order, S.IN_PROGRESS, reason=f"taken again ({n})")
+        db.session.commit()
+    assert release_for_retry(order, _attempt(order), "supplier_unavailable", "x") == "unknown"
+    assert order.status == "needs_attention" and "failed 3 times" in order.failure_message

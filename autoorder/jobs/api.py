@@ -12,6 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from autoorder.jobs.bots import enqueue_login_test, load_login_checks
+from autoorder.jobs.canary import check_checkout
 from autoorder.jobs.failures import flag_order
 from autoorder.jobs.ordering import place_order
 from autoorder.jobs.privacy import erase_ebay_user
@@ -68,6 +69,15 @@ def enqueue_tracking_check(order_id: int):
         job_id=f"tracking-{order_id}",
         timeout=TRACKING_TIMEOUT,
         restart_after=TRACKING_TIMEOUT,  # "started" for longer: its worker died (safe to rerun)
+    )
+
+
+def enqueue_checkout_check(bot_id: int):
+    """Enqueue the dry-run canary of one bot on the "orders" queue (it runs a browser)."""
+    from autoorder.jobs.canary import JOB_TIMEOUT
+
+    return enqueue_once(
+        "orders", check_checkout, bot_id, job_id=f"checkout-check-{bot_id}", timeout=JOB_TIMEOUT
     )
 
 

@@ -3,23 +3,20 @@
 The result (state, ok, code, message) is kept on the bot (``last_login_check_at/_result``).
 """
 
-import json
 import logging
 import os
 import socket
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from autoorder import account_lock, clock
 from autoorder.extensions import db
 from autoorder.models import OrderBot
-from autoorder.purchasing import credentials_of
 from autoorder.queues import enqueue_once
-from autoorder.scrapers import browser, get_adapter
 from autoorder.scrapers.base import SupplierError, UnknownSupplierError
+from autoorder.scrapers.session import BotSession
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +29,8 @@ def test_bot_login(bot_id: int) -> str:
     bot = db.session.get(OrderBot, bot_id)
     if bot is None:
         return "missing"
-    try:
-        adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
-        executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-        # Signing in changes the account's session: never beside a checkout on the same account.
-        with account_lock.hold(bot.id, f"login-test:{socket.gethostname()}:{os.getpid()}"):
-            with browser.POOL.page(executable, guard=adapter.request_guard()) as (context, page):
-                adapter.login(page, credentials_of(bot))
-                state = context.storage_state()
+    try:  # signs in afresh under the account lock and saves the session (BotSession.login)
+        BotSession(bot, owner=f"login-test:{socket.gethostname()}:{os.getpid()}").login()
     except account_lock.AccountBusyError:
         result = {
             "ok": False,
@@ -62,8 +53,6 @@ def test_bot_login(bot_id: int) -> str:
             "message": _redact(f"{type(exc).__name__}: {exc}", bot),
         }
     else:
-        bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
-        db.session.commit()
         result = {
             "ok": True,
             "code": "ok",

@@ -13,6 +13,7 @@ from autoorder import clock, credits, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
 from autoorder.jobs.api import (
+    enqueue_checkout_check,
     enqueue_erasure,
     enqueue_order,
     enqueue_poll,
@@ -90,6 +91,13 @@ def enqueue_due_tracking() -> int:
     return count
 
 
+def enqueue_due_canaries() -> int:
+    """Enqueue the daily dry-run canary of every bot that has it switched on."""
+    from autoorder.jobs.canary import due_canaries
+
+    return sum(1 for bot_id in due_canaries() if enqueue_checkout_check(bot_id))
+
+
 def tick() -> dict:
     """Run every duty once; return counts of what was enqueued or resumed (tests, the demo)."""
     counts = {
@@ -98,6 +106,7 @@ def tick() -> dict:
         "orders": enqueue_due_orders(),
         "recovered": recover_expired_leases(),
         "tracking": enqueue_due_tracking(),
+        "canaries": enqueue_due_canaries(),
         "erasures": enqueue_pending_erasures(),
         "at_risk": flag_ship_by_at_risk(),
     }

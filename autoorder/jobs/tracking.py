@@ -1,30 +1,24 @@
 """Tracking: look for the shipment on the supplier site, validate it, upload it to eBay once."""
 
-import hashlib
-import json
 import logging
-import os
-import socket
-from collections import OrderedDict
 from datetime import timedelta
 
 import requests
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from autoorder import account_lock, clock, orders
+from autoorder import clock, orders
 from autoorder import tracking_numbers as numbers
 from autoorder.ebay import accounts
 from autoorder.ebay.budget import counting_calls
 from autoorder.ebay.client import EbayError, EbayRequestError, ReauthorizationNeededError
 from autoorder.ebay.sync import NO_CANCEL, cancel_state
 from autoorder.extensions import db
-from autoorder.models import EbayAccount, Order, OrderBot, TrackingCheck
+from autoorder.models import EbayAccount, Order, OrderBot, Shipment, TrackingCheck
 from autoorder.orders import OrderStatus as S
 from autoorder.orders import TrackingStatus as T
-from autoorder.scrapers import browser, get_adapter
-from autoorder.scrapers.base import LoginFailedError, SupplierError, session_from_storage_state
+from autoorder.scrapers.base import SupplierError, UnknownSupplierError
+from autoorder.scrapers.session import BotSession
 from autoorder.tracking_schedule import schedule_retry
 
 log = logging.getLogger(__name__)
@@ -51,11 +45,13 @@ def refresh_tracking(order_id: int) -> str:
         orders.transition(order, T.SEARCHING, reason="first tracking check on the supplier site")
     if order.tracking_number and order.ebay_carrier_code:  # validated earlier (or entered by hand)
         return upload_tracking(order)
+    db.session.commit()  # no write transaction stays open while the supplier is read (SQLite)
     try:
         info = _fetch(order)
-    except (SupplierError, requests.RequestException) as exc:
+    except (SupplierError, UnknownSupplierError, requests.RequestException) as exc:
         return _check_failed(order, f"{type(exc).__name__}: {exc}")
-    if info.status != "shipped" or not info.tracking_number:
+    record_shipments(order, info)
+    if info.status not in UPLOADABLE or not info.tracking_number:
         db.session.add(
             TrackingCheck(
                 order_id=order.id, result="not_found", detail=f"supplier status {info.status}"
@@ -126,63 +122,28 @@ def _look_at_siblings(order: Order) -> None:
         )
 
 
-SESSION_CACHE_SIZE = (
-    64  # bots whose HTTP session (cookies + open keep-alive connections) a worker keeps
-)
-_sessions: OrderedDict[int, tuple[str, requests.Session]] = OrderedDict()
+UPLOADABLE = ("shipped", "delivered")  # a returned or cancelled order's tracking is not uploaded
 
 
-def _session_for(bot: OrderBot) -> requests.Session:
-    """The bot's signed-in requests.Session, reused across this worker's checks while the saved
-    browser session is unchanged (no new TLS handshake per order against a real supplier)."""
-    if not bot.browser_state:
-        raise LoginFailedError("no saved supplier session")
-    key = hashlib.sha256(bot.browser_state.encode()).hexdigest()
-    cached = _sessions.get(bot.id)
-    if cached is not None and cached[0] == key:
-        _sessions.move_to_end(bot.id)
-        return cached[1]
-    if cached is not None:
-        cached[1].close()
-    session = session_from_storage_state(json.loads(bot.browser_state))
-    _sessions[bot.id] = (key, session)
-    while len(_sessions) > SESSION_CACHE_SIZE:
-        _sessions.popitem(last=False)[1][1].close()
-    return session
+def record_shipments(order: Order, info) -> list[Shipment]:
+    """Keep every package the supplier lists for the order (one row per tracking number, its
+    carrier, status and items), updated on each check. Not committed."""
+    rows = {s.tracking_number: s for s in order.shipments}
+    for package in info.all_packages():
+        row = rows.get(package.tracking_number)
+        if row is None:
+            row = Shipment(order_id=order.id, tracking_number=package.tracking_number)
+            db.session.add(row)
+            order.shipments.append(row)
+            rows[package.tracking_number] = row
+        row.carrier, row.status = package.carrier, package.status
+        row.items = list(package.items) or None
+    return list(rows.values())
 
 
 def _fetch(order: Order):
-    bot = order.bot
-    adapter = get_adapter(bot.supplier.key, bot.supplier.base_url)
-    try:
-        html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
-    except LoginFailedError:
-        expired = _sessions.pop(bot.id, None)
-        if expired is not None:
-            expired[1].close()
-        _log_in_again(bot, adapter)  # the saved session expired: one browser login
-        html = adapter.fetch_tracking_html(_session_for(bot), order.supplier_order_number)
-    return adapter.parse_tracking(html)
-
-
-def _log_in_again(bot, adapter) -> dict:
-    from autoorder.purchasing import credentials_of
-
-    executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-    owner = f"tracking-login:{socket.gethostname()}:{os.getpid()}"
-    db.session.commit()  # the lock is taken on its own connection: hold no write transaction
-    try:  # signing in changes the account's session: never beside a checkout on that account
-        with (
-            account_lock.hold(bot.id, owner),
-            browser.POOL.page(executable, guard=adapter.request_guard()) as (context, page),
-        ):
-            adapter.login(page, credentials_of(bot))
-            state = context.storage_state()
-    except account_lock.AccountBusyError:
-        raise SupplierError("the bot is placing an order; signing in again later") from None
-    bot.browser_state, bot.browser_state_saved_at = json.dumps(state), clock.now()
-    db.session.commit()
-    return state
+    """The supplier's tracking for the order, through the bot's session (the one door)."""
+    return BotSession(order.bot).tracking(order.supplier_order_number)
 
 
 def _not_yet(order: Order) -> str:

@@ -9,8 +9,21 @@ from autoorder.models.ebay_account import (
     EbayDeletionNotice,
     EbayOrderProblem,
 )
-from autoorder.models.order import Evidence, Order, OrderEvent, PurchaseAttempt, TrackingCheck
-from autoorder.models.suppliers import PAYMENT_METHODS, Listing, OrderBot, Supplier
+from autoorder.models.order import (
+    Evidence,
+    Order,
+    OrderEvent,
+    PurchaseAttempt,
+    Shipment,
+    TrackingCheck,
+)
+from autoorder.models.suppliers import (
+    PAYMENT_METHODS,
+    Listing,
+    OrderBot,
+    SelectorOverride,
+    Supplier,
+)
 from autoorder.models.team import ROLES, SignIn, Team, User
 
 APPEND_ONLY = (OrderEvent, CreditEntry)
@@ -44,6 +57,8 @@ __all__ = [
     "PAYMENT_METHODS",
     "PurchaseAttempt",
     "ROLES",
+    "SelectorOverride",
+    "Shipment",
     "SignIn",
     "Supplier",
     "Team",

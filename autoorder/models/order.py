@@ -80,6 +80,7 @@ class Order(db.Model):
 
     events = relationship("OrderEvent", order_by="OrderEvent.id", back_populates="order")
     evidence = relationship("Evidence", order_by="Evidence.id", back_populates="order")
+    shipments = relationship("Shipment", order_by="Shipment.id", back_populates="order")
     attempts = relationship(
         "PurchaseAttempt", order_by="PurchaseAttempt.id", back_populates="order"
     )
@@ -170,6 +171,25 @@ class TrackingCheck(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
 
     order = relationship("Order", back_populates="tracking_checks")
+
+
+class Shipment(db.Model):
+    """One package of the supplier order, as the supplier's order page lists it: its own number,
+    carrier and status (shipped | delivered | returned | cancelled) and the supplier item ids in it.
+    Kept up to date by each tracking check (one row per tracking number)."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("order_id", "tracking_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    tracking_number: Mapped[str] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="shipped")
+    items: Mapped[list | None] = mapped_column(JSON)
+    updated_at = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now, nullable=False)
+
+    order = relationship("Order", back_populates="shipments")
 
 
 class Evidence(db.Model):

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autoorder import clock
@@ -25,6 +25,21 @@ class Supplier(db.Model):
 
     def __repr__(self):
         return f"<Supplier {self.id} {self.key}>"
+
+
+class SelectorOverride(db.Model):
+    """One saved version of a supplier's selector override (JSON: name -> [fallbacks]), kept with
+    who saved it and when. The newest row is the one in force; older rows are the history a
+    version can be restored from (restoring saves a new row). An empty object means none."""
+
+    __tablename__ = "supplier_selector_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    selectors: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_by: Mapped[str] = mapped_column(String(255))  # the operator's email
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
 
 class OrderBot(db.Model):
@@ -56,6 +71,10 @@ class OrderBot(db.Model):
     # One checkout per supplier account at a time (autoorder.account_lock): who holds it, until when.
     checkout_lock_owner: Mapped[str | None] = mapped_column(String(200))
     checkout_lock_expires_at = mapped_column(UTCDateTime)
+    # The dry-run canary (jobs.canary): periodic when enabled (daily), its last result per step.
+    canary_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    last_canary_at = mapped_column(UTCDateTime)
+    last_canary_result: Mapped[dict | None] = mapped_column(JSON)
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
     supplier = relationship("Supplier")

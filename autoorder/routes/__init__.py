@@ -23,10 +23,11 @@ def register_blueprints(app):
         listings,
         monitoring,
         settings,
+        suppliers,
         team,
     )
 
-    for module in (console, ebay_notifications, ebay_setup, listings, settings, team):
+    for module in (console, ebay_notifications, ebay_setup, listings, settings, suppliers, team):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     register_error_pages(app)

@@ -1,7 +1,7 @@
 """Order bots: one per supplier account. Secrets are write-only: never rendered back, shown masked,
 replaced only when entered again."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import exists, select
@@ -11,8 +11,9 @@ from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
 from autoorder.inputs import bounded_int
-from autoorder.models import Listing, Order, OrderBot, Supplier
+from autoorder.models import Listing, Order, OrderBot
 from autoorder.routes import is_htmx
+from autoorder.suppliers import registered_suppliers
 
 bp = Blueprint("bots", __name__, url_prefix="/bots")
 
@@ -153,6 +154,53 @@ def login_check(bot_id):
     return render_template("bots/_login_check.html", bot=bot, check=check)
 
 
+@bp.post("/<int:bot_id>/check-checkout")
+def check_checkout(bot_id):
+    """Queue the dry-run canary (to the review page, never placing an order)."""
+    bot = team_get_or_404(OrderBot, bot_id)
+    try:
+        jobs.enqueue_checkout_check(bot.id)
+    except RedisError:
+        flash("The job queue (Redis) cannot be reached; the check was not started.", "error")
+    else:
+        flash(f"Checkout check for {bot.name} started; reload in a minute for its result.", "info")
+    return redirect(url_for("bots.edit", bot_id=bot.id))
+
+
+@bp.post("/<int:bot_id>/canary")
+def set_canary(bot_id):
+    """Switch the daily checkout check on or off."""
+    bot = team_get_or_404(OrderBot, bot_id)
+    bot.canary_enabled = request.form.get("enabled") == "1"
+    db.session.commit()
+    flash(f"Daily checkout check {'on' if bot.canary_enabled else 'off'}.", "success")
+    return redirect(url_for("bots.edit", bot_id=bot.id))
+
+
+@bp.get("/<int:bot_id>/canary/<kind>")
+def canary_file(bot_id, kind):
+    """The failed step's screenshot / HTML / trace of the bot's last checkout check."""
+    from autoorder.jobs.canary import canary_folder
+
+    bot = team_get_or_404(OrderBot, bot_id)
+    name = ((bot.last_canary_result or {}).get("files") or {}).get(kind)
+    if name not in ("screenshot.png", "page.html", "trace.zip"):
+        abort(404)
+    path = canary_folder(bot.id) / name
+    if not path.is_file():
+        abort(404)
+    image = name.endswith(".png")
+    response = send_file(
+        path,
+        mimetype="image/png" if image else "application/octet-stream",
+        as_attachment=not image,
+        download_name=f"bot-{bot.id}-canary-{name}",
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
 _NAME_TAKEN = "This team already has a bot with this name for this source; choose another name."
 
 
@@ -189,9 +237,7 @@ def _form(obj=None):
             getattr(form, name).data = None
         for name, key in BILLING_FIELDS.items():
             getattr(form, name).data = (obj.billing_address or {}).get(key)
-    form.supplier_id.choices = [
-        (s.id, s.name) for s in db.session.scalars(select(Supplier).order_by(Supplier.name))
-    ]
+    form.supplier_id.choices = [(s.id, s.name) for s in registered_suppliers()]
     return form
 
 

@@ -6,10 +6,11 @@ from autoorder.scrapers.demo_shop import DemoShopAdapter
 ADAPTERS: dict[str, type[SupplierAdapter]] = {A.key: A for A in (DemoShopAdapter,)}
 
 
-def get_adapter(key: str, base_url: str) -> SupplierAdapter:
-    """Return the adapter for a supplier key; raise UnknownSupplierError."""
+def get_adapter(key: str, base_url: str, selector_override: dict | None = None) -> SupplierAdapter:
+    """Return the adapter for a supplier key (with the supplier's selector override, if any);
+    raise UnknownSupplierError."""
     try:
-        return ADAPTERS[key](base_url)
+        return ADAPTERS[key](base_url, selector_override)
     except KeyError:
         raise UnknownSupplierError(
             f"no supplier adapter named {key!r}; known: {sorted(ADAPTERS)}"

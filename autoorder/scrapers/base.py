@@ -65,10 +65,46 @@ class PlacedOrder:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """What the page after the click says was placed."""
+
+    supplier_order_number: str
+    total: Decimal
+    lines: list  # [(item id, quantity)]
+    ship_name: str
+    ship_postal: str
+
+
+SHIPPED_STATUSES = ("shipped", "delivered", "returned")  # a package left the supplier
+
+
+@dataclass(frozen=True)
+class Package:
+    """One parcel of a supplier order (AliExpress splits orders; Amazon ships items apart)."""
+
+    tracking_number: str
+    carrier: str | None = None
+    status: str = "shipped"  # shipped | delivered | returned | cancelled
+    items: tuple = ()  # the supplier's item ids in it; empty = the whole order
+
+
+@dataclass(frozen=True)
 class TrackingInfo:
-    status: str  # shipped | processing | cancelled
+    """The order's shipment as the supplier shows it. ``status``: processing | shipped |
+    delivered | returned | cancelled. A supplier that ships in parcels lists each in ``packages``;
+    ``carrier``/``tracking_number`` are then the first one's."""
+
+    status: str
     carrier: str | None = None
     tracking_number: str | None = None
+    packages: tuple = ()
+
+    def all_packages(self) -> list[Package]:
+        if self.packages:
+            return list(self.packages)
+        if self.tracking_number and self.status in SHIPPED_STATUSES:
+            return [Package(self.tracking_number, self.carrier, self.status)]
+        return []
 
 
 @dataclass(frozen=True)
@@ -78,9 +114,18 @@ class FoundOrder:
 
 
 # --- errors: code is the reason shown on the order ---------------------------------------------
+# Each class carries its own policy, read by autoorder.purchasing (no lists of codes elsewhere):
+#   may_have_bought  raised after the place-order click, could an order exist now? (True = the
+#                    outcome is unclear: look in the supplier's order history, never buy again)
+#   retryable        nothing was bought and the cause passes (a flaky page): a new attempt is safe
+#                    and may succeed; read only before the click
+#   supplier_said_no the supplier refused for a reason a person cannot fix now (out of stock,
+#                    payment declined): the sale ends "failed" rather than "needs attention"
 class SupplierError(Exception):
     code = "unknown"
-    retryable = False  # True only where nothing can have been bought
+    may_have_bought = True  # an unknown failure after the click is never taken as "nothing bought"
+    retryable = False
+    supplier_said_no = False
 
     def __init__(self, message: str, *, screenshot: bytes | None = None):
         super().__init__(message)
@@ -88,16 +133,30 @@ class SupplierError(Exception):
         self.screenshot = screenshot
 
 
+class SupplierUnavailableError(SupplierError):
+    """The supplier's pages kept failing (HTTP 500, "try again") before the place-order click."""
+
+    code = "supplier_unavailable"
+    may_have_bought = False
+    retryable = True
+
+
 class OutOfStockError(SupplierError):
     code = "out_of_stock"
+    may_have_bought = False  # the shop refused the order: nothing was placed
+    supplier_said_no = True
 
 
 class PriceAboveLimitError(SupplierError):
+    """Our price guard refused the review page's total (always before the click)."""
+
     code = "price_above_limit"
+    may_have_bought = False
 
 
 class LoginFailedError(SupplierError):
     code = "login_failed"
+    may_have_bought = False
 
 
 class BlockedError(SupplierError):
@@ -108,6 +167,8 @@ class BlockedError(SupplierError):
 
 class PaymentDeclinedError(SupplierError):
     code = "payment_declined"
+    may_have_bought = False  # the shop says so after the click: definite, nothing was placed
+    supplier_said_no = True
 
 
 class PageChangedError(SupplierError):
@@ -118,6 +179,7 @@ class PageChangedError(SupplierError):
 
 class AddressRejectedError(SupplierError):
     code = "address_rejected"
+    may_have_bought = False
 
 
 class WrongContentsError(SupplierError):
@@ -125,6 +187,7 @@ class WrongContentsError(SupplierError):
     ship-to than we asked for (e.g. someone else used the account's cart at the same time)."""
 
     code = "wrong_contents"
+    may_have_bought = True  # it was bought: purchasing records it and stops for a person
 
     def __init__(self, message: str, *, supplier_order_number: str, screenshots=None):
         super().__init__(message)
@@ -151,10 +214,19 @@ def contents_mismatch(
     return "; ".join(problems) or None
 
 
+class AmbiguousMatchError(SupplierError):
+    """Recovery found more than one order in the supplier's history that fits the attempt: a
+    person must say which (never a second buy)."""
+
+    code = "ambiguous_match"
+    may_have_bought = True
+
+
 class URLNotAllowedError(SupplierError):
     """The listing's supplier URL leaves the supplier's site (autoorder.netguard); nothing opened."""
 
     code = "url_not_allowed"
+    may_have_bought = False  # raised before anything is opened
 
 
 class UnknownSupplierError(KeyError):
@@ -267,12 +339,17 @@ def to_amount(raw, selector: str, attribute: str = "data-amount") -> Decimal:
 class SupplierAdapter(ABC):
     key: str
     display_name: str
+    default_base_url: str  # the supplier's site; a Supplier row may point elsewhere (a replica)
+    SELECTORS: dict = {}  # {page: {name: [fallbacks]}}; see autoorder.scrapers.selectors
     # The supplier's own hosts (subdomains included): a listing's product URL must be on one of
     # them or on the host and port of the supplier's configured base URL (autoorder.netguard).
     hosts: tuple[str, ...] = ()
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, selector_override: dict | None = None):
+        from autoorder.scrapers.selectors import Selectors
+
         self.base_url = base_url.rstrip("/")
+        self.s = Selectors(self.SELECTORS, selector_override)
 
     def product_page(self, product_url: str) -> str:
         """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""
@@ -294,19 +371,96 @@ class SupplierAdapter(ABC):
     def login(self, page, credentials: Credentials) -> None:
         """Make ``page``'s context logged in (reusing saved cookies when still valid)."""
 
-    @abstractmethod
+    # --- the checkout skeleton: the base owns the order of steps and the one-click rule --------
+    # An adapter supplies the steps below; it never overrides ``place_order`` (a test checks every
+    # registered adapter). Before the click any step may raise; the guard may refuse; the click
+    # happens at most once; after it, only ``read_confirmation`` runs, and nothing is retried.
     def place_order(
         self, page, request: PurchaseRequest, credentials: Credentials, before_place=None
     ) -> PlacedOrder:
-        """Buy ``request`` on ``page``; call ``before_place(totals)`` right before the click.
+        """Buy ``request`` on a signed-in ``page``: empty the cart, add the item, walk the
+        checkout, read the review, call ``before_place(totals)`` (the guard: it may raise, then
+        nothing is clicked), click place-order once, read and verify the confirmation."""
+        item, totals = self.walk_to_review(page, request, credentials)
+        self.prepare_place(page, request)
+        review_png = page.screenshot(full_page=True)
+        if before_place is not None:
+            before_place(totals)  # may raise (price guard, lost lease): then nothing is clicked
+        self.click_place_order(page)  # the one click; from here on, read only
+        confirmation = self.read_confirmation(page, request, item, totals)
+        screenshots = {"review": review_png, "confirmation": page.screenshot(full_page=True)}
+        mismatch = contents_mismatch(
+            request, item, confirmation.lines, confirmation.ship_name, confirmation.ship_postal
+        )
+        if mismatch:
+            raise WrongContentsError(
+                mismatch,
+                supplier_order_number=confirmation.supplier_order_number,
+                screenshots=screenshots,
+            )
+        return PlacedOrder(confirmation.supplier_order_number, confirmation.total, screenshots)
 
-        ``before_place`` may raise to stop (price guard, lost lease); after it returns the
-        click may happen, so the caller treats any later failure as ambiguous.
-        """
+    def walk_to_review(
+        self, page, request: PurchaseRequest, credentials: Credentials, steps=None
+    ) -> tuple[str, ReviewTotals]:
+        """Every step up to the review page (also the canary's dry run, which stops here);
+        returns the supplier's item id and the review totals. ``steps(name)`` is told each step's
+        name before it runs (the canary reports per step)."""
+        tell = steps or (lambda _name: None)
+        tell("empty_cart")
+        self.empty_cart(page)
+        tell("add_to_cart")
+        item = self.add_to_cart(page, request)
+        tell("checkout")
+        self.checkout(page, request, credentials)
+        tell("review")
+        return item, self.read_review(page, request, item)
 
     @abstractmethod
-    def find_order(self, page, credentials: Credentials, reference: str) -> FoundOrder | None:
-        """Log in if needed and look for an order carrying our reference in the order history."""
+    def empty_cart(self, page) -> None:
+        """Remove whatever an earlier, failed run left in the account's cart."""
+
+    @abstractmethod
+    def add_to_cart(self, page, request: PurchaseRequest) -> str:
+        """Open the product, choose ``request.variant`` and quantity, add it to the cart; return
+        the supplier's id of what was added (variant id / SKU), as the review and confirmation
+        show it. OutOfStockError when it cannot be had."""
+
+    @abstractmethod
+    def checkout(self, page, request: PurchaseRequest, credentials: Credentials) -> None:
+        """From the cart to the review page: address, shipping choice, payment (card or
+        gift-card/balance), interstitials. Retrying a failed page is allowed here (before the
+        click) — SupplierUnavailableError when it keeps failing."""
+
+    @abstractmethod
+    def read_review(self, page, request: PurchaseRequest, item: str) -> ReviewTotals:
+        """Read the review page: it must list only ``item`` x quantity; return its totals."""
+
+    def prepare_place(self, page, request: PurchaseRequest) -> None:
+        """Last touches before the guard (e.g. our reference in the order note, where the
+        supplier keeps one). Nothing irreversible."""
+        return None
+
+    @abstractmethod
+    def click_place_order(self, page) -> None:
+        """Click place-order once and wait for the page it leads to. Never retries."""
+
+    @abstractmethod
+    def read_confirmation(
+        self, page, request: PurchaseRequest, item: str, totals: ReviewTotals
+    ) -> "Confirmation":
+        """After the click: read what was placed (number, total, lines, ship-to). Read only: a
+        definite refusal is its error (PaymentDeclinedError, OutOfStockError), anything unclear
+        another SupplierError (the order is then looked up, never bought again)."""
+
+    @abstractmethod
+    def find_order(
+        self, page, credentials: Credentials, request: PurchaseRequest, placed_after
+    ) -> FoundOrder | None:
+        """On a signed-in ``page``, look in the order history for the order ``request`` may have
+        placed at or after ``placed_after`` (an aware datetime): matched by item (product/variant),
+        quantity, ship-to name and postal code, and by ``request.reference`` where the supplier
+        keeps an order note. None when nothing fits; AmbiguousMatchError when several do."""
 
     @abstractmethod
     def tracking_url(self, supplier_order_number: str) -> str:
@@ -315,6 +469,13 @@ class SupplierAdapter(ABC):
     @abstractmethod
     def parse_tracking(self, html: str) -> TrackingInfo:
         """Read carrier and tracking number from an order page (pure: HTML in, data out)."""
+
+    tracking_in_browser = False  # True: the order page needs a browser (scripts, bot walls)
+
+    def fetch_tracking_html_in_browser(self, page, supplier_order_number: str) -> str:
+        """Open the order page in the signed-in ``page`` and return its HTML."""
+        page.goto(self.tracking_url(supplier_order_number))
+        return page.content()
 
     def fetch_tracking_html(self, session: requests.Session, supplier_order_number: str) -> str:
         """GET the order page with the bot's session cookies; raise LoginFailedError if logged out."""

@@ -169,6 +169,7 @@ def _review_page(email, state, slugs, note="", note_error=None, error=None):
         note_error=note_error,
         error=error,
         note_max=NOTE_MAX,
+        notes=get_store().fault("no_order_note") is None,
         step="review",
     )
 
@@ -202,6 +203,8 @@ def place():
     if (resp := _guard_review(state, slugs)) is not None:
         return resp
     note = form_value("order_note", "memo")
+    if store.fault("no_order_note") is not None:  # like a shop without a note field: ignored
+        note = ""
     try:
         order = store.place_order(email, note)
     except ShopError as exc:

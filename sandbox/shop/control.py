@@ -57,6 +57,7 @@ def order_json(order: dict) -> dict:
         "carrier": order["carrier"],
         "tracking_number": order["tracking_number"],
         "tracking_url": order["tracking_url"],
+        "packages": order.get("packages") or [],
         "shipped_at": order["shipped_at"],
         "detail_url": url_for("orders.detail", number=order["number"], _external=True),
     }
@@ -112,6 +113,24 @@ def ship(number: str):
         return _err(f"format must be one of {', '.join(tracking.FORMATS)}")
     order = store.ship(number, body.get("carrier"), body.get("tracking_number"), fmt)
     return order_json(order)
+
+
+@bp.post("/orders/<number>/packages")
+def ship_packages(number: str):
+    store = get_store()
+    if store.order(number) is None:
+        return _err(f"no order {number}", 404)
+    packages = _body().get("packages")
+    if not isinstance(packages, list) or not packages:
+        return _err("packages must be a non-empty list")
+    for spec in packages:
+        if not isinstance(spec, dict):
+            return _err("each package must be an object")
+        if spec.get("format") is not None and spec["format"] not in tracking.FORMATS:
+            return _err(f"format must be one of {', '.join(tracking.FORMATS)}")
+        if spec.get("status", "shipped") not in ("shipped", "delivered", "returned"):
+            return _err("status must be shipped, delivered or returned")
+    return order_json(store.ship_packages(number, packages))
 
 
 @bp.post("/orders/<number>/cancel")

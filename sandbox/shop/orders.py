@@ -8,7 +8,13 @@ from .web import current_account, get_store, login_required
 
 bp = Blueprint("orders", __name__)
 
-STATUS_TEXT = {"processing": "Processing", "shipped": "Shipped", "cancelled": "Cancelled"}
+STATUS_TEXT = {
+    "processing": "Processing",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "returned": "Returned",
+    "cancelled": "Cancelled",
+}
 
 
 @bp.route("/orders")
@@ -24,4 +30,9 @@ def detail(number: str):
     order = get_store().order(number)
     if order is None or order["account_email"] != current_account()["email"]:
         abort(404)
-    return render_template("order_detail.html", order=order, status_text=STATUS_TEXT)
+    return render_template(
+        "order_detail.html",
+        order=order,
+        status_text=STATUS_TEXT,
+        notes=get_store().fault("no_order_note") is None,
+    )

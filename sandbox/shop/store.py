@@ -11,7 +11,15 @@ from . import ordering, pricing, seed_data, tracking
 from .errors import ShopError
 
 DEFAULT_DECLINE_CARDS = ("4000000000000002",)
-FAULT_NAMES = ("out_of_stock", "price_raise", "upsell", "slow", "alternate_layout", "flaky")
+FAULT_NAMES = (
+    "out_of_stock",
+    "price_raise",
+    "upsell",
+    "slow",
+    "alternate_layout",
+    "flaky",
+    "no_order_note",
+)
 
 
 def variant_label(variant: dict) -> str:
@@ -300,6 +308,43 @@ class Store:
                 carrier=carrier,
                 tracking_number=tracking_number,
                 tracking_url=tracking.tracking_url(fmt, tracking_number),
+                shipped_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            )
+            return order
+
+    def ship_packages(self, number: str, packages: list[dict]) -> dict:
+        """Ship an order in several packages, each with its own number, carrier, status
+        (shipped | delivered | returned) and the variant ids it holds (a split shipment)."""
+        with self.lock:
+            order = self.orders[number]
+            made = []
+            for spec in packages:
+                tracking_number, fmt = spec.get("tracking_number"), spec.get("format")
+                if tracking_number:
+                    fmt = fmt or tracking.identify(tracking_number)
+                else:
+                    fmt = fmt or self.rng_tracking.choice(tracking.FORMATS)
+                    tracking_number = tracking.generate(fmt, self.rng_tracking)
+                carrier = spec.get("carrier") or tracking.CARRIERS.get(
+                    fmt or "", "Standard Shipping"
+                )
+                made.append(
+                    {
+                        "tracking_number": tracking_number,
+                        "carrier": carrier,
+                        "status": spec.get("status") or "shipped",
+                        "variant_ids": list(spec.get("variant_ids") or []),
+                        "tracking_url": tracking.tracking_url(fmt, tracking_number),
+                    }
+                )
+            statuses = {p["status"] for p in made}
+            status = statuses.pop() if len(statuses) == 1 and made else "shipped"
+            order.update(
+                status=status if status in ("delivered", "returned") else "shipped",
+                packages=made,
+                carrier=made[0]["carrier"] if made else None,
+                tracking_number=made[0]["tracking_number"] if made else None,
+                tracking_url=made[0]["tracking_url"] if made else None,
                 shipped_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             )
             return order

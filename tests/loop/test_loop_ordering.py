@@ -12,6 +12,7 @@ from autoorder.jobs.tick import tick
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order
 from autoorder.orders import OrderStatus as S
+from autoorder.scrapers import session as bot_session
 
 pytestmark = pytest.mark.browser
 
@@ -341,28 +342,28 @@ def test_invalid_tracking_number_is_never_uploaded(loop):
 
 
 def test_tracking_reuses_the_bots_session_and_signs_in_again_when_it_expired(loop):
-    from autoorder.jobs import tracking
-
     loop.setup()
     ids = [_sell_and_detect(loop) for _ in range(3)]
     for order_id in ids:
         assert _buy(loop, order_id).startswith("succeeded")
         number = loop.order(order_id).supplier_order_number
         loop.shop.control("POST", f"/sandbox/orders/{number}/ship", {"format": "usps"})
-    tracking._sessions.clear()
+    bot_session._http_sessions.clear()
     with loop.app.app_context():
         for order_id in ids:
             db.session.get(Order, order_id).next_tracking_check_at = clock.now()
         db.session.commit()
         assert refresh_tracking(ids[0]) == "uploaded"
-        first = tracking._sessions[loop.bot_id][1]
+        first = bot_session._http_sessions[loop.bot_id][1]
         assert refresh_tracking(ids[1]) == "uploaded"
-        assert tracking._sessions[loop.bot_id][1] is first  # same cookies, same connection pool
+        assert (
+            bot_session._http_sessions[loop.bot_id][1] is first
+        )  # same cookies, same connection pool
         loop.shop.control("PATCH", "/sandbox/accounts/buyer@demo.test", {"expire_sessions": True})
         assert (
             refresh_tracking(ids[2]) == "uploaded"
         )  # redirected to the sign-in: one browser login, then found
-        assert tracking._sessions[loop.bot_id][1] is not first
+        assert bot_session._http_sessions[loop.bot_id][1] is not first
     assert [loop.order(i).tracking_status for i in ids] == ["uploaded"] * 3
     assert len(loop.fulfillments()) == 3
 
