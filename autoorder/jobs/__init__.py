@@ -7,7 +7,9 @@ here); the periodic duties live in ``jobs.tick`` and their schedule in ``jobs.sc
 
 from autoorder.jobs.api import (  # noqa: F401 - the public API
     after_commit,
+    canary_folder,
     enqueue_checkout_check,
+    enqueue_erasure,
     enqueue_login_test,
     enqueue_order,
     enqueue_poll,

@@ -180,13 +180,11 @@ def set_canary(bot_id):
 @bp.get("/<int:bot_id>/canary/<kind>")
 def canary_file(bot_id, kind):
     """The failed step's screenshot / HTML / trace of the bot's last checkout check."""
-    from autoorder.jobs.canary import canary_folder
-
     bot = team_get_or_404(OrderBot, bot_id)
     name = ((bot.last_canary_result or {}).get("files") or {}).get(kind)
     if name not in ("screenshot.png", "page.html", "trace.zip"):
         abort(404)
-    path = canary_folder(bot.id) / name
+    path = jobs.canary_folder(bot.id) / name
     if not path.is_file():
         abort(404)
     image = name.endswith(".png")

@@ -11,10 +11,10 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
+from autoorder import jobs
 from autoorder.ebay import notifications
 from autoorder.ebay.client import EbayError, parse_ebay_timestamp
 from autoorder.extensions import csrf, db
-from autoorder.jobs.api import after_commit, enqueue_erasure
 from autoorder.models import EbayDeletionNotice
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _notification():
         db.session.add(notice)
         db.session.commit()
         known = notice.id
-    after_commit(enqueue_erasure, known)  # Redis down: the periodic duty enqueues it
+    jobs.after_commit(jobs.enqueue_erasure, known)  # Redis down: the periodic duty enqueues it
     return "", 204
 
 
