@@ -12,7 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from autoorder.jobs.bots import enqueue_login_test, load_login_checks
-from autoorder.jobs.canary import check_checkout
+from autoorder.jobs.canary import canary_folder, check_checkout
 from autoorder.jobs.failures import flag_order
 from autoorder.jobs.ordering import place_order
 from autoorder.jobs.privacy import erase_ebay_user
@@ -23,10 +23,11 @@ from autoorder.queues import enqueue_once
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "canary_folder",
+    "enqueue_erasure",
     "enqueue_order",
     "enqueue_tracking_check",
     "enqueue_poll",
-    "enqueue_erasure",
     "enqueue_login_test",
     "load_login_checks",
     "after_commit",
