@@ -807,7 +807,7 @@ class Chaos:
     def _do_dup(self, _):
         from rq import Callback
 
-        from autoorder.jobs.tick import enqueue_order
+        from autoorder.jobs import enqueue_order
         from autoorder.queues import get_queue
 
         app = self.stand.app
@@ -1090,8 +1090,8 @@ def run_throughput(stand: Stand, sales: int, seed: int, configs, out=print) -> l
 
     The sales are ingested and made due at once, then enqueued while the workers are idle; the
     clock runs from the enqueue to the last order leaving in progress."""
+    from autoorder.jobs import enqueue_order
     from autoorder.jobs.sales import poll_ebay_account
-    from autoorder.jobs.tick import enqueue_order
 
     settings = Settings(sales=sales, seed=seed, buffer=0, lease=120, job_timeout=120)
     results = []

@@ -166,7 +166,7 @@ def real_worker_run(stand, ids, fork: bool) -> float:
     """Seconds for a real worker process to buy ``ids[1:]`` after warming up on ``ids[0]``."""
     from sqlalchemy import func, select
 
-    from autoorder.jobs.tick import enqueue_order
+    from autoorder.jobs import enqueue_order
 
     argv = [sys.executable, "-m", "flask", "--app", "app", "worker", *(["--fork"] if fork else [])]
     worker = stand.start_worker(argv)

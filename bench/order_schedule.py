@@ -32,7 +32,7 @@ from sqlalchemy import select  # noqa: E402
 
 from autoorder import clock  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
-from autoorder.jobs.tick import enqueue_order, order_job_id  # noqa: E402
+from autoorder.jobs import enqueue_order, order_job_id  # noqa: E402
 from autoorder.models import Order, OrderEvent  # noqa: E402
 from autoorder.queues import redis_connection  # noqa: E402
 

@@ -33,7 +33,7 @@ from _order_stand import Stand, machine, stop_process_group, verdict  # noqa: E4
 from sqlalchemy import select  # noqa: E402
 
 from autoorder.extensions import db  # noqa: E402
-from autoorder.jobs.tick import enqueue_order  # noqa: E402
+from autoorder.jobs import enqueue_order  # noqa: E402
 from autoorder.models import Order  # noqa: E402
 from autoorder.scrapers.browser import CHROMIUM_ARGS  # noqa: E402
 
