@@ -149,5 +149,5 @@ def test_a_sibling_bought_with_the_same_bot_is_looked_at_before_uploading(
     second = fresh(second)
     assert (second.tracking_status, second.tracking_number) == ("uploaded", NUMBER)
     assert db.session.scalars(
-        select(Order.id).where(Order.tracking_status == "uploaded")
-    ).all() == [first.id, second.id]
+        select(Order.id).where(Order.tracking_status == "uploaded").order_by(Order.id)
+    ).all() == sorted([first.id, second.id])
