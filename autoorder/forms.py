@@ -114,6 +114,10 @@ class BotForm(Form):
         "Account email", validators=[DataRequired(), valid_email, Length(max=255)]
     )
     password = PasswordField("Account password", validators=[Optional(), Length(max=200)])
+    totp_secret = PasswordField(
+        "Authenticator key (optional)", validators=[Optional(), Length(max=300)]
+    )
+    clear_totp = BooleanField("Remove the saved authenticator key", default=False)
     payment_method = RadioField(
         "Payment",
         choices=[("card", "Credit card"), ("gift_card", "Use a gift card")],
@@ -137,6 +141,14 @@ class BotForm(Form):
         if not self.password.data and (bot is None or not bot.password):
             self.password.errors.append("Enter the account password.")
             ok = False
+        if self.totp_secret.data:
+            from autoorder import otp
+
+            try:
+                otp.normalize_secret(self.totp_secret.data)
+            except otp.InvalidSecretError as exc:
+                self.totp_secret.errors.append(str(exc))
+                ok = False
         if self.payment_method.data == "card":
             ok &= self._validate_card(has_stored=bot is not None and bool(bot.card_number))
         return ok

@@ -62,6 +62,8 @@ class OrderBot(db.Model):
     card_last4: Mapped[str | None] = mapped_column(String(4))  # for the masked display only
     billing_address: Mapped[dict | None] = mapped_column(JSON)
     gift_card_balance: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # The account's authenticator key (TOTP, autoorder.otp): write-only like the password.
+    totp_secret = mapped_column(EncryptedText)
     enabled: Mapped[bool] = mapped_column(default=True)
     browser_state = mapped_column(EncryptedText)  # Playwright storage state (cookies) as JSON
     browser_state_saved_at = mapped_column(UTCDateTime)

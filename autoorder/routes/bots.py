@@ -6,7 +6,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import exists, select
 
-from autoorder import jobs
+from autoorder import jobs, otp
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
@@ -24,7 +24,14 @@ BILLING_FIELDS = {
     "billing_postal_code": "postalCode",
     "billing_country": "countryCode",
 }
-SECRET_FIELDS = ("password", "card_number", "card_cvc", "card_expiry", "card_holder")
+SECRET_FIELDS = (
+    "password",
+    "totp_secret",
+    "card_number",
+    "card_cvc",
+    "card_expiry",
+    "card_holder",
+)
 
 
 @bp.get("/")
@@ -247,6 +254,10 @@ def _apply(form, bot):
     bot.enabled = form.enabled.data
     if form.password.data:
         bot.password = form.password.data
+    if form.clear_totp.data:
+        bot.totp_secret = None
+    elif form.totp_secret.data:
+        bot.totp_secret = otp.normalize_secret(form.totp_secret.data)
     if bot.payment_method == "gift_card":
         bot.gift_card_balance = form.gift_card_balance.data
         return

@@ -61,7 +61,7 @@ class TemplateAdapter(base.SupplierAdapter):
         if state == "error":
             raise base.LoginFailedError(text_of(page, s.login_error))
         if state == "captcha":
-            raise base.BlockedError("the supplier shows a captcha")
+            raise base.BlockedError("the supplier shows a captcha", challenge="captcha")
 
     # --- the checkout steps (called by the base's place_order / walk_to_review) -----------------
     def empty_cart(self, page) -> None:

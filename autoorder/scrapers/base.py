@@ -36,6 +36,15 @@ class Credentials:
     card_expiry: str | None = field(default=None, repr=False)
     card_cvc: str | None = field(default=None, repr=False)
     card_holder: str | None = field(default=None, repr=False)
+    totp_secret: str | None = field(default=None, repr=False)  # authenticator key (autoorder.otp)
+
+    def one_time_code(self) -> str | None:
+        """The authenticator code valid now, or None when the bot has no authenticator key."""
+        if not self.totp_secret:
+            return None
+        from autoorder import otp
+
+        return otp.fresh_code_for(self.totp_secret)
 
 
 @dataclass(frozen=True)
@@ -159,10 +168,30 @@ class LoginFailedError(SupplierError):
     may_have_bought = False
 
 
+# What stopped a bot, as a person would name it (the hand-off shows it and picks the helper:
+# a live view for the pictures and gestures, a code box for the codes).
+CHALLENGE_KINDS = {
+    "captcha": "a picture or text captcha",
+    "slider": 'a "slide to verify" slider',
+    "press_hold": 'a "press and hold" button',
+    "bot_check": "a browser check the bot did not pass (JavaScript or firewall)",
+    "code": "a one-time code sent by e-mail or SMS",
+    "approve": "an approval on the account holder's phone",
+    "blocked": "the site refused the account or this browser",
+}
+
+
 class BlockedError(SupplierError):
-    """A captcha, bot wall or second-factor page a bot cannot pass."""
+    """A captcha, bot wall or second-factor page a bot cannot pass. ``challenge`` is one of
+    CHALLENGE_KINDS (what a person would have to do)."""
 
     code = "challenge"
+
+    def __init__(self, message: str, *, challenge: str = "blocked", screenshot=None):
+        if challenge not in CHALLENGE_KINDS:
+            raise ValueError(f"unknown challenge kind {challenge!r}")
+        super().__init__(message, screenshot=screenshot)
+        self.challenge = challenge
 
 
 class PaymentDeclinedError(SupplierError):

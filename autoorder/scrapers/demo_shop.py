@@ -172,11 +172,13 @@ class DemoShopAdapter(base.SupplierAdapter):
             )
         if state == "otp":
             raise base.BlockedError(
-                "Demo Shop asks for a two-factor code after the password; a bot cannot enter it"
+                "Demo Shop asks for a two-factor code after the password; a bot cannot enter it",
+                challenge="code",
             )
         if state == "captcha":
             raise base.BlockedError(
-                "Demo Shop shows a captcha (bot challenge); a bot cannot solve it"
+                "Demo Shop shows a captcha (bot challenge); a bot cannot solve it",
+                challenge="captcha",
             )
 
     # --- the checkout steps (the skeleton in base.SupplierAdapter.place_order runs them) ---------

@@ -90,12 +90,18 @@ def credentials_of(bot) -> Credentials:
         card_expiry=bot.card_expiry,
         card_cvc=bot.card_cvc,
         card_holder=bot.card_holder,
+        totp_secret=bot.totp_secret,
     )
 
 
 def secrets_of(credentials: Credentials) -> list[str]:
     """Every secret string that must never be kept, in the forms a page may show it in."""
-    values = [credentials.password, credentials.card_number, credentials.card_cvc]
+    values = [
+        credentials.password,
+        credentials.card_number,
+        credentials.card_cvc,
+        credentials.totp_secret,
+    ]
     found = set()
     for value in filter(None, values):
         found.add(value)

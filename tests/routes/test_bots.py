@@ -570,3 +570,47 @@ def test_no_secret_in_any_page_or_fragment(app, client, setup, redis):
         body = _scrub(response.get_data(as_text=True))
         for secret in (SECRET_PW, CARD, CVC, access, refresh, "ACCESS-TOKEN", "REFRESH-TOKEN"):
             assert secret not in body, (response.request.path, secret)
+
+
+TOTP_KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def test_authenticator_key_is_stored_encrypted_never_shown_and_removable(app, client, setup):
+    pasted = " ".join(TOTP_KEY.lower()[i : i + 4] for i in range(0, len(TOTP_KEY), 4))
+    assert _new_bot(client, setup, totp_secret=pasted).status_code == 302
+    with app.app_context():
+        bot = db.session.scalar(select(OrderBot).where(OrderBot.name == "main"))
+        assert bot.totp_secret == TOTP_KEY  # normalised, decrypted on read
+        raw = db.session.execute(
+            db.text("SELECT totp_secret FROM order_bots WHERE id = :id"), {"id": bot.id}
+        ).scalar()
+        assert TOTP_KEY not in raw  # encrypted at rest
+        bot_id = bot.id
+    page = _scrub(client.get(f"/bots/{bot_id}").get_data(as_text=True))
+    assert TOTP_KEY not in page and pasted not in page and "Remove the saved authenticator" in page
+    data = {
+        "supplier_id": setup["supplier"],
+        "name": "main",
+        "account_email": "buyer@demo.test",
+        "payment_method": "card",
+        "enabled": "y",
+        "card_holder": "Pat Seller",
+        "card_expiry": "12/39",
+        "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
+    }
+    assert client.post(f"/bots/{bot_id}", data=data).status_code == 302  # blank: kept
+    with app.app_context():
+        assert db.session.get(OrderBot, bot_id).totp_secret == TOTP_KEY
+    data["clear_totp"] = "y"
+    data["csrf_token"] = csrf_token(client, f"/bots/{bot_id}")
+    assert client.post(f"/bots/{bot_id}", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(OrderBot, bot_id).totp_secret is None
+
+
+def test_a_wrong_authenticator_key_is_refused_and_nothing_saved(app, client, setup):
+    response = _new_bot(client, setup, totp_secret="123456")
+    assert response.status_code == 422
+    assert "authenticator key" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(OrderBot).where(OrderBot.name == "main")) is None
