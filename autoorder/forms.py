@@ -264,8 +264,13 @@ class ListingForm(Form):
             raise ValidationError("Enter the eBay item number (digits only).")
 
     def validate_supplier_product_url(self, field):
-        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", (field.data or "").strip()):
-            raise ValidationError("Enter the full product URL, starting with https://.")
+        text = (field.data or "").strip()
+        if "://" not in text and re.fullmatch(r"[A-Za-z0-9._-]{3,64}", text):
+            return  # a bare product id (ASIN, item id): the bot's supplier adapter reads it
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+            raise ValidationError(
+                "Enter the full product URL, starting with https://, or the supplier's product id."
+            )
 
 
 # --- settings ------------------------------------------------------------------------------------

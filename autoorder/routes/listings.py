@@ -1,6 +1,8 @@
 """Listings: an eBay listing (item id + variation id / SKU) mapped to the supplier product, variant
 and order bot that fill it. Saving a mapping puts the sales stuck on "no supplier mapping" back in line."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
@@ -175,22 +177,47 @@ def _validate(form, listing) -> bool:
 
 
 def _url_on_supplier(form) -> bool:
-    """The product URL must stay on the chosen bot's supplier (no requests to internal hosts)."""
+    """The product URL must stay on the chosen bot's supplier (no requests to internal hosts). A
+    URL or product id the supplier's adapter recognises is stored as its product page."""
     bot = db.session.scalar(team_select(OrderBot).where(OrderBot.id == form.bot_id.data))
     if bot is None:
         form.bot_id.errors.append("Choose an order bot.")
         return False
-    adapter = ADAPTERS.get(bot.supplier.key)
+    field, supplier = form.supplier_product_url, bot.supplier
+    adapter = ADAPTERS.get(supplier.key)
+    canonical = adapter.product_ref(field.data, supplier.base_url) if adapter else None
+    if canonical:
+        field.data = canonical
+    elif "://" not in field.data:
+        field.errors.append(
+            f"{supplier.name} does not use product ids like this one: paste the product's full "
+            "URL (https://…)."
+        )
+        return False
+    other = _other_supplier_of(field.data, supplier.key)
+    if other is not None:
+        field.errors.append(
+            f"This is a {other.display_name} product URL, but the bot {bot.name} buys on "
+            f"{supplier.name}: choose a {other.display_name} bot or a {supplier.name} product."
+        )
+        return False
     try:
         netguard.check_supplier_url(
-            form.supplier_product_url.data,
-            hosts=adapter.hosts if adapter else (),
-            base_url=bot.supplier.base_url,
+            field.data, hosts=adapter.hosts if adapter else (), base_url=supplier.base_url
         )
     except netguard.UnsafeURLError as exc:
-        form.supplier_product_url.errors.append(str(exc))
+        field.errors.append(str(exc))
         return False
     return True
+
+
+def _other_supplier_of(url: str, key: str):
+    """The adapter of another registered supplier whose site ``url`` is on, if any."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    for adapter in ADAPTERS.values():
+        if adapter.key != key and any(host == h or host.endswith("." + h) for h in adapter.hosts):
+            return adapter
+    return None
 
 
 def _apply(form, listing):

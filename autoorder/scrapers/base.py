@@ -380,6 +380,14 @@ class SupplierAdapter(ABC):
         self.base_url = base_url.rstrip("/")
         self.s = Selectors(self.SELECTORS, selector_override)
 
+    @classmethod
+    def product_ref(cls, text: str, base_url: str) -> str | None:
+        """The product page URL (on ``base_url``) for what a seller pasted in a listing: a product
+        URL of this supplier (any of its hosts, country sites, tracking parameters, short links) or
+        a bare product id (an AliExpress item id, an ASIN). None when not recognised: the text is
+        then checked as a URL as given. Pure (no network)."""
+        return None
+
     def product_page(self, product_url: str) -> str:
         """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""
         from autoorder import netguard

@@ -227,3 +227,58 @@ def test_a_whole_listing_mapping_resumes_single_variation_sales(app, client, wor
     assert _post(client, f"/listings/new?from_order={stuck}", _form(world)).status_code == 302
     with app.app_context():
         assert db.session.get(Order, stuck).status == "waiting"
+
+
+class _IdShopAdapter:
+    """A registered adapter that reads bare product ids and owns a public host (as AliExpress and
+    Amazon do), to check the listing form asks the adapter."""
+
+    key, display_name, hosts = "id_shop", "Id Shop", ("idshop.example",)
+
+    @classmethod
+    def product_ref(cls, text, base_url):
+        import re
+
+        match = re.fullmatch(r"(?:https?://(?:www\.)?idshop\.example/p/)?(\d{6})", text)
+        return f"{base_url}/p/{match.group(1)}" if match else None
+
+
+@pytest.fixture
+def two_suppliers(monkeypatch):
+    from autoorder.scrapers import ADAPTERS
+
+    monkeypatch.setitem(ADAPTERS, "id_shop", _IdShopAdapter)
+
+
+def test_an_id_or_url_the_adapter_knows_is_stored_as_its_product_page(
+    app, client, world, two_suppliers
+):
+    with app.app_context():
+        supplier = make_supplier(key="id_shop", name="Id Shop", base_url="http://replica.test:9")
+        bot = make_bot(db.session.get(Team, world.team), supplier, name="id bot")
+        db.session.commit()
+        bot_id = bot.id
+    form = _form(world, bot_id=str(bot_id), supplier_product_url="123456")
+    assert _post(client, "/listings/new", form).status_code == 302
+    with app.app_context():
+        listing = db.session.scalar(select(Listing).where(Listing.bot_id == bot_id))
+        assert listing.supplier_product_url == "http://replica.test:9/p/123456"
+
+
+def test_a_product_id_the_supplier_does_not_read_is_refused(app, client, world):
+    response = _post(client, "/listings/new", _form(world, supplier_product_url="B0ABCDEFGH"))
+    assert response.status_code == 422
+    assert "full URL" in response.get_data(as_text=True)
+
+
+def test_another_suppliers_url_is_refused_naming_both(app, client, world, two_suppliers):
+    response = _post(
+        client,
+        "/listings/new",
+        _form(world, supplier_product_url="https://www.idshop.example/p/123456"),
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Id Shop product URL" in body and "Demo Shop" in body
+    with app.app_context():
+        assert db.session.scalar(select(Listing).where(Listing.team_id == world.team)) is None
