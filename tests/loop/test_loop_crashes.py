@@ -2,6 +2,7 @@
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -45,13 +46,23 @@ def _wait_for_attempt(loop, order_id, state, timeout=60):
 
 
 def _kill_group(proc, sig=signal.SIGKILL):
-    """Signal the worker and everything it started (work-horse, browser), like a dyno stop."""
-    for pid in [proc.pid, *descendants(proc.pid)]:
+    """Signal the worker and everything it started (work-horse, browser), like a dyno stop: after
+    SIGTERM a dyno has 30 s, then whatever still runs gets SIGKILL (a loaded machine may need it)."""
+    group = [proc.pid, *descendants(proc.pid)]
+    for pid in group:
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
             pass
-    proc.wait(30)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        for pid in [proc.pid, *descendants(proc.pid), *group]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(30)
 
 
 def _recover(loop, order_id):
