@@ -241,7 +241,12 @@ class Store:
         chosen = self.choices.get(email, {}).get("services", {}).get(item["id"])
         if chosen in item["shipping"]:
             return chosen
-        return min(item["shipping"], key=lambda k: (SERVICES[k][1], item["shipping"][k]))
+        # the page preselects AliExpress Standard Shipping where the seller offers it
+        return (
+            "CAINIAO_STANDARD"
+            if "CAINIAO_STANDARD" in item["shipping"]
+            else next(iter(item["shipping"]))
+        )
 
     def choose_service(self, email: str, item_id: str, service: str) -> None:
         with self.lock:
