@@ -228,6 +228,7 @@ class AliexpressAdapter(base.SupplierAdapter):
         }
         state = which(page, states)
         if state == "form":
+            self.dismiss_popups(page)
             act(page, s.login_email, "fill", credentials.email)
             act(page, s.login_password, "fill", credentials.password)
             try:
@@ -236,7 +237,9 @@ class AliexpressAdapter(base.SupplierAdapter):
                 raise base.SupplierUnavailableError(
                     "AliExpress did not answer the sign-in; nothing was ordered"
                 ) from None
-            state = which(page, {**states, "error": s.login_error})
+            state = which(page, {"error": s.login_error, **states})
+            if state == "form":  # still the form, with no error: the sign-in did not take
+                raise base.LoginFailedError("AliExpress showed the sign-in form again")
         if state == "error":
             message = " ".join(act(page, s.login_error, "inner_text").split())
             raise base.LoginFailedError(f"AliExpress refused the sign-in: {message}")
@@ -300,10 +303,12 @@ class AliexpressAdapter(base.SupplierAdapter):
         labels = []
         for row, col in zip(rows, picks, strict=True):
             option = next(o for o in row["options"] if o["col"] == col)
-            if option["sold_out"]:
-                raise base.OutOfStockError(f"{row['name']} {option['value']} is sold out")
-            act(page, f"{s.sku_option}[data-sku-col='{col}']", "click")
             labels.append(f"{row['name']}: {option['value']}")
+            element = need(page, f"[data-sku-col='{col}']")
+            if element.evaluate("(el, soldOut) => el.matches(soldOut)", s.sku_sold_out):
+                # (greyed out with the options chosen so far)
+                raise base.OutOfStockError(f"{', '.join(labels)} is sold out")
+            element.click()
         selected = page.evaluate(SELECTED_JS)
         if selected is None or selected[0] is None:
             raise PageChangedError(f"choosing {', '.join(labels)} selected no SKU on {page.url}")
@@ -472,7 +477,12 @@ class AliexpressAdapter(base.SupplierAdapter):
             raise base.PaymentDeclinedError(f"AliExpress: {message}")
         if outcome == "refused":
             message = self._error_text(page)
-            error = base.OutOfStockError if "stock" in message.lower() else SupplierError
+            said = message.lower()
+            error = SupplierError
+            if "stock" in said:
+                error = base.OutOfStockError
+            elif any(word in said for word in ("balance", "card", "payment")):
+                error = base.PaymentDeclinedError
             raise error(f"AliExpress did not place the order: {message}")
         links = page.eval_on_selector_all(s.paid_order_link, "as => as.map(a => a.href)")
         numbers = list(
