@@ -16,7 +16,7 @@ from sandbox.aliexpress.testing import start_aliexpress
 from tests.factories import make_bot, make_listing, make_supplier, make_user
 from tests.loop.conftest import Loop
 from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
-from tests.loop.test_loop_ordering import _buy, _sell_and_detect
+from tests.loop.test_loop_ordering import _buy
 
 pytestmark = [pytest.mark.browser]
 
