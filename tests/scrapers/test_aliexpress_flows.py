@@ -150,6 +150,10 @@ def test_sign_in_states_end_as_their_challenge(ali, adapter, browse):
     wrong = sign_in("buyer@ali.test", "nope")
     assert isinstance(wrong, b.LoginFailedError) and "incorrect" in wrong.message
     assert sign_in("buyer@ali.test") is None
+    ali.control("POST", "/sandbox/faults", {"name": "login_hang", "delay": 4})
+    adapter.LOGIN_WAIT_MS = 1500  # (the class waits 30 s)
+    hung = sign_in("buyer@ali.test")
+    assert hung.code == "supplier_unavailable" and hung.retryable and not hung.may_have_bought
 
 
 def test_refusals_before_the_click_buy_nothing(ali, adapter, browse):
