@@ -279,3 +279,25 @@ def test_history_match_and_tracking_per_package(ali, adapter, browse):
     ]
     assert [p.carrier for p in info.packages] == ["Cainiao", "USPS"]
     assert info.packages[1].status == "delivered"
+
+
+PAGES = __import__("pathlib").Path(__file__).parent / "aliexpress_pages"
+
+
+def test_review_totals_from_saved_confirm_pages(adapter, browse):
+    """The confirm page's reader on the golden pages saved from the replica (no server needed)."""
+    ship_to = b.Address("Jane Buyer", "12 Oak St", "Apt 4", "Austin", "TX", "78701", "US")
+    wanted = b.PurchaseRequest(f"{adapter.base_url}/item/{CASE}.html", None, 2, ship_to, "r", None)
+    item = f"{CASE} Color: Black, Ships From: United States"
+
+    def read(name):
+        def flow(page):
+            page.set_content((PAGES / name).read_text())
+            return outcome(lambda: adapter.read_review(page, wanted, item))
+
+        return browse(flow)
+
+    assert read("confirm_one_line.html") == b.ReviewTotals(
+        Decimal("9.18"), Decimal("3.98"), Decimal("1.09"), Decimal("14.25")
+    )
+    assert "2 store(s)" in read("confirm_two_stores.html").message
