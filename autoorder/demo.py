@@ -76,7 +76,7 @@ ALIEXPRESS_CATALOG = [
         "product": "1005007182736451",
         "variant": "Color: Black, Ships From: United States",
         "shipping_rule": "fastest under 5.00",
-        "max": "12.00",
+        "max": "20.00",
     },
     {
         "ebay": {
@@ -93,7 +93,7 @@ ALIEXPRESS_CATALOG = [
         "product": "1005006539912877",
         "variant": "Color: White, Size: M",
         "shipping_rule": "cheapest",
-        "max": "15.00",
+        "max": "25.00",
     },
 ]
 
