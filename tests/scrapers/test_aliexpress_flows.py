@@ -157,29 +157,35 @@ def test_sign_in_states_end_as_their_challenge(ali, adapter, browse):
 
 
 def test_refusals_before_the_click_buy_nothing(ali, adapter, browse):
-    def attempt(wanted, credentials=CARD, guard=None):
-        def flow(page):
-            adapter.login(page, credentials)
-            return outcome(lambda: adapter.place_order(page, wanted, credentials, guard))
-
-        return browse(flow)
-
-    unknown = attempt(request(ali, variant="Color: Purple, Ships From: China"))
-    assert unknown.code == "variant_not_offered" and "Black, Clear, Navy Blue" in unknown.message
-    sold_out = attempt(request(ali, variant="Color: Navy Blue, Ships From: United States"))
-    assert sold_out.code == "out_of_stock"
-    too_many = attempt(request(ali, quantity=41))  # 40 available
-    assert too_many.code == "out_of_stock" and "40 available" in too_many.message
+    """One signed-in page for every attempt: what a refused attempt left in the cart is emptied
+    by the next one."""
     toronto = b.Address("Al Bo", "1 King St W", "", "Toronto", "ON", "12345", "CA", "4165550100")
-    refused = attempt(request(ali, ship_to=toronto))
-    assert refused.code == "address_rejected" and "K1A 0B1" in refused.message
-    no_method = attempt(request(ali, shipping_rule="method: DHL Express"))
-    assert no_method.code == "no_shipping_method"
 
     def guard(totals):
         raise b.PriceAboveLimitError(f"{totals.total} is above 1.00")
 
-    assert attempt(request(ali), guard=guard).code == "price_above_limit"
+    attempts = [
+        (request(ali, variant="Color: Purple, Ships From: China"), None),
+        (request(ali, variant="Color: Navy Blue, Ships From: United States"), None),
+        (request(ali, quantity=41), None),  # 40 available
+        (request(ali, ship_to=toronto), None),
+        (request(ali, shipping_rule="method: DHL Express"), None),
+        (request(ali), guard),
+    ]
+
+    def flow(page):
+        adapter.login(page, CARD)
+        return [
+            outcome(lambda w=w, g=g: adapter.place_order(page, w, CARD, g)) for w, g in attempts
+        ]
+
+    unknown, sold_out, too_many, refused, no_method, above = browse(flow)
+    assert unknown.code == "variant_not_offered" and "Black, Clear, Navy Blue" in unknown.message
+    assert sold_out.code == "out_of_stock"
+    assert too_many.code == "out_of_stock" and "40 available" in too_many.message
+    assert refused.code == "address_rejected" and "K1A 0B1" in refused.message
+    assert no_method.code == "no_shipping_method"
+    assert above.code == "price_above_limit"
     assert orders(ali) == []
 
 
@@ -228,39 +234,26 @@ def test_the_review_refuses_anything_but_our_item(ali, adapter, browse):
 
 
 def test_history_match_and_tracking_per_package(ali, adapter, browse):
-    wanted = request(ali, quantity=2)
-
-    def buy(page):
-        adapter.login(page, CARD)
-        return adapter.place_order(page, wanted, CARD)
-
-    placed = browse(buy)
     import datetime as dt
 
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    found = browse(
-        lambda page: (adapter.login(page, CARD), adapter.find_order(page, CARD, wanted, since))[1]
-    )
-    assert found.supplier_order_number == placed.supplier_order_number
+    wanted = request(ali, quantity=2)
     other = request(ali, variant="Color: Black, Ships From: China", quantity=2)
-    assert (
-        browse(
-            lambda page: (adapter.login(page, CARD), adapter.find_order(page, CARD, other, since))[
-                1
-            ]
-        )
-        is None
-    )
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    assert (
-        browse(
-            lambda page: (adapter.login(page, CARD), adapter.find_order(page, CARD, wanted, later))[
-                1
-            ]
-        )
-        is None
-    )
 
+    def buy_then_find(page):
+        adapter.login(page, CARD)
+        placed = adapter.place_order(page, wanted, CARD)
+        page.goto(ali.url + "/")  # find_order opens the order list itself
+        return placed, [
+            adapter.find_order(page, CARD, w, t)
+            for w, t in ((wanted, since), (other, since), (wanted, later))
+        ]
+
+    placed, (found, other_sku, too_late) = browse(buy_then_find)
+    assert found.supplier_order_number == placed.supplier_order_number
+    assert found.total == placed.total
+    assert other_sku is None and too_late is None
     number = placed.supplier_order_number
 
     def tracking(page):
