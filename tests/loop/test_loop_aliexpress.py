@@ -69,7 +69,7 @@ def ali_loop(app, redis, redis_url, db_url, ali_proc, ebay_proc, tmp_path):
     app.config.update(saved)
 
 
-def setup(loop, shipping_rule="cheapest") -> Loop:
+def setup(loop, shipping_rule="cheapest", variant="Color: Black, Ships From: United States"):
     with loop.app.app_context():
         user = make_user(role="admin")
         loop.team_id = user.team_id
@@ -89,7 +89,7 @@ def setup(loop, shipping_rule="cheapest") -> Loop:
             ebay_item_id=ITEM["legacyItemId"],
             sku=ITEM["sku"],
             supplier_product_url=f"{loop.shop.url}/item/{CASE}.html",
-            supplier_variant="Color: Black, Ships From: United States",
+            supplier_variant=variant,
             shipping_rule=shipping_rule,
             max_buy_price=Decimal("15.00"),
         ).id
@@ -140,6 +140,26 @@ def test_a_sale_is_bought_on_aliexpress_and_each_package_is_tracked_to_ebay(ali_
     with loop.app.app_context():
         assert refresh_tracking(order_id) in ("nothing to do", "not due")
     assert len(loop.shop_orders()) == 1
+
+
+def test_a_refused_sale_keeps_its_reason_screenshot_and_html_and_buys_nothing(ali_loop):
+    loop = setup(ali_loop, variant="Color: Purple, Ships From: United States")
+    first = sell(loop)
+    assert not _buy(loop, first).startswith("succeeded")
+    order = loop.order(first)
+    assert order.failure_code == "variant_not_offered"
+    assert "Black, Clear, Navy Blue" in order.failure_message
+    assert {"failure", "page_html"} <= {e.kind for e in order.evidence}
+    loop.shop.control(  # the next sign-in meets the slider
+        "PATCH",
+        "/sandbox/accounts/buyer@ali.test",
+        {"challenge": "slider", "expire_sessions": True},
+    )
+    second = sell(loop)
+    assert not _buy(loop, second).startswith("succeeded")
+    order = loop.order(second)
+    assert order.failure_code == "challenge" and "slide to verify" in order.failure_message
+    assert loop.shop_orders() == []
 
 
 @pytest.mark.slow
