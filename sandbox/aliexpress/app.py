@@ -102,9 +102,12 @@ def create_app(seed: int = 0, secret_key: str | None = None) -> Flask:
         }
 
     @app.before_request
-    def slow():
+    def seen_and_slow():
+        if request.path.startswith("/sandbox/"):
+            return
+        store().seen.append(f"{request.method} {request.path}")  # before any delay
         fault = store().faults.get("slow")
-        if fault and not request.path.startswith("/sandbox/"):
+        if fault:
             time.sleep(float(fault.get("delay", 2)))
 
     register_pages(app)

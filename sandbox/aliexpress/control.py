@@ -159,6 +159,13 @@ def cart_add(email):
     return store.add_to_cart(email, item["id"], sku_id, int(body.get("quantity", 1)))
 
 
+@bp.get("/requests")
+def requests_seen():
+    """The last 500 page requests as "METHOD /path", oldest first (recorded on arrival, before
+    the ``slow`` fault's delay): a test can tell that a click reached the site."""
+    return jsonify(list(_store().seen))
+
+
 @bp.get("/catalog")
 def catalog():
     store = _store()

@@ -7,6 +7,7 @@ shared with the demo shop (``sandbox.shop.tracking``).
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime as dt
 import random
@@ -172,6 +173,7 @@ class Store:
             self.choices: dict[str, dict] = {}  # per account: address id, service per store
             self.orders: dict[str, dict] = {}
             self.faults: dict[str, dict] = {}
+            self.seen: collections.deque = collections.deque(maxlen=500)  # "POST /p/trade/place"
             self.next_id = 1
 
     def new_id(self) -> int:

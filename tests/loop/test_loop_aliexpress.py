@@ -174,8 +174,11 @@ def test_worker_killed_after_the_place_order_click_leaves_one_aliexpress_order(a
     _enqueue(loop, order_id)
     worker = loop.start_worker()
     _wait_for_attempt(loop, order_id, "placing", timeout=120)
-    time.sleep(0.5)  # the place-order request is now with the replica
-    _kill_group(worker)
+    deadline = time.monotonic() + 60
+    while "POST /p/trade/place" not in loop.shop.control("GET", "/sandbox/requests"):
+        assert time.monotonic() < deadline, "the place-order click never reached the replica"
+        time.sleep(0.05)
+    _kill_group(worker)  # the place-order request is with the replica, slowed by 3 s
     loop.shop.control("DELETE", "/sandbox/faults")
     time.sleep(3)  # the replica finishes the request it was given
     order = _recover(loop, order_id)
