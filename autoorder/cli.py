@@ -188,12 +188,17 @@ def scheduler(interval):
 @click.option(
     "--sales-every", type=float, default=None, help="Seconds between generated eBay sales."
 )
-def seed_demo(admin_email, shop_url, ebay_url, sales_every):
-    """Create the demo's supplier, bot, listings, credits and eBay connection (idempotent)."""
+@click.option("--aliexpress-url", default=None, help="The AliExpress replica (sandbox/aliexpress).")
+def seed_demo(admin_email, shop_url, ebay_url, sales_every, aliexpress_url):
+    """Create the demo's suppliers, bots, listings, credits and eBay connection (idempotent)."""
     from autoorder import demo
 
     demo.seed(
-        admin_email=admin_email, shop_url=shop_url, ebay_url=ebay_url, sales_every=sales_every
+        admin_email=admin_email,
+        shop_url=shop_url,
+        ebay_url=ebay_url,
+        sales_every=sales_every,
+        aliexpress_url=aliexpress_url,
     )
     click.echo("demo data ready")
 

@@ -16,6 +16,10 @@ from autoorder.models import CreditPackage, EbayAccount, Listing, OrderBot, Supp
 log = logging.getLogger(__name__)
 
 SHOP_ACCOUNT = ("buyer@demo.test", "demo-password")
+ALIEXPRESS_ACCOUNT = (
+    "buyer@ali.test",
+    "ali-password",
+)  # the AliExpress replica's (sandbox/aliexpress)
 DEMO_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Demo Seller"}
 # eBay listing (as the emulator sells it) -> the demo shop product and variant that fills it.
 CATALOG = [
@@ -60,22 +64,96 @@ CATALOG = [
 ]
 
 
-def seed(*, admin_email: str, shop_url: str, ebay_url: str, sales_every: float | None) -> None:
-    """Create (once) everything the demo needs for the admin's team; safe to run at every start."""
+# eBay listings the demo sells that AliExpress fills (the replica's items and SKU text).
+ALIEXPRESS_CATALOG = [
+    {
+        "ebay": {
+            "sku": "ALI-CASE-BLK-US",
+            "legacyItemId": "325400300001",
+            "title": "Clear iPhone 15 Pro Max Case - Black, ships from US",
+            "price": "16.99",
+        },
+        "product": "1005007182736451",
+        "variant": "Color: Black, Ships From: United States",
+        "shipping_rule": "fastest under 5.00",
+        "max": "20.00",
+    },
+    {
+        "ebay": {
+            "sku": "ALI-TEE-WHT-M",
+            "legacyItemId": "325400300002",
+            "legacyVariationId": "620000000401",
+            "title": "Oversized Heavyweight Tee",
+            "price": "24.95",
+            "variationAspects": [
+                {"name": "Color", "value": "White"},
+                {"name": "Size", "value": "M"},
+            ],
+        },
+        "product": "1005006539912877",
+        "variant": "Color: White, Size: M",
+        "shipping_rule": "cheapest",
+        "max": "25.00",
+    },
+]
+
+
+def seed(
+    *,
+    admin_email: str,
+    shop_url: str,
+    ebay_url: str,
+    sales_every: float | None,
+    aliexpress_url: str | None = None,
+) -> None:
+    """Create (once) everything the demo needs for the admin's team; safe to run at every start.
+    With ``aliexpress_url`` (the replica) an AliExpress bot and its listings too."""
     team = db.session.get(
         Team, db.session.scalar(select(User.team_id).where(User.email == admin_email))
     )
-    supplier = _supplier(shop_url)
+    bot = _bot(team, _supplier(shop_url), "Demo Shop main", SHOP_ACCOUNT)
+    _listings(team, bot, CATALOG, lambda item: f"{shop_url}/products/{item['product']}")
+    catalog = list(CATALOG)
+    if aliexpress_url:
+        ali_bot = _bot(
+            team, _supplier(aliexpress_url, "aliexpress"), "AliExpress main", ALIEXPRESS_ACCOUNT
+        )
+        _listings(
+            team,
+            ali_bot,
+            ALIEXPRESS_CATALOG,
+            lambda i: f"{aliexpress_url}/item/{i['product']}.html",
+        )
+        catalog += ALIEXPRESS_CATALOG
+    package = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "Starter 100"))
+    if package is None:
+        package = CreditPackage(name="Starter 100", credits=100, price=Decimal("9.00"))
+        db.session.add(package)
+        db.session.flush()
+    credits.record_package_purchase(
+        team.id, package, actor="demo", payment_reference=f"demo-team-{team.id}"
+    )
+    db.session.commit()
+    _connect_ebay(team)
+    if sales_every:
+        requests.post(
+            f"{ebay_url}/sandbox/generator",
+            json={"every": sales_every, "catalog": [item["ebay"] for item in catalog]},
+            timeout=10,
+        ).raise_for_status()
+
+
+def _bot(team, supplier, name, account) -> OrderBot:
     bot = db.session.scalar(
-        select(OrderBot).where(OrderBot.team_id == team.id, OrderBot.name == "Demo Shop main")
+        select(OrderBot).where(OrderBot.team_id == team.id, OrderBot.name == name)
     )
     if bot is None:
         bot = OrderBot(
             team_id=team.id,
             supplier=supplier,
-            name="Demo Shop main",
-            account_email=SHOP_ACCOUNT[0],
-            password=SHOP_ACCOUNT[1],
+            name=name,
+            account_email=account[0],
+            password=account[1],
             payment_method="card",
         )
         bot.set_card(
@@ -90,7 +168,11 @@ def seed(*, admin_email: str, shop_url: str, ebay_url: str, sales_every: float |
         )
         db.session.add(bot)
         db.session.flush()
-    for item in CATALOG:
+    return bot
+
+
+def _listings(team, bot, catalog, url_of) -> None:
+    for item in catalog:
         ebay = item["ebay"]
         key = ebay.get("legacyVariationId", "")
         if (
@@ -111,33 +193,21 @@ def seed(*, admin_email: str, shop_url: str, ebay_url: str, sales_every: float |
                     sku=ebay["sku"],
                     title=ebay["title"],
                     bot_id=bot.id,
-                    supplier_product_url=f"{shop_url}/products/{item['product']}",
+                    supplier_product_url=url_of(item),
                     supplier_variant=item["variant"],
+                    shipping_rule=item.get("shipping_rule"),
                     max_buy_price=Decimal(item["max"]),
                 )
             )
-    package = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "Starter 100"))
-    if package is None:
-        package = CreditPackage(name="Starter 100", credits=100, price=Decimal("9.00"))
-        db.session.add(package)
-        db.session.flush()
-    credits.record_package_purchase(
-        team.id, package, actor="demo", payment_reference=f"demo-team-{team.id}"
-    )
-    db.session.commit()
-    _connect_ebay(team)
-    if sales_every:
-        requests.post(
-            f"{ebay_url}/sandbox/generator",
-            json={"every": sales_every, "catalog": [item["ebay"] for item in CATALOG]},
-            timeout=10,
-        ).raise_for_status()
 
 
-def _supplier(shop_url: str) -> Supplier:
-    supplier = db.session.scalar(select(Supplier).where(Supplier.key == "demo_shop"))
+def _supplier(shop_url: str, key: str = "demo_shop") -> Supplier:
+    """The supplier row of ``key`` pointed at the local stand-in (created if missing)."""
+    from autoorder.scrapers import ADAPTERS
+
+    supplier = db.session.scalar(select(Supplier).where(Supplier.key == key))
     if supplier is None:
-        supplier = Supplier(key="demo_shop", name="Demo Shop", base_url=shop_url)
+        supplier = Supplier(key=key, name=ADAPTERS[key].display_name, base_url=shop_url)
         db.session.add(supplier)
     supplier.base_url = shop_url
     db.session.flush()

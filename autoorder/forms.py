@@ -250,6 +250,12 @@ class ListingForm(Form):
     supplier_variant = StringField(
         "Supplier variant", filters=[strip], validators=[Optional(), Length(max=255)]
     )
+    shipping_rule = StringField(
+        "Shipping method",
+        filters=[strip],
+        default="cheapest",
+        validators=[Optional(), Length(max=120)],
+    )
     bot_id = ChoiceOrNoneField(
         "Order bot", coerce=int_or_none, validators=[DataRequired(message="Choose an order bot.")]
     )
@@ -262,6 +268,14 @@ class ListingForm(Form):
     def validate_ebay_item_id(self, field):
         if not re.fullmatch(r"\d{6,20}", (field.data or "").strip()):
             raise ValidationError("Enter the eBay item number (digits only).")
+
+    def validate_shipping_rule(self, field):
+        from autoorder.scrapers.shipping import parse_rule
+
+        try:
+            field.data = str(parse_rule(field.data))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
     def validate_supplier_product_url(self, field):
         text = (field.data or "").strip()

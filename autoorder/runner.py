@@ -87,6 +87,7 @@ PORTS = {
     "redis": ("AUTOORDER_REDIS_PORT", 6391),
     "ebay": ("AUTOORDER_EBAY_PORT", 8801),
     "shop": ("AUTOORDER_SHOP_PORT", 8802),
+    "aliexpress": ("AUTOORDER_ALIEXPRESS_PORT", 8803),
 }
 
 
@@ -105,10 +106,15 @@ def processes(env: dict) -> list[tuple[str, str]]:
         else ""
     )
     shop_url, ebay_url = f"http://127.0.0.1:{p['shop']}", f"http://127.0.0.1:{p['ebay']}"
+    ali_url = f"http://127.0.0.1:{p['aliexpress']}"
+    waits = " && ".join(
+        f"{py} -m autoorder.runner wait 127.0.0.1 {p[name]}"
+        for name in ("ebay", "shop", "aliexpress")
+    )
     seed = (
-        f"{py} -m autoorder.runner wait 127.0.0.1 {p['ebay']} && {py} -m autoorder.runner wait 127.0.0.1 "
-        f"{p['shop']} && {flask} seed-demo --admin-email {DEMO_EMAIL} --shop-url {shop_url} "
-        f"--ebay-url {ebay_url} --sales-every {env['AUTOORDER_DEMO_SALES_EVERY']} &&"
+        f"{waits} && {flask} seed-demo --admin-email {DEMO_EMAIL} --shop-url {shop_url} "
+        f"--ebay-url {ebay_url} --aliexpress-url {ali_url} "
+        f"--sales-every {env['AUTOORDER_DEMO_SALES_EVERY']} &&"
     )
     procs = [
         (
@@ -118,6 +124,11 @@ def processes(env: dict) -> list[tuple[str, str]]:
         (
             "shop",
             f"{py} -m sandbox.shop --port {p['shop']} --quiet --auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}",
+        ),
+        (
+            "aliexpress",
+            f"{py} -m sandbox.aliexpress --port {p['aliexpress']} --quiet "
+            f"--auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}",
         ),
     ]
     if env.get("_EMBEDDED_REDIS"):

@@ -24,6 +24,7 @@ BENCHES=(
   "sales_page|BENCH_ORDERS=500 BENCH_RUNS=3 BENCH_COMPARE_INDEX=1|bench/sales_page.py"
   "dashboard_load|BENCH_ORDERS=500 BENCH_DASHBOARDS=4 BENCH_SECONDS=2 BENCH_BASELINE_SECONDS=0.5 BENCH_WRITE_WINDOW=50 BENCH_WRITES_PER_SECOND=2|bench/dashboard_load.py"
   "order_one|BENCH_PAIRS=1 BENCH_BLOCKS=1 BENCH_BLOCK=1 BENCH_WORKER_ORDERS=0|bench/order_one.py"
+  "order_one_aliexpress|BENCH_PAIRS=1|bench/order_one_aliexpress.py"
   "order_schedule|BENCH_SPACED=1 BENCH_DENSE=0|bench/order_schedule.py"
   "worker_memory|BENCH_ORDERS=1 BENCH_CAPPED_ORDERS=0 BENCH_VARIANT_ORDERS=0|bench/worker_memory.py"
   "tracking_sweep|BENCH_SWEEP=4 BENCH_CHUNK=2 BENCH_BASE_CHUNK=2|bench/order_loop.py 2"

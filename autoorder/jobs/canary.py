@@ -66,6 +66,7 @@ def _request_for(bot: OrderBot) -> PurchaseRequest | None:
         ship_to=ship_to,
         reference="AO-CANARY",
         max_total=None,
+        shipping_rule=listing.shipping_rule,
     )
 
 

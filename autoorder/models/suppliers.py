@@ -113,6 +113,8 @@ class Listing(db.Model):
     title: Mapped[str | None] = mapped_column(String(255))
     supplier_product_url: Mapped[str] = mapped_column(String(1000))
     supplier_variant: Mapped[str | None] = mapped_column(String(255))  # e.g. "Black / L"
+    # How to ship when the supplier offers several methods (scrapers.shipping); None = cheapest.
+    shipping_rule: Mapped[str | None] = mapped_column(String(120))
     bot_id: Mapped[int | None] = mapped_column(ForeignKey("order_bots.id"))
     max_buy_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     quantity_per_sale: Mapped[int] = mapped_column(default=1)

@@ -28,6 +28,7 @@ FIELDS = (
     "title",
     "supplier_product_url",
     "supplier_variant",
+    "shipping_rule",
     "bot_id",
     "max_buy_price",
     "quantity_per_sale",

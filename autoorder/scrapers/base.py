@@ -55,6 +55,7 @@ class PurchaseRequest:
     ship_to: Address
     reference: str  # our stable marker, written into the supplier's order note
     max_total: Decimal | None  # refuse to place above this (price guard)
+    shipping_rule: str | None = None  # the listing's rule (scrapers.shipping); None = cheapest
 
 
 # --- what an adapter returns -------------------------------------------------------------------
@@ -204,6 +205,21 @@ class PageChangedError(SupplierError):
     """An expected element is missing: the supplier changed its page."""
 
     code = "page_changed"
+
+
+class VariantNotOfferedError(SupplierError):
+    """The listing's variant (SKU text) names an option or value the product page does not offer:
+    the listing needs fixing; nothing was added."""
+
+    code = "variant_not_offered"
+    may_have_bought = False
+
+
+class ShippingMethodError(SupplierError):
+    """No shipping method the checkout offers fits the listing's shipping rule."""
+
+    code = "no_shipping_method"
+    may_have_bought = False
 
 
 class AddressRejectedError(SupplierError):

@@ -103,12 +103,14 @@ def _healthy(url: str, pid: int) -> bool:
         return False
 
 
-def _launch(seed, host, port, log_path, extra_args, env, python, timeout) -> ShopServer:
+def _launch(
+    seed, host, port, log_path, extra_args, env, python, timeout, module="sandbox.shop"
+) -> ShopServer:
     log_file = open(log_path, "ab")  # noqa: SIM115 - closed by ShopServer.stop()
     cmd = [
         python,
         "-m",
-        "sandbox.shop",
+        module,
         "--host",
         host,
         "--port",
@@ -159,11 +161,13 @@ def start_shop(
     env: dict | None = None,
     python: str = sys.executable,
     attempts: int = 3,
+    module: str = "sandbox.shop",
 ) -> ShopServer:
     """Start ``python -m sandbox.shop`` on a free port (or ``port``) and wait until it answers.
 
     Retries on a fresh port when the chosen one was taken meanwhile (only when ``port`` is None).
-    ``extra_args`` e.g. ("--quiet",) or ("--decline-card", "4000000000000119").
+    ``extra_args`` e.g. ("--quiet",) or ("--decline-card", "4000000000000119"); ``module`` runs
+    another sandbox with the same command line (``sandbox.aliexpress``).
     """
     if log_path is None:
         fd, name = tempfile.mkstemp(prefix="sandbox-shop-", suffix=".log")
@@ -182,6 +186,7 @@ def start_shop(
                 env,
                 python,
                 timeout,
+                module,
             )
         except ShopStartError as exc:
             last = exc
