@@ -11,7 +11,7 @@ set for the subject, one for the baseline, pointing at the same shop orders.
 
 Subject: ``refresh_tracking(order_id)`` per order, each in its own app context (as a worker job):
 due check, SEARCHING event, fetch with the bot's saved cookies, parse, TrackingCheck row, validate,
-commit, then ``upload_tracking``: with ebay_account_id None it records UPLOADED and commits (no eBay
+commit, then ``autoorder.tracking.upload``: with ebay_account_id None it records UPLOADED and commits (no eBay
 upload: the eBay stub answers instantly, i.e. uploading is excluded).
 Baseline: one requests.Session per bot (cookie set once), GET the order page, BeautifulSoup(lxml),
 the same tracking_numbers.validate, one UPDATE of the order row, commit.

@@ -74,12 +74,13 @@ def recover_expired_leases() -> int:
 
 
 def enqueue_due_tracking() -> int:
-    """Enqueue a tracking check for every bought order whose next check is due."""
+    """Enqueue a tracking check for every bought order whose next check is due (an uploaded one
+    too, while it is re-checked for later packages and delivery, see autoorder.tracking)."""
     now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
         .where(
-            Order.tracking_status.in_((T.NOT_DUE, T.SEARCHING)),
+            Order.tracking_status.in_((T.NOT_DUE, T.SEARCHING, T.UPLOADED)),
             Order.status == S.SUCCEEDED,
             Order.next_tracking_check_at <= now,
         )

@@ -4,9 +4,8 @@ Against the eBay emulator over HTTP."""
 
 from sqlalchemy import select
 
-from autoorder import clock
+from autoorder import clock, tracking
 from autoorder.extensions import db
-from autoorder.jobs import tracking
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order, Team
 from autoorder.scrapers.base import TrackingInfo
