@@ -75,11 +75,7 @@ def check(order: Order | None) -> str:
     record_shipments(order, info)
     shipped = [s for s in order.shipments if s.status in UPLOADABLE]
     if not shipped:
-        db.session.add(
-            TrackingCheck(
-                order_id=order.id, result="not_found", detail=f"supplier status {info.status}"
-            )
-        )
+        _log(order, "not_found", detail=f"supplier status {info.status}")
         return _not_yet(order)
     validate_shipments(order)
     first = next((s for s in shipped if s.ebay_carrier_code), None)
@@ -129,16 +125,24 @@ def record_shipments(order: Order, info) -> list[Shipment]:
     return list(rows.values())
 
 
-def _status_changed(order: Order, row: Shipment, status: str) -> None:
+def _log(order: Order, result: str, package=None, *, detail: str | None = None) -> None:
+    """Add a row to the order's tracking checks (``package``: a Shipment, or an Order for the
+    number it holds). Not committed."""
+    number = getattr(package, "tracking_number", None)
+    carrier = getattr(package, "carrier", None) or getattr(package, "tracking_carrier", None)
     db.session.add(
         TrackingCheck(
             order_id=order.id,
-            result="status",
-            carrier=row.carrier,
-            tracking_number=row.tracking_number,
-            detail=f"package {row.status} → {status} (on the supplier site)",
+            result=result,
+            carrier=carrier,
+            tracking_number=number,
+            detail=detail[:2000] if detail else None,
         )
     )
+
+
+def _status_changed(order: Order, row: Shipment, status: str) -> None:
+    _log(order, "status", row, detail=f"package {row.status} → {status} (on the supplier site)")
 
 
 def validate_shipments(order: Order) -> None:
@@ -147,28 +151,13 @@ def validate_shipments(order: Order) -> None:
     for row in order.shipments:
         if row.upload_state != PENDING or row.ebay_carrier_code:
             continue
-        db.session.add(
-            TrackingCheck(
-                order_id=order.id,
-                result="found",
-                carrier=row.carrier,
-                tracking_number=row.tracking_number,
-            )
-        )
+        _log(order, "found", row)
         try:
             valid = numbers.validate(row.tracking_number, row.carrier)
         except numbers.InvalidTrackingNumberError as exc:
             row.upload_state = INVALID
             row.upload_message = f"Invalid tracking number from the supplier: {exc}"
-            db.session.add(
-                TrackingCheck(
-                    order_id=order.id,
-                    result="invalid",
-                    carrier=row.carrier,
-                    tracking_number=row.tracking_number,
-                    detail=str(exc)[:2000],
-                )
-            )
+            _log(order, "invalid", row, detail=str(exc))
             continue
         row.carrier = row.carrier or valid.courier_name
         row.ebay_carrier_code = valid.ebay_carrier_code
@@ -237,15 +226,7 @@ def _look_at_siblings(order: Order) -> None:
             order.tracking_carrier,
         )
         sibling.ebay_carrier_code = order.ebay_carrier_code
-        db.session.add(
-            TrackingCheck(
-                order_id=sibling.id,
-                result="found",
-                carrier=info.carrier,
-                tracking_number=info.tracking_number,
-                detail=f"looked at with order {order.id}: the same package",
-            )
-        )
+        _log(sibling, "found", sibling, detail=f"looked at with order {order.id}: the same package")
 
 
 def _fetch(order: Order):
@@ -270,7 +251,7 @@ def _check_failed(order: Order, detail: str) -> str:
     if order.tracking_status == T.NOT_DUE:
         orders.transition(order, T.SEARCHING, reason="first tracking check on the supplier site")
     order.tracking_failures += 1
-    db.session.add(TrackingCheck(order_id=order.id, result="error", detail=detail[:2000]))
+    _log(order, "error", detail=detail)
     order.tracking_message = f"Last check failed: {detail[:300]}"
     if order.tracking_deadline_at and clock.now() >= order.tracking_deadline_at:
         orders.transition(order, T.NOT_FOUND, reason=f"gave up after errors: {detail[:200]}")
@@ -291,7 +272,7 @@ def _recheck(order: Order) -> str:
         db.session.rollback()
         order = db.session.get(Order, order.id)
         detail = f"{type(exc).__name__}: {exc}"
-        db.session.add(TrackingCheck(order_id=order.id, result="error", detail=detail[:2000]))
+        _log(order, "error", detail=detail)
         schedule_recheck(order)
         db.session.commit()
         log.info("order %s tracking re-check failed: %s", order.id, detail)
@@ -414,9 +395,9 @@ def _send_packages(client, order: Order, fulfillments: list[dict]) -> set[str]:
                 shipped_at=clock.now(),
             )
         except EbayRequestError as exc:
+            row.upload_state, row.upload_message = REFUSED, f"eBay refused it: {exc}"
             if len(waiting) == 1:
                 raise  # the order's only package: the order-level message says it
-            row.upload_state, row.upload_message = REFUSED, f"eBay refused it: {exc}"
             continue
         sent.add(row.tracking_number.upper())
         shipped += units
@@ -500,13 +481,7 @@ def _settle(order: Order, uploaded_now: list[Shipment]) -> str:
         )
         orders.transition(order, T.UPLOADED, reason=reason)
     elif uploaded_now:
-        db.session.add(
-            TrackingCheck(
-                order_id=order.id,
-                result="found",
-                detail=f"a later package uploaded to eBay: {what}",
-            )
-        )
+        _log(order, "found", detail=f"a later package uploaded to eBay: {what}")
     schedule_recheck(order)
     db.session.commit()
     return result

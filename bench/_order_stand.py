@@ -170,15 +170,10 @@ class Stand:
 
     def start_worker(self, argv=None, **env) -> subprocess.Popen:
         """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the stand dir."""
-        argv = argv or [sys.executable, "-m", "flask", "--app", "app", "worker"]
-        log = open(self.tmp / f"worker-{len(self.workers)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
+        proc = support.start_process(
+            argv or support.flask_command("worker"),
             env=self.worker_env(**env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log_path=self.tmp / f"worker-{len(self.workers)}.log",
         )
         self.workers.append(proc)
         return proc

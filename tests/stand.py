@@ -12,7 +12,7 @@ from autoorder.demo import connect_emulator_account
 from autoorder.extensions import db
 from autoorder.models import CreditPackage
 from tests.factories import make_bot, make_listing, make_supplier, make_user
-from tests.support import ROOT, subprocess_env
+from tests.support import app_env
 
 SHOP_EMAIL, SHOP_PASSWORD = "buyer@demo.test", "demo-password"
 CARD = "4242424242424242"
@@ -104,14 +104,12 @@ def wire_team(
 def worker_env(app, *, secret: str, db_url: str, redis_url: str, ebay_url: str, **extra) -> dict:
     """The environment of a real worker/scheduler process for ``app``'s settings, on the
     emulator."""
-    config = app.config
-    return subprocess_env(
-        SECRET_KEY=secret,
-        FERNET_KEYS=config["FERNET_KEYS"][0],
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        PYTHONPATH=str(ROOT),
-        AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
+    return app_env(
+        app,
+        secret=secret,
+        db_url=db_url,
+        redis_url=redis_url,
+        AUTOORDER_EVIDENCE_DIR=app.config["EVIDENCE_DIR"],
         EBAY_API_BASE_URL=ebay_url,
         EBAY_AUTH_BASE_URL=ebay_url,
         **EMULATOR_KEYS,

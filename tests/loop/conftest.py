@@ -4,7 +4,6 @@ real worker processes, real Chromium."""
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +12,7 @@ from autoorder.extensions import db
 from autoorder.models import Order
 from sandbox.ebay.testing import start_ebay_sandbox
 from sandbox.shop.testing import start_shop
-from tests import stand
-from tests.support import ROOT
+from tests import stand, support
 
 
 @pytest.fixture(scope="session")
@@ -120,28 +118,20 @@ class Loop:
 
     def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
         """A real worker process (in its own process group, so a test can kill it with its horse)."""
-        log = open(self.tmp_path / f"worker-{len(list(self.tmp_path.iterdir()))}.log", "w")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
-            cwd=ROOT,
-            env=self.worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=start_new_session,
-        )
-        self.workers.append(worker)
-        return worker
+        return self.start("worker", *args, start_new_session=start_new_session)
 
     def start_scheduler(self) -> subprocess.Popen:
         """The Procfile's ``scheduler`` process (periodic tick + RQ's promotion of timed jobs)."""
-        log = open(self.tmp_path / "scheduler.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "scheduler"],
-            cwd=ROOT,
-            env=self.worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        return self.start("scheduler", log_name="scheduler")
+
+    def start(self, *args, log_name=None, start_new_session=True, **env) -> subprocess.Popen:
+        """``flask --app app ARGS`` with the loop's environment (plus ``env``), kept to be killed."""
+        name = log_name or f"worker-{len(list(self.tmp_path.iterdir()))}"
+        proc = support.start_process(
+            support.flask_command(*args),
+            env=self.worker_env(**env),
+            log_path=self.tmp_path / f"{name}.log",
+            start_new_session=start_new_session,
         )
         self.workers.append(proc)
         return proc
@@ -157,14 +147,7 @@ class Loop:
             worker.wait(30)
 
     def run_worker_burst(self, timeout=120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
-            cwd=ROOT,
-            env=self.worker_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return support.run_flask(self.worker_env(), "worker", "--burst", timeout=timeout)
 
 
 @pytest.fixture
