@@ -43,7 +43,6 @@ PENDING, UPLOADED = "pending", "uploaded"
 INVALID, REFUSED = "invalid", "refused"  # not on eBay: a human must look (red envelope)
 NOT_NEEDED, NOT_SHIPPED = "not_needed", "not_shipped"  # not on eBay, and nothing to do about it
 BLOCKING = (PENDING, INVALID, REFUSED)
-CHECKED = ("nothing to do", "not due")
 FETCH_ERRORS = (SupplierError, UnknownSupplierError, requests.RequestException)
 
 
