@@ -2,8 +2,8 @@
 
 A ``Stand`` is everything one benchmark needs, started fresh and torn down afterwards: a throwaway
 directory, a redis-server, the demo shop and the eBay emulator as subprocesses, a SQLite file built
-with the real migrations, one team wired to both (like tests/loop/conftest.py), and real worker
-processes on demand. Nothing outside the throwaway directory is written (set BENCH_KEEP=1 to keep it).
+with the real migrations, one team wired to both (``tests/stand.py``, shared with the loop tests),
+and real worker processes on demand. Nothing outside the throwaway directory is written (set BENCH_KEEP=1 to keep it).
 """
 
 import contextlib
