@@ -1,6 +1,6 @@
 """The tracking job: load one order and check its tracking (the rules are in autoorder.tracking)."""
 
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from autoorder import tracking
 from autoorder.ebay.budget import counting_calls
@@ -14,9 +14,6 @@ def refresh_tracking(order_id: int) -> str:
     order = db.session.get(
         Order,
         order_id,
-        options=[
-            joinedload(Order.bot).joinedload(OrderBot.supplier),
-            selectinload(Order.shipments),
-        ],
+        options=[joinedload(Order.bot).joinedload(OrderBot.supplier)],
     )
     return tracking.check(order)
