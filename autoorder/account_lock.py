@@ -50,43 +50,31 @@ def _lease_seconds() -> int:
 
 def try_acquire(bot_id: int, owner: str, lease_seconds: int) -> bool:
     """Take (or re-take, if ours) the account's lock when it is free or expired. Own transaction."""
-    now = clock.now()
-    t = _table()
-    with db.engine.begin() as connection:
-        result = connection.execute(
-            update(t)
-            .where(
-                t.c.id == bot_id,
-                or_(
-                    t.c.checkout_lock_owner.is_(None),
-                    t.c.checkout_lock_owner == owner,
-                    t.c.checkout_lock_expires_at < now,
-                ),
-            )
-            .values(
-                checkout_lock_owner=owner,
-                checkout_lock_expires_at=now + timedelta(seconds=lease_seconds),
-            )
-        )
-    return result.rowcount == 1
+    t, now = _table(), clock.now()
+    free = or_(
+        t.c.checkout_lock_owner.is_(None),
+        t.c.checkout_lock_owner == owner,
+        t.c.checkout_lock_expires_at < now,
+    )
+    return _lease(bot_id, free, now + timedelta(seconds=lease_seconds), owner=owner)
 
 
 def renew(bot_id: int, owner: str, lease_seconds: int) -> bool:
     """Extend our unexpired lease; False if it is no longer ours (or already expired)."""
-    now = clock.now()
+    t, now = _table(), clock.now()
+    ours = and_(t.c.checkout_lock_owner == owner, t.c.checkout_lock_expires_at >= now)
+    return _lease(bot_id, ours, now + timedelta(seconds=lease_seconds))
+
+
+def _lease(bot_id: int, condition, expires_at, owner: str | None = None) -> bool:
+    """One conditional UPDATE of the bot's lease (and owner, when taking it), on a connection of
+    its own: did it apply?"""
     t = _table()
+    values = {"checkout_lock_expires_at": expires_at}
+    if owner is not None:
+        values["checkout_lock_owner"] = owner
     with db.engine.begin() as connection:
-        result = connection.execute(
-            update(t)
-            .where(
-                and_(
-                    t.c.id == bot_id,
-                    t.c.checkout_lock_owner == owner,
-                    t.c.checkout_lock_expires_at >= now,
-                )
-            )
-            .values(checkout_lock_expires_at=now + timedelta(seconds=lease_seconds))
-        )
+        result = connection.execute(update(t).where(t.c.id == bot_id, condition).values(**values))
     return result.rowcount == 1
 
 

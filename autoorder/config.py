@@ -71,6 +71,9 @@ class Config:
         self.TRACKING_FIRST_CHECK_SECONDS = env_int("AUTOORDER_TRACKING_FIRST_CHECK_SECONDS", 86400)
         self.TRACKING_RETRY_SECONDS = env_int("AUTOORDER_TRACKING_RETRY_SECONDS", 14400)
         self.TRACKING_GIVE_UP_SECONDS = env_int("AUTOORDER_TRACKING_GIVE_UP_SECONDS", 604800)
+        # After upload, look again this often (0: never) until the give-up deadline: a parcel
+        # shipped later is uploaded too, and delivered/returned/cancelled is recorded.
+        self.TRACKING_RECHECK_SECONDS = env_int("AUTOORDER_TRACKING_RECHECK_SECONDS", 43200)
         # eBay's ship-by date: in its last SHIP_BY_WINDOW_SECONDS look for tracking at least every
         # SHIP_BY_CHECK_SECONDS, and flag the sale at risk.
         self.SHIP_BY_WINDOW_SECONDS = env_int("AUTOORDER_SHIP_BY_WINDOW_SECONDS", 43200)

@@ -2,8 +2,8 @@
 
 A ``Stand`` is everything one benchmark needs, started fresh and torn down afterwards: a throwaway
 directory, a redis-server, the demo shop and the eBay emulator as subprocesses, a SQLite file built
-with the real migrations, one team wired to both (like tests/loop/conftest.py), and real worker
-processes on demand. Nothing outside the throwaway directory is written (set BENCH_KEEP=1 to keep it).
+with the real migrations, one team wired to both (``tests/stand.py``, shared with the loop tests),
+and real worker processes on demand. Nothing outside the throwaway directory is written (set BENCH_KEEP=1 to keep it).
 """
 
 import contextlib
@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,35 +29,20 @@ os.chdir(ROOT)
 import requests  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from autoorder import clock, create_app, credits  # noqa: E402
+from autoorder import clock, create_app  # noqa: E402
 from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
-from autoorder.models import CreditPackage, Order  # noqa: E402
+from autoorder.models import Order  # noqa: E402
 from sandbox.ebay.testing import start_ebay_sandbox  # noqa: E402
 from sandbox.shop.testing import start_shop  # noqa: E402
-from tests import support  # noqa: E402
-from tests.factories import make_bot, make_listing, make_supplier, make_user  # noqa: E402
+from tests import stand, support  # noqa: E402
 
-SHOP_EMAIL, SHOP_PASSWORD = "buyer@demo.test", "demo-password"
-ITEM = {
-    "sku": "CASE-BLK",
-    "legacyItemId": "325400200001",
-    "title": "iPhone case - Black",
-    "price": "14.99",
-}
-BUYER = {
-    "name": "Jane Buyer",
-    "username": "jane_b",
-    "phone": "5125550100",
-    "address": {
-        "addressLine1": "12 Oak St",
-        "addressLine2": "Apt 4",
-        "city": "Austin",
-        "stateOrProvince": "TX",
-        "postalCode": "78701",
-        "countryCode": "US",
-    },
-}
+SHOP_EMAIL, SHOP_PASSWORD, ITEM, BUYER = (
+    stand.SHOP_EMAIL,
+    stand.SHOP_PASSWORD,
+    stand.ITEM,
+    stand.BUYER,
+)
 CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -128,40 +112,12 @@ class Stand:
 
     # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) ----------------------
     def setup_team(self, *, credits_count: int = 1000, bot_email: str = SHOP_EMAIL):
-        from autoorder.demo import connect_emulator_account
-
         with self.app.app_context():
-            user = make_user(role="admin")
-            self.team_id = user.team_id
-            supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=self.shop.url)
-            self.supplier_id = supplier.id
-            bot = make_bot(
-                user.team,
-                supplier,
-                name="main",
-                account_email=bot_email,
-                password=SHOP_PASSWORD,
-                payment_method="card",
-                card="4242424242424242",
+            wired = stand.wire_team(
+                self.shop.url, credits_count=credits_count, bot_email=bot_email, actor="bench"
             )
-            self.bot_id = bot.id
-            self.listing_id = make_listing(
-                user.team,
-                bot,
-                ebay_item_id=ITEM["legacyItemId"],
-                sku=ITEM["sku"],
-                supplier_product_url=f"{self.shop.url}/products/phone-case",
-                supplier_variant="Black",
-                max_buy_price=Decimal("15.00"),
-            ).id
-            package = CreditPackage(
-                name="bench credits", credits=credits_count, price=Decimal("1.00")
-            )
-            db.session.add(package)
-            db.session.flush()
-            credits.record_package_purchase(self.team_id, package, actor="bench")
-            db.session.commit()
-            self.account_id = connect_emulator_account(self.team_id, "seller").id
+        self.team_id, self.supplier_id, self.bot_id = wired.team_id, wired.supplier_id, wired.bot_id
+        self.listing_id, self.account_id = wired.listing_id, wired.account_id
         return self
 
     def sell(self, n: int) -> list[int]:
@@ -202,34 +158,22 @@ class Stand:
 
     # --- real worker processes -----------------------------------------------------------------------
     def worker_env(self, **extra) -> dict:
-        config = self.app.config
-        return support.subprocess_env(
-            SECRET_KEY="bench",
-            FERNET_KEYS=config["FERNET_KEYS"][0],
-            DATABASE_URL=self.db_url,
-            REDIS_URL=self.redis.url,
-            PYTHONPATH=str(ROOT),
-            AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
-            EBAY_API_BASE_URL=self.ebay.url,
-            EBAY_AUTH_BASE_URL=self.ebay.url,
-            EBAY_CLIENT_ID="autoorder-demo",
-            EBAY_CLIENT_SECRET="demo-secret",
-            EBAY_RU_NAME="autoorder-demo-RuName",
-            AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"],
+        return stand.worker_env(
+            self.app,
+            secret="bench",
+            db_url=self.db_url,
+            redis_url=self.redis.url,
+            ebay_url=self.ebay.url,
+            AUTOORDER_ORDER_LEASE_SECONDS=self.app.config["ORDER_LEASE_SECONDS"],
             **extra,
         )
 
     def start_worker(self, argv=None, **env) -> subprocess.Popen:
         """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the stand dir."""
-        argv = argv or [sys.executable, "-m", "flask", "--app", "app", "worker"]
-        log = open(self.tmp / f"worker-{len(self.workers)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
+        proc = support.start_process(
+            argv or support.flask_command("worker"),
             env=self.worker_env(**env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log_path=self.tmp / f"worker-{len(self.workers)}.log",
         )
         self.workers.append(proc)
         return proc

@@ -52,21 +52,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from autoorder import create_app, credits  # noqa: E402
+from autoorder import create_app  # noqa: E402
 from autoorder.config import TestConfig, database_url  # noqa: E402
+from autoorder.demo import connect_emulator_account  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
-from autoorder.models import CreditPackage, EbayAccount, Order, Team  # noqa: E402
-from tests import support  # noqa: E402
+from autoorder.models import Order, Team  # noqa: E402
+from tests import stand, support  # noqa: E402
 from tests.factories import make_bot, make_listing, make_supplier, make_user  # noqa: E402
+from tests.stand import descendants  # noqa: E402
 
 SHOP_PASSWORD = "demo-password"
 BOT_ACCOUNTS = ("buyer@demo.test", "chaos-second@demo.test")  # the second is created on the shop
@@ -208,21 +208,6 @@ def plan_sales(settings: Settings) -> list[Sale]:
 
 
 # --- processes ---------------------------------------------------------------------------------------
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (RQ's work-horse calls setsid: a process group misses it)."""
-    found, stack = [], [pid]
-    while stack:
-        parent = stack.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            stack += children
-    return found
-
-
 def cmdline(pid: int) -> str:
     try:
         return (
@@ -466,19 +451,12 @@ class Stand:
         self.redis.start()
 
     def env(self, settings: Settings) -> dict:
-        config = self.app.config
-        return support.subprocess_env(
-            SECRET_KEY="chaos",
-            FERNET_KEYS=config["FERNET_KEYS"][0],
-            DATABASE_URL=self.db_url,
-            REDIS_URL=self.redis.url,
-            PYTHONPATH=str(ROOT),
-            AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
-            EBAY_API_BASE_URL=self.ebay.url,
-            EBAY_AUTH_BASE_URL=self.ebay.url,
-            EBAY_CLIENT_ID="autoorder-demo",
-            EBAY_CLIENT_SECRET="demo-secret",
-            EBAY_RU_NAME="autoorder-demo-RuName",
+        return stand.worker_env(
+            self.app,
+            secret="chaos",
+            db_url=self.db_url,
+            redis_url=self.redis.url,
+            ebay_url=self.ebay.url,
             AUTOORDER_ORDER_LEASE_SECONDS=settings.lease,
             AUTOORDER_ORDER_JOB_TIMEOUT=settings.job_timeout,
             AUTOORDER_POLL_SECONDS=settings.poll,
@@ -490,8 +468,6 @@ class Stand:
     def setup_team(self, *, accounts: int = 1, buffer: int = 10) -> Stand:
         """One team, ``accounts`` bots (one shop account each), a listing per catalog entry and
         bot, 1,000 credits and a connected eBay account (ids kept on the stand)."""
-        from autoorder.ebay.accounts import AccountTokenStore, client_for
-
         variants = self._shop_variants()
         for slug in {slug for slug, _, _ in CATALOG}:
             self.shop.control("POST", f"/sandbox/products/{slug}/stock", {"stock": 100_000})
@@ -529,17 +505,9 @@ class Stand:
                         max_buy_price=Decimal("200.00"),
                     )
                     listings[(b, c)] = item_id
-            package = CreditPackage(name="chaos credits", credits=1000, price=Decimal("1.00"))
-            db.session.add(package)
-            db.session.flush()
-            credits.record_package_purchase(team.id, package, actor="chaos")
+            stand.add_credits(team.id, 1000, actor="chaos")
+            account = connect_emulator_account(team.id, "seller")
             db.session.commit()
-            client = client_for()
-            consent = requests.get(client.consent_url("t"), allow_redirects=False, timeout=10)
-            code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
-            account = EbayAccount(team_id=team.id, name="seller")
-            db.session.add(account)
-            AccountTokenStore(account).save(client.exchange_code(code))
             self.team_id, self.account_id, self.listings = team.id, account.id, listings
         return self
 

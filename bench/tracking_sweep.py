@@ -11,7 +11,7 @@ set for the subject, one for the baseline, pointing at the same shop orders.
 
 Subject: ``refresh_tracking(order_id)`` per order, each in its own app context (as a worker job):
 due check, SEARCHING event, fetch with the bot's saved cookies, parse, TrackingCheck row, validate,
-commit, then ``upload_tracking``: with ebay_account_id None it records UPLOADED and commits (no eBay
+commit, then ``autoorder.tracking.upload``: with ebay_account_id None it records UPLOADED and commits (no eBay
 upload: the eBay stub answers instantly, i.e. uploading is excluded).
 Baseline: one requests.Session per bot (cookie set once), GET the order page, BeautifulSoup(lxml),
 the same tracking_numbers.validate, one UPDATE of the order row, commit.
@@ -213,7 +213,7 @@ class Baseline:
 
 
 def explain_tick_tracking_query(app) -> tuple[str, list[str]]:
-    """Run tick() and EXPLAIN QUERY PLAN the statement it sent to select due tracking checks."""
+    """Run tick() and EXPLAIN QUERY PLAN the statements it sent to select due tracking checks."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -228,15 +228,20 @@ def explain_tick_tracking_query(app) -> tuple[str, list[str]]:
             tick()
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
-        assert len(seen) == 1, seen
-        statement, parameters = seen[0]
+        assert len(seen) == 2, seen  # searching orders, then uploaded ones due a re-check
+        plans = []
         with db.engine.connect() as conn:
-            plan = [
-                row[-1]
-                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            ]
+            for statement, parameters in seen:
+                plans.append(
+                    [
+                        row[-1]
+                        for row in conn.exec_driver_sql(
+                            "EXPLAIN QUERY PLAN " + statement, parameters
+                        )
+                    ]
+                )
         db.session.remove()
-    return statement, plan
+    return [statement for statement, _ in seen], plans
 
 
 def main():
@@ -376,14 +381,15 @@ def main():
             )
             db.session.commit()
             db.session.remove()
-        statement, plan = explain_tick_tracking_query(app)
-        uses = any("ix_orders_tracking_due" in line for line in plan)
-        print("  tick's tracking selection: " + " ".join(statement.split()))
-        for line in plan:
-            print(f"    EXPLAIN QUERY PLAN: {line}")
+        statements, plans = explain_tick_tracking_query(app)
+        uses = all(any("ix_orders_tracking_due" in line for line in plan) for plan in plans)
+        for statement, plan in zip(statements, plans, strict=True):
+            print("  tick's tracking selection: " + " ".join(statement.split()))
+            for line in plan:
+                print(f"    EXPLAIN QUERY PLAN: {line}")
         print(f"  uses ix_orders_tracking_due: {verdict(uses)}")
         stand.flush_redis()
-        assert uses, plan
+        assert uses, plans
 
 
 if __name__ == "__main__":

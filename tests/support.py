@@ -6,6 +6,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,6 +127,47 @@ def subprocess_env(**extra) -> dict:
     env = dict(os.environ)
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def app_env(app, *, db_url: str, redis_url: str, secret: str = "t", **extra) -> dict:
+    """The environment of a product process (worker, scheduler) for the test app: its Fernet key,
+    the test database and Redis, and ``extra`` settings."""
+    return subprocess_env(
+        SECRET_KEY=secret,
+        FERNET_KEYS=app.config["FERNET_KEYS"][0],
+        DATABASE_URL=db_url,
+        REDIS_URL=redis_url,
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+
+
+def flask_command(*args: str) -> list[str]:
+    """``python -m flask --app app ARGS``: a Procfile process (worker, scheduler…) as argv."""
+    return [sys.executable, "-m", "flask", "--app", "app", *args]
+
+
+def start_process(
+    argv: list[str], *, env: dict, log_path: Path, start_new_session: bool = True
+) -> subprocess.Popen:
+    """Start ``argv`` from the repository root, its output appended to ``log_path`` (in a process
+    group of its own by default, so that it can be killed with its work-horse)."""
+    log = open(log_path, "a")  # noqa: SIM115 - the child writes to it until it ends
+    return subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=start_new_session,
+    )
+
+
+def run_flask(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``flask --app app ARGS`` (a burst worker…) to its end from the repository root."""
+    return subprocess.run(
+        flask_command(*args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @contextlib.contextmanager

@@ -1,8 +1,5 @@
 """The worker process (`flask worker`) runs jobs from Redis inside the app context."""
 
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +7,7 @@ from autoorder.extensions import db
 from autoorder.models import OrderEvent
 from autoorder.queues import get_queue
 from tests.factories import make_order, make_team
-from tests.support import ROOT, subprocess_env
+from tests.support import app_env, run_flask
 
 
 def test_worker_process_runs_a_job_against_the_database(app, redis, redis_url, db_url):
@@ -21,21 +18,8 @@ def test_worker_process_runs_a_job_against_the_database(app, redis, redis_url, d
         job = get_queue("default").enqueue(
             "tests.sample_jobs.add_note", order_id, "hello from a worker", job_timeout=30
         )
-    env = subprocess_env(
-        SECRET_KEY="worker-test",
-        FERNET_KEYS=app.config["FERNET_KEYS"][0],
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        PYTHONPATH=str(ROOT),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst", "--queues", "default"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = app_env(app, db_url=db_url, redis_url=redis_url, secret="worker-test")
+    result = run_flask(env, "worker", "--burst", "--queues", "default")
     assert result.returncode == 0, result.stderr[-2000:]
     job.refresh()
     assert job.get_status() == "finished", result.stderr[-2000:]
@@ -48,32 +32,8 @@ def test_worker_process_runs_a_job_against_the_database(app, redis, redis_url, d
 
 
 def _run_worker(app, redis_url, db_url, *args):
-    env = subprocess_env(
-        SECRET_KEY="worker-test",
-        FERNET_KEYS=app.config["FERNET_KEYS"][0],
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        PYTHONPATH=str(ROOT),
-    )
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "app",
-            "worker",
-            "--burst",
-            "--queues",
-            "orders",
-            *args,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    env = app_env(app, db_url=db_url, redis_url=redis_url, secret="worker-test")
+    return run_flask(env, "worker", "--burst", "--queues", "orders", *args, timeout=180)
 
 
 @pytest.mark.browser

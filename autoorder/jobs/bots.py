@@ -38,7 +38,7 @@ def test_bot_login(bot_id: int) -> str:
             "message": "The bot is placing an order right now; test the login again in a minute.",
         }
     except SupplierError as exc:
-        result = {"ok": False, "code": exc.code, "message": _redact(exc.message, bot)}
+        result = {"ok": False, "code": exc.code, "message": bot.redact(exc.message)}
     except UnknownSupplierError:
         result = {
             "ok": False,
@@ -50,7 +50,7 @@ def test_bot_login(bot_id: int) -> str:
         result = {
             "ok": False,
             "code": "error",
-            "message": _redact(f"{type(exc).__name__}: {exc}", bot),
+            "message": bot.redact(f"{type(exc).__name__}: {exc}"),
         }
     else:
         result = {
@@ -61,15 +61,6 @@ def test_bot_login(bot_id: int) -> str:
     save_login_check(bot_id, {"state": DONE, "at": clock.now().isoformat(), **result})
     log.info("bot %s login test: %s", bot_id, result["code"])
     return result["code"]
-
-
-def _redact(message: str, bot: OrderBot) -> str:
-    """Keep any secret of the bot out of a message that is stored and shown."""
-    message = (message or "")[:500]
-    for secret in (bot.password, bot.card_number, bot.card_cvc):
-        if secret:
-            message = message.replace(secret, "•••")
-    return message
 
 
 def enqueue_login_test(bot_id: int):

@@ -113,7 +113,7 @@ def check_checkout(bot_id: int) -> dict:
     except Exception as exc:  # noqa: BLE001 - the report must say which step failed and why
         db.session.rollback()
         code = getattr(exc, "code", "error")
-        message = _redact(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}", bot)
+        message = bot.redact(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
         steps.append({"name": current["name"], "ok": False, "code": code, "message": message})
         result.update(code=code, message=message)
         artefacts = getattr(exc, "artefacts", None)
@@ -131,14 +131,6 @@ def _keep(bot_id: int, artefacts) -> dict:
         (folder / name).write_bytes(content)
         files[kind] = name
     return files
-
-
-def _redact(message: str, bot: OrderBot) -> str:
-    message = (message or "")[:500]
-    for secret in (bot.password, bot.card_number, bot.card_cvc):
-        if secret:
-            message = message.replace(secret, "•••")
-    return message
 
 
 def _record(bot: OrderBot, result: dict) -> dict:

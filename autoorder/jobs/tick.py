@@ -74,20 +74,23 @@ def recover_expired_leases() -> int:
 
 
 def enqueue_due_tracking() -> int:
-    """Enqueue a tracking check for every bought order whose next check is due."""
+    """Enqueue a tracking check for every bought order whose next check is due: those looking for
+    tracking, then uploaded ones due a slow re-check (a later parcel, delivery; see
+    autoorder.tracking). One query per status, so that each uses ix_orders_tracking_due."""
     now, count = clock.now(), 0
-    for order_id in db.session.scalars(
-        select(Order.id)
-        .where(
-            Order.tracking_status.in_((T.NOT_DUE, T.SEARCHING)),
-            Order.status == S.SUCCEEDED,
-            Order.next_tracking_check_at <= now,
-        )
-        .order_by(Order.next_tracking_check_at)
-        .limit(BATCH)
-    ):
-        if enqueue_tracking_check(order_id):
-            count += 1
+    for statuses in ((T.NOT_DUE, T.SEARCHING), (T.UPLOADED,)):
+        for order_id in db.session.scalars(
+            select(Order.id)
+            .where(
+                Order.tracking_status.in_(statuses),
+                Order.status == S.SUCCEEDED,
+                Order.next_tracking_check_at <= now,
+            )
+            .order_by(Order.next_tracking_check_at)
+            .limit(BATCH)
+        ):
+            if enqueue_tracking_check(order_id):
+                count += 1
     return count
 
 

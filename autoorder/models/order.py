@@ -176,7 +176,12 @@ class TrackingCheck(db.Model):
 class Shipment(db.Model):
     """One package of the supplier order, as the supplier's order page lists it: its own number,
     carrier and status (shipped | delivered | returned | cancelled) and the supplier item ids in it.
-    Kept up to date by each tracking check (one row per tracking number)."""
+    Kept up to date by each tracking check (one row per tracking number).
+
+    Each package goes to eBay as its own shipping fulfillment: ``upload_state`` is pending |
+    uploaded | invalid (the number failed validation) | refused (eBay said no) | not_needed (eBay
+    counts every unit of the line item shipped already) | not_shipped (returned or cancelled before
+    it was uploaded); ``upload_message`` says why it is not on eBay."""
 
     __tablename__ = "shipments"
     __table_args__ = (UniqueConstraint("order_id", "tracking_number"),)
@@ -187,6 +192,12 @@ class Shipment(db.Model):
     carrier: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="shipped")
     items: Mapped[list | None] = mapped_column(JSON)
+    quantity: Mapped[int | None] = mapped_column()  # units in it, when the supplier says
+    ebay_carrier_code: Mapped[str | None] = mapped_column(String(64))  # once validated
+    upload_state: Mapped[str] = mapped_column(String(16), default="pending")
+    upload_message: Mapped[str | None] = mapped_column(Text)
+    ebay_fulfillment_id: Mapped[str | None] = mapped_column(String(64))
+    uploaded_at = mapped_column(UTCDateTime)
     updated_at = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now, nullable=False)
 
     order = relationship("Order", back_populates="shipments")

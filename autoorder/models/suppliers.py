@@ -94,6 +94,15 @@ class OrderBot(db.Model):
         self.card_expiry, self.card_cvc, self.card_holder = expiry, cvc, holder
         self.billing_address = billing_address
 
+    def redact(self, message: str | None) -> str:
+        """``message`` (at most 500 characters) with this bot's secrets blanked: safe to store
+        and show (a login test's or a canary's result)."""
+        message = (message or "")[:500]
+        for secret in (self.password, self.card_number, self.card_cvc):
+            if secret:
+                message = message.replace(secret, "•••")
+        return message
+
     def __repr__(self):
         return f"<OrderBot {self.id} team={self.team_id} supplier={self.supplier_id}>"
 

@@ -96,6 +96,7 @@ class Package:
     carrier: str | None = None
     status: str = "shipped"  # shipped | delivered | returned | cancelled
     items: tuple = ()  # the supplier's item ids in it; empty = the whole order
+    quantity: int | None = None  # units in it, when the supplier's page says; None = not shown
 
 
 @dataclass(frozen=True)

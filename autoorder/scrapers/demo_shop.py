@@ -391,6 +391,7 @@ class DemoShopAdapter(base.SupplierAdapter):
                 (row.get("data-carrier") or "").strip() or None,
                 (row.get("data-status") or "shipped").strip().lower(),
                 tuple((row.get("data-variant-ids") or "").split()),
+                _units(row.get("data-quantities")),
             )
             for row in soup.select(f"{s.detail_packages} {s.detail_package}")
             if row.get("data-tracking-number", "").strip()
@@ -406,6 +407,12 @@ class DemoShopAdapter(base.SupplierAdapter):
                 f"no {s.detail_status} or {s.detail_tracking} on the order page (status {status!r})"
             )
         return base.TrackingInfo(status, carrier, number, packages)
+
+
+def _units(quantities: str | None) -> int | None:
+    """Units in a package from its per-item quantities ("1 2"); None when the page lists none."""
+    counts = [int(q) for q in (quantities or "").split() if q.isdigit()]
+    return sum(counts) if counts else None
 
 
 def amounts_of(s) -> dict[str, str]:

@@ -130,6 +130,13 @@ def ship_packages(number: str):
             return _err(f"format must be one of {', '.join(tracking.FORMATS)}")
         if spec.get("status", "shipped") not in ("shipped", "delivered", "returned"):
             return _err("status must be shipped, delivered or returned")
+        quantities = spec.get("quantities")
+        if quantities is not None and (
+            not isinstance(quantities, list)
+            or len(quantities) != len(spec.get("variant_ids") or [])
+            or not all(type(q) is int and q >= 1 for q in quantities)
+        ):
+            return _err("quantities must be whole numbers >= 1, one per variant id")
     return order_json(store.ship_packages(number, packages))
 
 

@@ -314,7 +314,9 @@ class Store:
 
     def ship_packages(self, number: str, packages: list[dict]) -> dict:
         """Ship an order in several packages, each with its own number, carrier, status
-        (shipped | delivered | returned) and the variant ids it holds (a split shipment)."""
+        (shipped | delivered | returned), the variant ids it holds and, when given, how many units
+        of each (a split shipment). A later call replaces the list: a package shipped days after the
+        first is a second call listing both."""
         with self.lock:
             order = self.orders[number]
             made = []
@@ -334,6 +336,7 @@ class Store:
                         "carrier": carrier,
                         "status": spec.get("status") or "shipped",
                         "variant_ids": list(spec.get("variant_ids") or []),
+                        "quantities": list(spec.get("quantities") or []),
                         "tracking_url": tracking.tracking_url(fmt, tracking_number),
                     }
                 )

@@ -2,12 +2,10 @@
 first refuses a bad card), map a listing from a stuck sale, record a credits purchase. Screenshots
 go to artifacts/screenshots/."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from autoorder import credits
 from autoorder.extensions import db
@@ -19,16 +17,6 @@ from tests.support import ROOT
 pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "artifacts" / "screenshots"
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@ Content-Security-Policy without a violation, and every confirm button, with host
 page, shows its confirm dialog and runs no script."""
 
 import re
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from autoorder.extensions import db
 from autoorder.models import CreditPackage, Listing, Order, OrderBot, User
@@ -20,16 +18,6 @@ pytestmark = pytest.mark.browser
 BOT_NAME = "x'+alert(document.domain)+'"
 EMAIL = "'+alert(1)+'@x.io"
 SKIP = {"static", "auth.logout", "settings.ebay_callback"}
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
 
 
 @pytest.fixture

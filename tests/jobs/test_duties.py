@@ -2,7 +2,6 @@
 
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -11,7 +10,7 @@ from rq_scheduler import Scheduler
 
 from autoorder.jobs import tick
 from autoorder.jobs.schedule import job_id, periodic_jobs
-from tests.support import ROOT, RedisServer, subprocess_env
+from tests.support import RedisServer, app_env, flask_command, start_process
 
 
 def test_every_duty_is_its_own_periodic_job():
@@ -39,34 +38,21 @@ def test_polls_are_looked_at_often_enough_for_the_poll_setting(poll_seconds, at_
     assert polls["interval"] <= at_most
 
 
-def _start(args, env, log):
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 @pytest.mark.slow
 def test_scheduler_and_worker_outlive_a_redis_restart(app, db_url, tmp_path):
     """Redis goes away and comes back empty: both processes keep running, the scheduler puts its
     periodic jobs back, and the worker runs jobs again."""
     server = RedisServer(tmp_path)
     server.start()
-    env = subprocess_env(
-        SECRET_KEY="t",
-        FERNET_KEYS=app.config["FERNET_KEYS"][0],
-        DATABASE_URL=db_url,
-        REDIS_URL=server.url,
-        PYTHONPATH=str(ROOT),
-    )
-    log = open(tmp_path / "procs.log", "w")  # noqa: SIM115
+    env = app_env(app, db_url=db_url, redis_url=server.url)
+    log = tmp_path / "procs.log"
     procs = [
-        _start(["scheduler"], env, log),
-        _start(["worker", "--queues", "default,tracking", "--no-scheduler"], env, log),
+        start_process(flask_command("scheduler"), env=env, log_path=log),
+        start_process(
+            flask_command("worker", "--queues", "default,tracking", "--no-scheduler"),
+            env=env,
+            log_path=log,
+        ),
     ]
     try:
         redis = Redis.from_url(server.url)
@@ -95,7 +81,6 @@ def test_scheduler_and_worker_outlive_a_redis_restart(app, db_url, tmp_path):
             except subprocess.TimeoutExpired:
                 p.kill()
         server.stop()
-        log.close()
 
 
 def _wait(predicate, timeout, what):

@@ -1,14 +1,11 @@
 """An order job that crashes unexpectedly ends visible (needs attention), via RQ's on_failure."""
 
-import subprocess
-import sys
-
 from autoorder import clock
 from autoorder.extensions import db
 from autoorder.jobs import enqueue_order
 from autoorder.models import CreditEntry, Order
 from tests.factories import make_bot, make_listing, make_order, make_supplier, make_team
-from tests.support import ROOT, subprocess_env
+from tests.support import app_env, run_flask
 
 
 def test_crashed_order_job_flags_the_order(app, redis, redis_url, db_url):
@@ -28,21 +25,8 @@ def test_crashed_order_job_flags_the_order(app, redis, redis_url, db_url):
         db.session.commit()
         order_id = order.id
         assert enqueue_order(order_id) is not None
-    env = subprocess_env(
-        SECRET_KEY="t",
-        FERNET_KEYS=app.config["FERNET_KEYS"][0],
-        DATABASE_URL=db_url,
-        REDIS_URL=redis_url,
-        PYTHONPATH=str(ROOT),
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = app_env(app, db_url=db_url, redis_url=redis_url)
+    result = run_flask(env, "worker", "--burst")
     assert result.returncode == 0, result.stderr[-2000:]
     with app.app_context():
         order = db.session.get(Order, order_id)

@@ -5,9 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from autoorder import clock
+from autoorder import clock, tracking
 from autoorder.extensions import db
-from autoorder.jobs import tracking
 from autoorder.jobs.tick import flag_ship_by_at_risk, tick
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order, OrderEvent

@@ -2,14 +2,17 @@
 listing them all, and a line is marked uploaded only when eBay's fulfillments cover it (issue 11).
 Against the eBay emulator over HTTP."""
 
+from datetime import timedelta
+
+import requests
 from sqlalchemy import select
 
-from autoorder import clock
+from autoorder import actions, clock, tracking
 from autoorder.extensions import db
-from autoorder.jobs import tracking
+from autoorder.jobs import tick
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order, Team
-from autoorder.scrapers.base import TrackingInfo
+from autoorder.scrapers.base import Package, TrackingInfo
 from tests.ebay.ebay_fixtures import sale
 from tests.factories import make_bot, make_order
 
@@ -151,3 +154,148 @@ def test_a_sibling_bought_with_the_same_bot_is_looked_at_before_uploading(
     assert db.session.scalars(
         select(Order.id).where(Order.tracking_status == "uploaded").order_by(Order.id)
     ).all() == sorted([first.id, second.id])
+
+
+# --- several packages of one supplier order (issue 13.4) ---------------------------------------
+CAINIAO, YUN = "LP97964113305742", "YT3415133862374596"  # valid numbers (golden fixtures)
+
+
+def _shipped(*packages):
+    return TrackingInfo(
+        status="shipped",
+        carrier=packages[0].carrier,
+        tracking_number=packages[0].tracking_number,
+        packages=packages,
+    )
+
+
+def _one_line(emulator, quantity=1):
+    return sale(emulator, quantity=quantity)
+
+
+def _searching(account, ebay_order, bot, **kw):
+    return bought(
+        account,
+        ebay_order,
+        0,
+        bot=bot,
+        tracking_number=None,
+        ebay_carrier_code=None,
+        tracking_deadline_at=clock.now() + timedelta(days=7),
+        **kw,
+    )
+
+
+def _states(order):
+    return [(s.tracking_number, s.upload_state) for s in fresh(order).shipments]
+
+
+def test_packages_beyond_the_units_sold_are_kept_but_not_sent(
+    ebay_sandbox, ebay_account, monkeypatch
+):
+    """One unit sold, two parcels without units on the page: eBay takes one tracking number for
+    it; the other is kept, marked not needed, and does not hold the envelope red."""
+    bot = make_bot(db.session.get(Team, ebay_account.team_id))
+    ebay_order = _one_line(ebay_sandbox)
+    order = _searching(ebay_account, ebay_order, bot)
+    info = _shipped(Package(CAINIAO, "Cainiao"), Package(YUN, "YunExpress"))
+    monkeypatch.setattr(tracking, "_fetch", lambda o: info)
+    assert refresh_tracking(order.id) == "uploaded"
+    assert [f["shipmentTrackingNumber"] for f in ebay_fulfillments(ebay_sandbox, ebay_order)] == [
+        CAINIAO
+    ]
+    assert _states(order) == [(CAINIAO, "uploaded"), (YUN, "not_needed")]
+    assert fresh(order).tracking_status == "uploaded"
+
+
+def test_units_split_over_packages_found_in_one_check(ebay_sandbox, ebay_account, monkeypatch):
+    bot = make_bot(db.session.get(Team, ebay_account.team_id))
+    ebay_order = _one_line(ebay_sandbox, quantity=3)
+    order = _searching(ebay_account, ebay_order, bot, quantity=3)
+    info = _shipped(Package(CAINIAO, "Cainiao"), Package(YUN, "YunExpress"))
+    monkeypatch.setattr(tracking, "_fetch", lambda o: info)
+    assert refresh_tracking(order.id) == "uploaded"
+    assert [
+        (f["shipmentTrackingNumber"], f["lineItems"][0]["quantity"])
+        for f in ebay_fulfillments(ebay_sandbox, ebay_order)
+    ] == [(CAINIAO, 2), (YUN, 1)]  # one unit left for the last parcel, the rest in the first
+
+
+def test_a_number_typed_by_hand_replaces_the_suppliers_invalid_one(
+    ebay_sandbox, ebay_account, monkeypatch
+):
+    bot = make_bot(db.session.get(Team, ebay_account.team_id))
+    ebay_order = _one_line(ebay_sandbox)
+    order = _searching(ebay_account, ebay_order, bot)
+    info = _shipped(Package("9400111899223197428491", "USPS"))  # wrong check digit
+    monkeypatch.setattr(tracking, "_fetch", lambda o: info)
+    assert refresh_tracking(order.id) == "invalid tracking number"
+    assert _states(order) == [("9400111899223197428491", "invalid")]
+
+    order = fresh(order)
+    actions.enter_tracking(order, "user:1", tracking_number=NUMBER, carrier="USPS")
+    db.session.commit()
+    assert refresh_tracking(order.id) == "uploaded"
+    assert _states(order) == [("9400111899223197428491", "not_needed"), (NUMBER, "uploaded")]
+    assert [f["shipmentTrackingNumber"] for f in ebay_fulfillments(ebay_sandbox, ebay_order)] == [
+        NUMBER
+    ]
+
+
+def test_an_uploaded_order_is_rechecked_slowly_until_every_package_is_final(
+    app, ebay_sandbox, ebay_account, monkeypatch
+):
+    bot = make_bot(db.session.get(Team, ebay_account.team_id))
+    ebay_order = _one_line(ebay_sandbox)
+    order = _searching(ebay_account, ebay_order, bot)
+    monkeypatch.setattr(tracking, "_fetch", lambda o: _shipped(Package(NUMBER, "USPS")))
+    assert refresh_tracking(order.id) == "uploaded"
+    every = timedelta(seconds=app.config["TRACKING_RECHECK_SECONDS"])
+    planned = fresh(order).next_tracking_check_at
+    assert abs(planned - (clock.now() + every)) < timedelta(seconds=30)
+    assert refresh_tracking(order.id) == "not due"
+    assert tick.enqueue_due_tracking() == 0
+
+    fresh(order).next_tracking_check_at = clock.now()
+    db.session.commit()
+    assert order.id in _due_ids()
+    delivered = _shipped(Package(NUMBER, "USPS", status="delivered"))
+    monkeypatch.setattr(tracking, "_fetch", lambda o: delivered)
+    assert refresh_tracking(order.id) == "rechecked"
+    order = fresh(order)
+    assert [s.status for s in order.shipments] == ["delivered"]
+    assert [c.detail for c in order.tracking_checks if c.result == "status"] == [
+        "package shipped → delivered (on the supplier site)"
+    ]
+    assert order.next_tracking_check_at is None and order.tracking_status == "uploaded"
+    assert len(ebay_fulfillments(ebay_sandbox, ebay_order)) == 1
+
+
+def test_a_recheck_that_cannot_read_the_supplier_changes_nothing(
+    ebay_sandbox, ebay_account, monkeypatch
+):
+    bot = make_bot(db.session.get(Team, ebay_account.team_id))
+    ebay_order = _one_line(ebay_sandbox)
+    order = _searching(ebay_account, ebay_order, bot)
+    monkeypatch.setattr(tracking, "_fetch", lambda o: _shipped(Package(NUMBER, "USPS")))
+    assert refresh_tracking(order.id) == "uploaded"
+    fresh(order).next_tracking_check_at = clock.now()
+    db.session.commit()
+
+    def down(o):
+        raise requests.ConnectionError("supplier down")
+
+    monkeypatch.setattr(tracking, "_fetch", down)
+    assert refresh_tracking(order.id) == "recheck failed"
+    order = fresh(order)
+    assert order.tracking_status == "uploaded" and order.next_tracking_check_at > clock.now()
+    assert _states(order) == [(NUMBER, "uploaded")]
+
+
+def _due_ids():
+    now = clock.now()
+    return db.session.scalars(
+        select(Order.id).where(
+            Order.tracking_status == "uploaded", Order.next_tracking_check_at <= now
+        )
+    ).all()

@@ -4,29 +4,15 @@ real worker processes, real Chromium."""
 import os
 import signal
 import subprocess
-import sys
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from autoorder import credits
-from autoorder.demo import connect_emulator_account
 from autoorder.extensions import db
-from autoorder.models import CreditPackage, Order
+from autoorder.models import Order
 from sandbox.ebay.testing import start_ebay_sandbox
 from sandbox.shop.testing import start_shop
-from tests.factories import make_bot, make_listing, make_supplier, make_user
-from tests.support import ROOT, subprocess_env
-
-SHOP_EMAIL, SHOP_PASSWORD = "buyer@demo.test", "demo-password"
-ITEM = {
-    "sku": "CASE-BLK",
-    "legacyItemId": "325400200001",
-    "title": "iPhone case - Black",
-    "price": "14.99",
-}
+from tests import stand, support
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +29,6 @@ def ebay_proc(tmp_path_factory):
     server.stop()
 
 
-def descendants(pid) -> list[int]:
-    """All processes below ``pid`` (RQ's work-horse calls setsid, so a process group misses it)."""
-    found, stack = [], [pid]
-    while stack:
-        parent = stack.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            stack += children
-    return found
-
-
 class Loop:
     """One team wired to the stand-ins, and ways to drive it."""
 
@@ -70,48 +41,27 @@ class Loop:
         self,
         *,
         payment_method="card",
-        card="4242424242424242",
+        card=stand.CARD,
         credits_count=10,
-        bot_email=SHOP_EMAIL,
+        bot_email=stand.SHOP_EMAIL,
     ):
         with self.app.app_context():
-            user = make_user(role="admin")
-            self.team_id = user.team_id
-            supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=self.shop.url)
-            bot = make_bot(
-                user.team,
-                supplier,
-                name="main",
-                account_email=bot_email,
-                password=SHOP_PASSWORD,
+            wired = stand.wire_team(
+                self.shop.url,
                 payment_method=payment_method,
-                card=card if payment_method == "card" else None,
+                card=card,
+                credits_count=credits_count,
+                bot_email=bot_email,
             )
-            self.bot_id = bot.id
-            self.listing_id = make_listing(
-                user.team,
-                bot,
-                ebay_item_id=ITEM["legacyItemId"],
-                sku=ITEM["sku"],
-                supplier_product_url=f"{self.shop.url}/products/phone-case",
-                supplier_variant="Black",
-                max_buy_price=Decimal("15.00"),
-            ).id
-            if credits_count:
-                self.add_credits(credits_count)
-            db.session.commit()
-            self.account_id = connect_emulator_account(self.team_id, "seller").id
+        self.team_id, self.bot_id = wired.team_id, wired.bot_id
+        self.listing_id, self.account_id = wired.listing_id, wired.account_id
         return self
 
     def add_credits(self, count):
-        package = CreditPackage(name=f"{count} credits", credits=count, price=Decimal("1.00"))
-        db.session.add(package)
-        db.session.flush()
-        credits.record_package_purchase(self.team_id, package, actor="test")
-        db.session.commit()
+        stand.add_credits(self.team_id, count)
 
     def sell(self, **overrides) -> dict:
-        body = dict(ITEM) | {"quantity": 1} | overrides
+        body = dict(stand.ITEM) | {"quantity": 1} | overrides
         return self.ebay.control("POST", "/sandbox/orders", body)
 
     def poll(self) -> str:
@@ -155,18 +105,12 @@ class Loop:
 
     def worker_env(self, **extra) -> dict:
         config = self.app.config
-        return subprocess_env(
-            SECRET_KEY="loop-test",
-            FERNET_KEYS=config["FERNET_KEYS"][0],
-            DATABASE_URL=self.db_url,
-            REDIS_URL=self.redis_url,
-            PYTHONPATH=str(ROOT),
-            AUTOORDER_EVIDENCE_DIR=config["EVIDENCE_DIR"],
-            EBAY_API_BASE_URL=self.ebay.url,
-            EBAY_AUTH_BASE_URL=self.ebay.url,
-            EBAY_CLIENT_ID="autoorder-demo",
-            EBAY_CLIENT_SECRET="demo-secret",
-            EBAY_RU_NAME="autoorder-demo-RuName",
+        return stand.worker_env(
+            self.app,
+            secret="loop-test",
+            db_url=self.db_url,
+            redis_url=self.redis_url,
+            ebay_url=self.ebay.url,
             AUTOORDER_ORDER_LEASE_SECONDS=config["ORDER_LEASE_SECONDS"],
             AUTOORDER_ACCOUNT_LOCK_SECONDS=config["ACCOUNT_LOCK_SECONDS"],
             **extra,
@@ -174,28 +118,20 @@ class Loop:
 
     def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
         """A real worker process (in its own process group, so a test can kill it with its horse)."""
-        log = open(self.tmp_path / f"worker-{len(list(self.tmp_path.iterdir()))}.log", "w")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "worker", *args],
-            cwd=ROOT,
-            env=self.worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=start_new_session,
-        )
-        self.workers.append(worker)
-        return worker
+        return self.start("worker", *args, start_new_session=start_new_session)
 
     def start_scheduler(self) -> subprocess.Popen:
         """The Procfile's ``scheduler`` process (periodic tick + RQ's promotion of timed jobs)."""
-        log = open(self.tmp_path / "scheduler.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "scheduler"],
-            cwd=ROOT,
-            env=self.worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        return self.start("scheduler", log_name="scheduler")
+
+    def start(self, *args, log_name=None, start_new_session=True, **env) -> subprocess.Popen:
+        """``flask --app app ARGS`` with the loop's environment (plus ``env``), kept to be killed."""
+        name = log_name or f"worker-{len(list(self.tmp_path.iterdir()))}"
+        proc = support.start_process(
+            support.flask_command(*args),
+            env=self.worker_env(**env),
+            log_path=self.tmp_path / f"{name}.log",
+            start_new_session=start_new_session,
         )
         self.workers.append(proc)
         return proc
@@ -203,7 +139,7 @@ class Loop:
     def kill_workers(self):
         """Stop what a test left running (a failed test must not leave a worker buying in the next)."""
         for worker in self.workers:
-            for pid in [worker.pid, *descendants(worker.pid)]:
+            for pid in [worker.pid, *stand.descendants(worker.pid)]:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -211,14 +147,7 @@ class Loop:
             worker.wait(30)
 
     def run_worker_burst(self, timeout=120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
-            cwd=ROOT,
-            env=self.worker_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return support.run_flask(self.worker_env(), "worker", "--burst", timeout=timeout)
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import zipfile
 
 from autoorder import evidence
 from autoorder.models import Evidence, User
-from tests.loop.conftest import SHOP_PASSWORD
 from tests.loop.test_loop_ordering import _buy, _sell_and_detect
+from tests.stand import SHOP_PASSWORD
 from tests.support import login
 
 DECLINED_CARD = "4000000000000002"  # the shop declines it at place-order (after the fill)

@@ -2,8 +2,6 @@
 account buy each sale once with its own item and address; an unclear click is looked up in the
 order history without hanging the worker."""
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +11,6 @@ from autoorder.extensions import db
 from autoorder.jobs import enqueue_order
 from autoorder.jobs.tick import enqueue_due_orders
 from autoorder.models import EbayAccount
-from tests.support import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,17 +75,7 @@ def test_two_workers_on_one_account_buy_each_sale_once_with_its_own_address(loop
 
 
 def _process(loop, name, *args, **env):
-    log = open(loop.tmp_path / f"{name}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=loop.worker_env(**env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    loop.workers.append(proc)
-    return proc
+    return loop.start(*args, log_name=name, **env)
 
 
 def test_sales_keep_being_detected_while_every_order_worker_is_busy(loop):

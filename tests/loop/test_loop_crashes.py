@@ -14,7 +14,7 @@ from autoorder.jobs import enqueue_order
 from autoorder.jobs.tick import tick
 from autoorder.models import PurchaseAttempt
 from autoorder.queues import get_queue
-from tests.loop.conftest import descendants
+from tests.stand import descendants
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 LEASE = 4

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from autoorder.extensions import db
-from autoorder.models import OrderBot
-from tests.factories import make_bot, make_order, make_supplier, make_user
+from autoorder.models import OrderBot, Team
+from tests.factories import make_bot, make_listing, make_order, make_supplier, make_user
 from tests.support import csrf_token, login
 
 SECRET_PW = "Sup3r-Secret-PW!"
@@ -142,8 +142,6 @@ def test_another_teams_bot_answers_404(client, setup):
 
 def test_another_teams_order_answers_404(app, client, setup):
     with app.app_context():
-        from autoorder.models import Team
-
         other_team = db.session.scalar(select(Team).where(Team.id != setup["team"]))
         their_order = make_order(other_team, title="Their secret item")
         db.session.commit()
@@ -152,13 +150,19 @@ def test_another_teams_order_answers_404(app, client, setup):
     assert "Their secret item" not in client.get("/").get_data(as_text=True)
 
 
-def test_bot_with_orders_cannot_be_deleted(app, client, setup):
+@pytest.mark.parametrize(
+    ("attach", "refusal"),
+    [
+        (lambda team, bot: make_order(team, bot_id=bot.id), "disable it instead"),
+        (lambda team, bot: make_listing(team, bot), "buys for mapped listings"),
+    ],
+    ids=["orders", "listing"],
+)
+def test_a_bot_in_use_cannot_be_deleted(app, client, setup, attach, refusal):
     _new_bot(client, setup)
     with app.app_context():
-        from autoorder.models import Team
-
         bot = db.session.scalar(select(OrderBot).where(OrderBot.name == "main"))
-        make_order(db.session.get(Team, setup["team"]), bot_id=bot.id)
+        attach(db.session.get(Team, setup["team"]), bot)
         db.session.commit()
         bot_id = bot.id
     response = client.post(
@@ -166,7 +170,7 @@ def test_bot_with_orders_cannot_be_deleted(app, client, setup):
         data={"csrf_token": csrf_token(client, "/bots/")},
         follow_redirects=True,
     )
-    assert "disable it instead" in response.get_data(as_text=True)
+    assert refusal in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(OrderBot, bot_id) is not None
 
@@ -346,26 +350,6 @@ def test_disable_and_enable_answer_the_row(app, client, setup):
     assert client.get(f"/bots/{setup['their_bot']}/login-check", headers=headers).status_code == 404
 
 
-def test_bot_used_by_a_listing_cannot_be_deleted(app, client, setup):
-    _new_bot(client, setup)
-    with app.app_context():
-        from autoorder.models import Team
-        from tests.factories import make_listing
-
-        bot = db.session.scalar(select(OrderBot).where(OrderBot.name == "main"))
-        make_listing(db.session.get(Team, setup["team"]), bot)
-        db.session.commit()
-        bot_id = bot.id
-    response = client.post(
-        f"/bots/{bot_id}/delete",
-        data={"csrf_token": csrf_token(client, "/bots/")},
-        follow_redirects=True,
-    )
-    assert "buys for mapped listings" in response.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(OrderBot, bot_id) is not None
-
-
 # --- Test login -----------------------------------------------------------------------------------
 def test_test_login_enqueues_a_job_with_the_id_only_and_polls(app, client, setup, redis):
     from rq.job import Job
@@ -501,8 +485,7 @@ def test_no_secret_in_any_page_or_fragment(app, client, setup, redis):
 
     from autoorder import clock
     from autoorder.jobs import bots as bot_jobs
-    from autoorder.models import EbayAccount, Team
-    from tests.factories import make_listing
+    from autoorder.models import EbayAccount
 
     _new_bot(client, setup)
     access, refresh = "v^1.1#i^1#ACCESS-TOKEN-SECRET", "v^1.1#i^1#REFRESH-TOKEN-SECRET"

@@ -125,6 +125,29 @@ def test_ship_with_explicit_tracking(logged_in, client):
     assert client.get(f"/sandbox/orders/{number}").get_json()["carrier"] == "UPS"
 
 
+def test_packages_list_units_per_item_and_a_later_call_adds_a_parcel(logged_in, client):
+    number = logged_in.buy()
+    variant = client.get(f"/sandbox/orders/{number}").get_json()["items"][0]["variant_id"]
+    one = {"variant_ids": [variant], "quantities": [1]}
+    first = client.post(
+        f"/sandbox/orders/{number}/packages", json={"packages": [{"format": "usps", **one}]}
+    ).get_json()["packages"][0]
+    assert first["quantities"] == [1]
+    both = client.post(
+        f"/sandbox/orders/{number}/packages",
+        json={"packages": [{"tracking_number": first["tracking_number"], **one}, one]},
+    ).get_json()["packages"]
+    assert both[0]["tracking_number"] == first["tracking_number"] and len(both) == 2
+    page = client.get(f"/orders/{number}").get_data(as_text=True)
+    assert page.count('data-quantities="1"') == 2 and f"{variant} &times;1" in page
+    for bad in ([0], [1, 1], ["1"], 1):
+        r = client.post(
+            f"/sandbox/orders/{number}/packages",
+            json={"packages": [{"variant_ids": [variant], "quantities": bad}]},
+        )
+        assert r.status_code == 400 and "quantities" in r.get_json()["error"], bad
+
+
 def test_ship_generated_formats(logged_in, client):
     patterns = {
         "usps": r"9400\d{18}",
