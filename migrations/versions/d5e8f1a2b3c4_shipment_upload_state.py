@@ -1,7 +1,7 @@
 """each package is its own eBay shipping fulfillment: per-shipment upload state
 
 Revision ID: d5e8f1a2b3c4
-Revises: c3d9e1f7a2b4
+Revises: e6a1c4b7d953
 Create Date: 2026-12-01 22:45:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d5e8f1a2b3c4"
-down_revision = "c3d9e1f7a2b4"
+down_revision = "e6a1c4b7d953"
 branch_labels = None
 depends_on = None
 
