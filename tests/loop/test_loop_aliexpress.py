@@ -109,7 +109,7 @@ def sell(loop, **overrides) -> int:
 
 def test_a_sale_is_bought_on_aliexpress_and_each_package_is_tracked_to_ebay(ali_loop):
     loop = setup(ali_loop)
-    order_id = sell(loop)
+    order_id = sell(loop, quantity=2)  # two units, which the store ships in two parcels
     assert _buy(loop, order_id).startswith("succeeded")
     (placed,) = loop.shop_orders()
     order = loop.order(order_id)
@@ -133,10 +133,7 @@ def test_a_sale_is_bought_on_aliexpress_and_each_package_is_tracked_to_ebay(ali_
         kept = sorted((s.tracking_number, s.carrier, s.status) for s in order.shipments)
     assert kept == sorted([(first, "Cainiao", "shipped"), (second, "USPS", "shipped")])
     uploaded = [f["shipmentTrackingNumber"] for f in loop.fulfillments()]
-    # The first package reaches eBay today; once jobs/tracking uploads each package as its own
-    # fulfillment (issue #13's tracking work, merging in parallel) tighten this to
-    # ``sorted(uploaded) == sorted([first, second])``.
-    assert first in uploaded and set(uploaded) <= {first, second}
+    assert sorted(uploaded) == sorted([first, second])  # each parcel its own fulfillment
     with loop.app.app_context():
         assert refresh_tracking(order_id) in ("nothing to do", "not due")
     assert len(loop.shop_orders()) == 1
