@@ -1,9 +1,10 @@
 """Supplier adapters, chosen through an explicit registry keyed by Supplier.key."""
 
+from autoorder.scrapers.amazon import AmazonAdapter
 from autoorder.scrapers.base import SupplierAdapter, UnknownSupplierError
 from autoorder.scrapers.demo_shop import DemoShopAdapter
 
-ADAPTERS: dict[str, type[SupplierAdapter]] = {A.key: A for A in (DemoShopAdapter,)}
+ADAPTERS: dict[str, type[SupplierAdapter]] = {A.key: A for A in (DemoShopAdapter, AmazonAdapter)}
 
 
 def get_adapter(key: str, base_url: str, selector_override: dict | None = None) -> SupplierAdapter:

@@ -55,6 +55,7 @@ class PurchaseRequest:
     ship_to: Address
     reference: str  # our stable marker, written into the supplier's order note
     max_total: Decimal | None  # refuse to place above this (price guard)
+    gift: bool = False  # send as a gift (gift receipt: no prices to the buyer) where the site can
 
 
 # --- what an adapter returns -------------------------------------------------------------------
