@@ -484,7 +484,7 @@ class AmazonAdapter(base.SupplierAdapter):
         if not page.url.startswith(self.base_url + HISTORY_PATH):
             page.goto(self.base_url + HISTORY_PATH)
         need(page, self.s.order_history)
-        asin = pages.asin_of(request.product_url)
+        asin = pages.asin_in_path(request.product_url)
         fits = []
         for order in pages.read_order_history(page.content(), self.s):
             if not history_candidate(order, request, asin, placed_after):

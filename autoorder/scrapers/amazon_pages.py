@@ -331,13 +331,15 @@ def read_order_details(html: str, s) -> AmazonOrder:
         raise PageChangedError("the order-details page shows no order number")
     shipments = _shipments(root, s)
     name, postal = _recipient(root, s)
-    quantities = []
+    quantities: dict[str, int] = {}  # per ASIN, over all shipments (a split order ships apart)
     for item in _all(root, s, "order_item"):
         asins = _asins(item)
         if not asins:
             continue
         qty = _first(item, s, "order_item_quantity")
-        quantities.append((asins[0], int(_text(qty)) if _text(qty).isdigit() else 1))
+        quantities[asins[0]] = quantities.get(asins[0], 0) + (
+            int(_text(qty)) if _text(qty).isdigit() else 1
+        )
     date_node = _first(root, s, "order_date")
     return AmazonOrder(
         number,
@@ -345,7 +347,7 @@ def read_order_details(html: str, s) -> AmazonOrder:
         subtotal(root, s, "grand total"),
         order_status(shipments, _cancelled(root, s)),
         _asins(root),
-        tuple(quantities),
+        tuple(quantities.items()),
         name,
         postal,
         shipments,
@@ -387,6 +389,12 @@ SHORT_HOSTS = ("amzn.to", "a.co", "amzn.com", "amzn.eu", "amzn.asia")
 
 class ShortLinkError(ValueError):
     """A short Amazon link (amzn.to, a.co) cannot be opened offline: ask for the full URL."""
+
+
+def asin_in_path(url: str) -> str | None:
+    """The ASIN of a product URL on any host (the supplier's own, or a replica's)."""
+    match = ASIN_IN_PATH.search(urlparse(url).path + "/")
+    return match.group(1) if match else None
 
 
 def asin_of(text: str) -> str | None:

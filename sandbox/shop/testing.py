@@ -103,12 +103,14 @@ def _healthy(url: str, pid: int) -> bool:
         return False
 
 
-def _launch(seed, host, port, log_path, extra_args, env, python, timeout) -> ShopServer:
+def _launch(
+    seed, host, port, log_path, extra_args, env, python, timeout, module="sandbox.shop"
+) -> ShopServer:
     log_file = open(log_path, "ab")  # noqa: SIM115 - closed by ShopServer.stop()
     cmd = [
         python,
         "-m",
-        "sandbox.shop",
+        module,
         "--host",
         host,
         "--port",
