@@ -4,6 +4,7 @@ balance, review), thank-you, order history, order details and ship-track — at 
 from __future__ import annotations
 
 import re
+import time
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
@@ -244,6 +245,9 @@ def place_order():
             error="One or more items in your order is out of stock and was not ordered.",
         ), 409
     order = s.place(email, gift=bool(request.form.get("isGift")))
+    slow = s.fault("slow_place")
+    if slow:
+        time.sleep(float(slow.get("delay", 3)))
     return redirect(url_for("shopping.thank_you", purchaseId=order["number"]))
 
 

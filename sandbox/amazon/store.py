@@ -24,6 +24,7 @@ FAULTS = {
     "declined_card": "every card payment is declined at place-order",
     "sold_out_at_place": "place-order answers that the item is no longer available",
     "split_shipments": "each unit of an order ships as its own shipment",
+    "slow_place": "place-order answers only after delay seconds (the order is placed first)",
 }
 
 
