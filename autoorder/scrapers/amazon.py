@@ -293,9 +293,8 @@ class AmazonAdapter(base.SupplierAdapter):
     # --- the checkout steps (the skeleton in base.SupplierAdapter.place_order runs them) ---------
     def empty_cart(self, page) -> None:
         s = self.s
-        counter = page.query_selector(s.cart_count)
-        if counter is not None and counter.inner_text().strip() == "0":
-            return
+        if (self._text_if_present(page, s.cart_count) or "").strip() == "0":
+            return  # the header of the page in hand (the order history) says the cart is empty
         page.goto(self.base_url + CART_PATH)
         for _ in range(30):
             if which(page, {"item": s.cart_item, "empty": s.cart_empty}) == "empty":
@@ -307,11 +306,18 @@ class AmazonAdapter(base.SupplierAdapter):
         s = self.s
         page.goto(self.product_page(request.product_url))
         need(page, s.product_title)
-        asin = act(page, s.product_asin, "input_value")
-        stock = " ".join(act(page, s.availability, "inner_text").split())
+        asin, stock, options = page.evaluate(  # one round trip for what the buy box says
+            """s => [document.querySelector(s.asin)?.value ?? null,
+                     document.querySelector(s.stock)?.innerText ?? null,
+                     Array.from(document.querySelectorAll(s.options)).map(o => o.value)]""",
+            {"asin": s.product_asin, "stock": s.availability, "options": f"{s.quantity} option"},
+        )
+        for selector, value in ((s.product_asin, asin), (s.availability, stock)):
+            if value is None:
+                raise base.missing_element(page, selector)
+        stock = " ".join(stock.split())
         if re.search(r"unavailable|out of stock|not available", stock, re.I):
             raise base.OutOfStockError(f"Amazon: {asin} is {stock.lower()}")
-        options = page.eval_on_selector_all(f"{s.quantity} option", "os => os.map(o => o.value)")
         if str(request.quantity) not in options:
             raise base.OutOfStockError(
                 f"Amazon sells at most {max(map(int, options or [0]))} of {asin}; "
@@ -360,9 +366,9 @@ class AmazonAdapter(base.SupplierAdapter):
 
     def _address(self, page, address) -> None:
         s = self.s
-        if page.locator(s.address_error).count():
-            message = " ".join(page.locator(s.address_error).first.inner_text().split())
-            raise base.AddressRejectedError(f"Amazon rejected the ship-to address: {message}")
+        error = self._text_if_present(page, s.address_error)
+        if error is not None:
+            raise base.AddressRejectedError(f"Amazon rejected the ship-to address: {error}")
         for part in ("name", "line1", "line2", "city", "state", "postal_code", "phone"):
             act(page, getattr(s, f"address_{part}"), "fill", getattr(address, part) or "")
         country = (address.country or "US").upper()
@@ -372,34 +378,49 @@ class AmazonAdapter(base.SupplierAdapter):
             raise base.AddressRejectedError(f"Amazon does not ship to {country!r}") from None
         submit(page, s.address_submit)
 
+    @staticmethod
+    def _text_if_present(page, selector) -> str | None:
+        text = page.evaluate("s => document.querySelector(s)?.innerText ?? null", selector)
+        return " ".join(text.split()) if text is not None else None
+
     def _payment(self, page, credentials) -> None:
         s = self.s
-        if page.locator(s.payment_error).count():
-            message = " ".join(page.locator(s.payment_error).first.inner_text().split())
+        error, balance, has_gc, rows = page.evaluate(  # one round trip for the whole page
+            """s => [document.querySelector(s.error)?.innerText ?? null,
+                     document.querySelector(s.balance)?.dataset.amount ?? null,
+                     !!document.querySelector(s.use),
+                     Array.from(document.querySelectorAll(s.rows)).map(r => r.dataset.last4 || "")]""",
+            {
+                "error": s.payment_error,
+                "balance": s.gc_balance,
+                "use": s.gc_use,
+                "rows": s.card_row,
+            },
+        )
+        if error is not None:
+            message = " ".join(error.split())
             raise base.PaymentDeclinedError(f"Amazon refused the payment: {message}")
-        balance = page.locator(s.gc_balance)
-        if balance.count():
-            self.gift_card_balance = Decimal(balance.first.get_attribute("data-amount"))
+        if balance is not None:
+            self.gift_card_balance = Decimal(balance)
         if credentials.payment_method == "gift_card":
-            if not page.locator(s.gc_use).count() or not self.gift_card_balance:
+            if not has_gc or not self.gift_card_balance:
                 raise base.PaymentDeclinedError(
                     "the Amazon account has no gift-card balance; nothing was placed"
                 )
             act(page, s.gc_use, "check")
         else:
-            if page.locator(s.gc_use).count():
+            if has_gc:
                 act(page, s.gc_use, "uncheck")
-            self._card(page, credentials)
+            self._card(page, credentials, rows)
         submit(page, s.payment_continue)
 
-    def _card(self, page, credentials) -> None:
+    def _card(self, page, credentials, rows) -> None:
+        """The saved card ending in the bot's last four digits, or the bot's card added."""
         s = self.s
         last4 = re.sub(r"\D", "", credentials.card_number or "")[-4:]
-        rows = page.locator(s.card_row)
-        for i in range(rows.count()):
-            if (rows.nth(i).get_attribute("data-last4") or "") == last4 and last4:
-                rows.nth(i).check()
-                return
+        if last4 and last4 in rows:
+            page.locator(s.card_row).nth(rows.index(last4)).check()
+            return
         month, _, year = (credentials.card_expiry or "").partition("/")
         year = year.strip()
         act(page, s.card_holder, "fill", credentials.card_holder or "")
