@@ -158,7 +158,7 @@ class Shipment:
 
 @dataclass(frozen=True)
 class AmazonOrder:
-    number: str
+    number: str = field(repr=False)  # reprs and logs show no order number, name or address
     placed: date | None
     total: Decimal | None
     status: str

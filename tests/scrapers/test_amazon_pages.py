@@ -106,9 +106,9 @@ def test_history_falls_back_to_beautifulsoup_for_an_override_only_soupsieve_read
     adapter = get_adapter(
         "amazon", "https://www.amazon.com", {"order_card": ["div:is(.order-card)"]}
     )
-    assert [o.number for o in P.read_order_history(html, adapter.s)] == [
-        o["number"] for o in expected["orders"]
-    ]
+    numbers = [o.number for o in P.read_order_history(html, adapter.s)]
+    same_numbers = numbers == [o["number"] for o in expected["orders"]]  # (not shown: real data)
+    assert same_numbers, "the fallback read other orders"
 
 
 # --- recovery: matching the order history (real pages) ------------------------------------------
@@ -128,7 +128,8 @@ def test_recovery_matches_one_order_of_a_real_history_page(case):
     placed_after = datetime(*target.placed.timetuple()[:3], 12, tzinfo=UTC)
     request = _request_for(target)
     fits = [o for o in orders if amz.history_candidate(o, request, target.asins[0], placed_after)]
-    assert target in fits and all(o.asins == target.asins for o in fits)
+    found = target in fits and all(o.asins == target.asins for o in fits)
+    assert found, "the order was not matched (or another item matched)"
     # another ZIP, another name, or an attempt two days later: not ours
     for other in (
         _request_for(target, postal_code="00000"),
