@@ -373,6 +373,18 @@ class AmazonAdapter(base.SupplierAdapter):
                 parts.append(track.text)
         return pages.TRACK_MARKER.join(parts)
 
+    def fetch_tracking_html_in_browser(self, page, supplier_order_number: str) -> str:
+        """The same document as ``fetch_tracking_html``, read in the signed-in browser (for when
+        Amazon answers plain HTTP with its bot check: set ``tracking_in_browser``)."""
+        page.goto(self.tracking_url(supplier_order_number))
+        need(page, self.s.order_details)
+        parts = [page.content()]
+        for shipment in pages.read_order_details(parts[0], self.s).shipments:
+            if shipment.track_url:
+                page.goto(urljoin(page.url, shipment.track_url))
+                parts.append(page.content())
+        return pages.TRACK_MARKER.join(parts)
+
     def parse_tracking(self, html: str) -> base.TrackingInfo:
         """Status per shipment from the details page, carrier and tracking id from each shipment's
         ship-track page (those fetched with it)."""

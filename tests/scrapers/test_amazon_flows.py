@@ -220,6 +220,10 @@ def test_split_shipments_tracked_per_package_and_the_order_found_again(browse, a
         ("TBA123456789012", "Amazon Logistics", "delivered", (BOTTLE,)),
         ("1Z999AA10123456784", "UPS", "shipped", (BOTTLE,)),
     ]
+    in_browser = browse(
+        lambda _c, page: adapter.fetch_tracking_html_in_browser(page, number), state
+    )
+    assert adapter.parse_tracking(in_browser) == info  # the same read, in the browser
     find = lambda req: lambda _c, page: adapter.find_order(page, CARD, req, started)  # noqa: E731
     found = browse(find(request_for(amazon, BOTTLE, 2)), state)
     assert found == b.FoundOrder(number, placed.total)
