@@ -134,14 +134,21 @@ class AmazonAdapter(base.SupplierAdapter):
 
     def add_to_cart(self, page, request) -> str:
         s = self.s
-        page.goto(self.product_page(request.product_url))
-        need(page, s.product_title)
-        asin, stock, options = page.evaluate(  # one round trip for what the buy box says
-            """s => [document.querySelector(s.asin)?.value ?? null,
-                     document.querySelector(s.stock)?.innerText ?? null,
-                     Array.from(document.querySelectorAll(s.options)).map(o => o.value)]""",
-            {"asin": s.product_asin, "stock": s.availability, "options": f"{s.quantity} option"},
-        )
+        page.goto(self.product_page(request.product_url))  # (waits for the page's load event)
+        read = """s => [!!document.querySelector(s.title),
+                        document.querySelector(s.asin)?.value ?? null,
+                        document.querySelector(s.stock)?.innerText ?? null,
+                        Array.from(document.querySelectorAll(s.options)).map(o => o.value)]"""
+        args = {
+            "title": s.product_title,
+            "asin": s.product_asin,
+            "stock": s.availability,
+            "options": f"{s.quantity} option",
+        }
+        titled, asin, stock, options = page.evaluate(read, args)  # one round trip
+        if not titled:  # not there yet (or not a product page): wait for it, then read again
+            need(page, s.product_title)
+            titled, asin, stock, options = page.evaluate(read, args)
         for selector, value in ((s.product_asin, asin), (s.availability, stock)):
             if value is None:
                 raise base.missing_element(page, selector)
@@ -179,12 +186,16 @@ class AmazonAdapter(base.SupplierAdapter):
                 {
                     "review": s.place_order,
                     "suggestion": s.suggestion,
+                    "address_error": s.address_error,
                     "address": s.address_form,
                     "payment": s.payment_form,
                 },
             )
             if step == "review":
                 return
+            if step == "address_error":
+                error = self._text_if_present(page, s.address_error)
+                raise base.AddressRejectedError(f"Amazon rejected the ship-to address: {error}")
             if step == "suggestion":  # Amazon suggests a corrected address: keep the original
                 act(page, s.suggestion_original, "check")
                 submit(page, s.suggestion_submit)
@@ -196,9 +207,6 @@ class AmazonAdapter(base.SupplierAdapter):
 
     def _address(self, page, address) -> None:
         s = self.s
-        error = self._text_if_present(page, s.address_error)
-        if error is not None:
-            raise base.AddressRejectedError(f"Amazon rejected the ship-to address: {error}")
         for part in ("name", "line1", "line2", "city", "state", "postal_code", "phone"):
             act(page, getattr(s, f"address_{part}"), "fill", getattr(address, part) or "")
         country = (address.country or "US").upper()

@@ -245,3 +245,12 @@ def test_two_matching_orders_are_ambiguous(browse, amazon):
             ),
             state,
         )
+
+
+@pytest.mark.parametrize("change", [{"postal_code": "ABC"}, {"country": "GB"}])
+def test_an_address_amazon_refuses_places_nothing(browse, amazon, change):
+    address = b.Address(**{**TO.__dict__, **change})
+    request = b.PurchaseRequest(f"{amazon.url}/dp/{BOTTLE}", None, 1, address, "AO-1", None)
+    with pytest.raises(b.AddressRejectedError, match="rejected the ship-to address") as caught:
+        buy(browse, amazon, CARD, request)
+    assert not caught.value.may_have_bought and orders(amazon) == []
