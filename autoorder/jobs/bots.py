@@ -29,8 +29,9 @@ def test_bot_login(bot_id: int) -> str:
     bot = db.session.get(OrderBot, bot_id)
     if bot is None:
         return "missing"
+    notes = {}
     try:  # signs in afresh under the account lock and saves the session (BotSession.login)
-        BotSession(bot, owner=f"login-test:{socket.gethostname()}:{os.getpid()}").login()
+        notes = BotSession(bot, owner=f"login-test:{socket.gethostname()}:{os.getpid()}").login()
     except account_lock.AccountBusyError:
         result = {
             "ok": False,
@@ -58,6 +59,8 @@ def test_bot_login(bot_id: int) -> str:
             "code": "ok",
             "message": f"Signed in to {bot.supplier.name}; the session is saved for the next orders.",
         }
+        if notes.get("totp") == "accepted":  # the authenticator key works (shown on the bot)
+            result["totp"] = "works"
     save_login_check(bot_id, {"state": DONE, "at": clock.now().isoformat(), **result})
     log.info("bot %s login test: %s", bot_id, result["code"])
     return result["code"]

@@ -186,7 +186,11 @@ def _url_on_supplier(form) -> bool:
         return False
     field, supplier = form.supplier_product_url, bot.supplier
     adapter = ADAPTERS.get(supplier.key)
-    canonical = adapter.product_ref(field.data, supplier.base_url) if adapter else None
+    try:
+        canonical = adapter.product_ref(field.data, supplier.base_url) if adapter else None
+    except ValueError as exc:  # recognised but unusable as given (e.g. an amzn.to short link)
+        field.errors.append(str(exc))
+        return False
     if canonical:
         field.data = canonical
     elif "://" not in field.data:

@@ -1,11 +1,12 @@
 """Supplier adapters, chosen through an explicit registry keyed by Supplier.key."""
 
 from autoorder.scrapers.aliexpress import AliexpressAdapter
+from autoorder.scrapers.amazon import AmazonAdapter
 from autoorder.scrapers.base import SupplierAdapter, UnknownSupplierError
 from autoorder.scrapers.demo_shop import DemoShopAdapter
 
 ADAPTERS: dict[str, type[SupplierAdapter]] = {
-    A.key: A for A in (DemoShopAdapter, AliexpressAdapter)
+    A.key: A for A in (DemoShopAdapter, AliexpressAdapter, AmazonAdapter)
 }
 
 

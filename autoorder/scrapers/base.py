@@ -56,6 +56,7 @@ class PurchaseRequest:
     reference: str  # our stable marker, written into the supplier's order note
     max_total: Decimal | None  # refuse to place above this (price guard)
     shipping_rule: str | None = None  # the listing's rule (scrapers.shipping); None = cheapest
+    gift: bool = False  # send as a gift (gift receipt: no prices to the buyer) where the site can
 
 
 # --- what an adapter returns -------------------------------------------------------------------

@@ -279,13 +279,15 @@ class BotSession:
                 self.bot.browser_state_saved_at = clock.now()
 
     # --- what callers do -----------------------------------------------------------------------
-    def login(self) -> None:
-        """Sign in afresh and save the session (commits). Takes the account lock: a sign-in changes
+    def login(self) -> dict:
+        """Sign in afresh and save the session (commits); return what the sign-in did, as the
+        adapter tells it (e.g. ``{"totp": "accepted"}``). Takes the account lock: a sign-in changes
         the account's session, so never beside a checkout on that account (AccountBusyError)."""
         db.session.commit()  # the lock is taken on its own connection: hold no write transaction
         with self._lock(), self.page(fresh=True) as page:
             self.adapter.login(page, self.credentials)
         db.session.commit()
+        return dict(getattr(self.adapter, "login_notes", None) or {})
 
     def _lock(self):
         return account_lock.hold(self.bot.id, self.owner)

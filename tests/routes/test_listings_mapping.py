@@ -282,3 +282,43 @@ def test_another_suppliers_url_is_refused_naming_both(app, client, world, two_su
     assert "Id Shop product URL" in body and "Demo Shop" in body
     with app.app_context():
         assert db.session.scalar(select(Listing).where(Listing.team_id == world.team)) is None
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "B08N5WRWNW",
+        "https://www.amazon.com/Echo-Dot/dp/B08N5WRWNW/ref=sr_1_1?keywords=echo",
+        "https://www.amazon.com/gp/product/B08N5WRWNW?th=1",
+    ],
+)
+def test_an_amazon_bot_takes_an_asin_or_amazon_url(app, client, world, pasted):
+    with app.app_context():
+        supplier = make_supplier(key="amazon", name="Amazon", base_url="https://www.amazon.com")
+        bot = make_bot(db.session.get(Team, world.team), supplier, name="amazon bot")
+        db.session.commit()
+        bot_id = bot.id
+    form = _form(world, bot_id=str(bot_id), supplier_product_url=pasted, supplier_variant="")
+    assert _post(client, "/listings/new", form).status_code == 302
+    with app.app_context():
+        listing = db.session.scalar(select(Listing).where(Listing.bot_id == bot_id))
+        assert listing.supplier_product_url == "https://www.amazon.com/dp/B08N5WRWNW"
+
+
+def test_an_amazon_short_link_asks_for_the_full_url_and_an_amazon_url_needs_an_amazon_bot(
+    app, client, world
+):
+    with app.app_context():
+        supplier = make_supplier(key="amazon", name="Amazon", base_url="https://www.amazon.com")
+        bot = make_bot(db.session.get(Team, world.team), supplier, name="amazon bot")
+        db.session.commit()
+        bot_id = bot.id
+    short = _form(world, bot_id=str(bot_id), supplier_product_url="https://amzn.to/3xYz12")
+    response = _post(client, "/listings/new", short)
+    assert response.status_code == 422
+    assert "full amazon.com product URL" in response.get_data(as_text=True)
+    on_demo = _form(world, supplier_product_url="https://www.amazon.com/dp/B08N5WRWNW")
+    response = _post(client, "/listings/new", on_demo)  # the demo-shop bot
+    assert response.status_code == 422 and "Amazon product URL" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Listing).where(Listing.team_id == world.team)) is None
