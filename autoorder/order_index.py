@@ -225,14 +225,14 @@ def compact_counts(limit: int = COMPACT_ABOVE) -> int:
     return len(teams)
 
 
-def rebuild(batch: int = 5000) -> dict:
+def rebuild(batch: int = 5000, *, texts: bool = True) -> dict:
     """Recompute every order's search_text, the SQLite search table and the status counts from
     the orders (after a bulk import, or to repair). Counts are rebuilt under a table lock on
     PostgreSQL so status changes wait rather than interleave. Commits."""
     session = db.session
     fields = (Order.id, *(getattr(Order, name) for name in SEARCH_FIELDS), Order.search_text)
     changed, last = 0, 0
-    while True:
+    while texts:  # False: the texts are known to be right (a bulk import that computed them)
         rows = session.execute(
             select(*fields).where(Order.id > last).order_by(Order.id).limit(batch)
         ).all()
@@ -256,7 +256,17 @@ def rebuild(batch: int = 5000) -> dict:
                 "SELECT id, search_text FROM orders WHERE search_text IS NOT NULL"
             )
         )
-    else:
+        session.commit()
+    rebuild_counts()
+    log.info("orders reindexed: %d search texts updated", changed)
+    return {"search_text_updated": changed}
+
+
+def rebuild_counts() -> None:
+    """Recompute the status counts from the orders. On PostgreSQL under a table lock, so status
+    changes wait for it rather than interleave. Commits."""
+    session = db.session
+    if not is_sqlite():
         session.execute(text("LOCK TABLE order_status_counts IN EXCLUSIVE MODE"))
     session.execute(delete(OrderStatusCount))
     session.execute(
@@ -267,8 +277,6 @@ def rebuild(batch: int = 5000) -> dict:
         )
     )
     session.commit()
-    log.info("orders reindexed: %d search texts updated", changed)
-    return {"search_text_updated": changed}
 
 
 def check_counts() -> list[tuple]:

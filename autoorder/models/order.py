@@ -18,20 +18,20 @@ class Order(db.Model):
     __table_args__ = (
         UniqueConstraint("team_id", "ebay_order_id", "ebay_line_item_id"),
         Index("ix_orders_due", "status", "order_after"),
-        Index("ix_orders_tracking_due", "tracking_status", "next_tracking_check_at"),
+        # The tick's due tracking checks (status = succeeded, envelope not_due/searching, due).
+        Index("ix_orders_tracking_due", "status", "tracking_status", "next_tracking_check_at"),
         # The sales page's order (sold_at desc, id desc) and its keyset pages (#19).
         Index("ix_orders_team_sold_id", "team_id", "sold_at", "id"),
         Index("ix_orders_team_status", "team_id", "status"),  # the dashboard's counts per status
-        Index("ix_orders_ship_by", "ship_by_flagged_at", "ship_by_at"),  # the tick's at-risk scan
         # Exact search (#19): eBay order numbers are in the unique constraint above.
         Index("ix_orders_team_buyer_username", "team_id", "buyer_username"),
         Index("ix_orders_team_tracking_number", "team_id", "tracking_number"),
         Index("ix_orders_team_supplier_order", "team_id", "supplier_order_number"),
         # Sales held for credits (the tick's resume duty and the console), whatever the team size.
-        Index("ix_orders_status_failure", "status", "failure_code"),
+        Index("ix_orders_failure_status_team", "failure_code", "status", "team_id"),
     )
     # Database-only objects of #19 (not in this metadata; see autoorder/order_index.py): the
-    # partial index ix_orders_ship_by_open, the trigram index ix_orders_search_trgm (PostgreSQL) and the FTS5 table orders_search
+    # partial index ix_orders_ship_by_open (the tick's at-risk scan), the trigram index ix_orders_search_trgm (PostgreSQL) and the FTS5 table orders_search
     # (SQLite).
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -54,7 +54,16 @@ def upgrade():
         batch_op.create_index(
             "ix_orders_team_supplier_order", ["team_id", "supplier_order_number"], unique=False
         )
-        batch_op.create_index("ix_orders_status_failure", ["status", "failure_code"], unique=False)
+        batch_op.create_index(
+            "ix_orders_failure_status_team", ["failure_code", "status", "team_id"], unique=False
+        )
+        batch_op.drop_index("ix_orders_tracking_due")
+        batch_op.create_index(
+            "ix_orders_tracking_due",
+            ["status", "tracking_status", "next_tracking_check_at"],
+            unique=False,
+        )
+        batch_op.drop_index("ix_orders_ship_by")  # replaced by the partial ix_orders_ship_by_open
     op.create_index(
         "ix_orders_ship_by_open",
         "orders",
@@ -142,7 +151,14 @@ def downgrade():
         batch_op.drop_index("ix_credit_entries_team_created_id")
     op.drop_index("ix_orders_ship_by_open", table_name="orders")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_orders_status_failure")
+        batch_op.create_index(
+            "ix_orders_ship_by", ["ship_by_flagged_at", "ship_by_at"], unique=False
+        )
+        batch_op.drop_index("ix_orders_tracking_due")
+        batch_op.create_index(
+            "ix_orders_tracking_due", ["tracking_status", "next_tracking_check_at"], unique=False
+        )
+        batch_op.drop_index("ix_orders_failure_status_team")
         batch_op.drop_index("ix_orders_team_supplier_order")
         batch_op.drop_index("ix_orders_team_tracking_number")
         batch_op.drop_index("ix_orders_team_buyer_username")
