@@ -178,6 +178,28 @@ def measure(label: str, url: str, work: Path) -> list[str]:
             f"| {base_ms:.1f} ms | {ms / base_ms:.1f}× | not a target |"
         )
 
+        with app.app_context():  # the navigation's credit balance: a SUM over the team's ledger
+            entries = db.session.scalar(
+                text("SELECT count(*) FROM credit_entries WHERE team_id = :t"), {"t": main_team}
+            )
+
+            def balance():
+                db.session.scalar(
+                    text("SELECT coalesce(sum(delta), 0) FROM credit_entries WHERE team_id = :t"),
+                    {"t": main_team},
+                )
+
+            def one_row():
+                db.session.scalar(text("SELECT id FROM orders WHERE id = 1"))
+
+            sum_ms, row_ms = timed_calls(balance, one_row, max(6, RUNS // 3))
+            db.session.remove()
+        lines.append(
+            f"| {label} | (inside the page) the navigation's credit balance: SUM over "
+            f"{entries:,} ledger entries | {sum_ms:.1f} ms | {row_ms:.2f} ms (one row by id) "
+            f"| {sum_ms / row_ms:.0f}× | not a target |"
+        )
+
         versions = ",".join(
             f"{i}.{v}"
             for i, v in re.findall(r'<tr id="order-(\d+)" class="[^"]*" data-v="(\d+)"', html)

@@ -212,7 +212,7 @@ def _ledger():
         after=after,
         offset=0 if before or after else (page - 1) * LEDGER_PAGE_SIZE,
     )
-    ledger.page = 1 if ledger.first else page
+    ledger.page = 1 if after is not None and ledger.first else page
     return ledger
 
 

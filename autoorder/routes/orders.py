@@ -79,7 +79,7 @@ def index():
         after=after,
         offset=0 if before or after else (page - 1) * PAGE_SIZE,  # ?page=N alone: old links
     )
-    if listing.first:
+    if after is not None and listing.first:  # "Newer" led back to the top: page 1, as it is now
         page = 1
     orders = listing.items
     bots = team_bots()
