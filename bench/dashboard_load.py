@@ -56,8 +56,8 @@ WRITES_PER_SECOND = float(os.environ.get("BENCH_WRITES_PER_SECOND", 1))  # 0: no
 SQLITE_WAL = (
     os.environ.get("BENCH_SQLITE_WAL") == "1"
 )  # diagnosis: journal_mode=WAL (persists in the file)
-# BENCH_SCALE=1: the cached database of bench/_scale_data.py (BENCH_ORDERS, default 1,000,000)
-# instead of a fresh 100,000-order one (its writes go around the ORM: bench/scale.py rebuilds the
+# BENCH_SCALE=1: the cached database of bench/_scale_data.py (BENCH_ORDERS, default 1,000,000;
+# BENCH_DBS=sqlite,postgresql chooses) instead of a fresh 100,000-order one (its writes go around the ORM: bench/scale.py rebuilds the
 # status counts before it measures).
 SCALE = os.environ.get("BENCH_SCALE") == "1"
 ACCESS_LOG = (
@@ -629,10 +629,12 @@ def main():
     if SCALE:  # bench/_scale_data.py's cached million-order databases (#19), kept afterwards
         from bench import _scale_data
 
+        kinds = os.environ.get("BENCH_DBS", "sqlite,postgresql").split(",")
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-            results += run("SQLite", _scale_data.prepare("sqlite"), Path(tmp))
+            if "sqlite" in kinds:
+                results += run("SQLite", _scale_data.prepare("sqlite"), Path(tmp))
             pg = os.environ.get("TEST_DATABASE_URL")
-            if pg:
+            if pg and "postgresql" in kinds:
                 url = _scale_data.prepare("postgresql", database_url(pg))
                 results += run("PostgreSQL", url, Path(tmp))
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:

@@ -14,7 +14,7 @@ from other work slows both alike. Baselines, measured in the same run:
                                     duty enqueues at most 500 per run) on a real redis-server.
 Targets: page ≤ 30 ms, exact search ≤ 10 ms, substring search ≤ 50 ms, page 10,000 ≤ 30 ms,
 unchanged poll ≤ 5 ms, tick ≤ 200 ms with 10,000 due and ≤ 10 ms with none. BENCH_RUNS (30)
-requests per median. The query plans of the duties and searches are printed (EXPLAIN).
+requests per median; BENCH_DBS (sqlite,postgresql) chooses the databases. The query plans of the duties and searches are printed (EXPLAIN).
 """
 
 import os
@@ -333,9 +333,11 @@ def main():
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         started = time.strftime("%H:%M", time.gmtime())
-        results += measure("SQLite", data.prepare("sqlite"), Path(tmp))
+        kinds = os.environ.get("BENCH_DBS", "sqlite,postgresql").split(",")
+        if "sqlite" in kinds:
+            results += measure("SQLite", data.prepare("sqlite"), Path(tmp))
         pg = os.environ.get("TEST_DATABASE_URL")
-        if pg:
+        if pg and "postgresql" in kinds:
             url = data.prepare("postgresql", database_url(pg))
             results += measure("PostgreSQL", url, Path(tmp))
     print(

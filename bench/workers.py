@@ -12,7 +12,7 @@ N real `flask --app app worker --queues orders --no-scheduler` processes start, 
 due and the tick's duty enqueues them, and the clock runs until the last is bought.
 
 Printed per run: sales/min (the 1-worker run is the baseline: ratio = throughput ÷ that of 1),
-the shop's orders per sale (a sale bought twice shows as 2), and each worker's peak memory (RSS
+the shop's orders per sale (a sale bought twice shows as 2), and each worker's peak memory (PSS
 summed over its process tree: the worker, Playwright's driver, Chromium), sampled every 0.5 s.
 Targets: 4 workers ≥ 3× one, 0 double orders, each worker ≤ 512 MB. BENCH_WORKERS ("1,2,4").
 """
@@ -118,14 +118,18 @@ def setup(stand) -> list[int]:
     return ids
 
 
-def tree_rss(pid: int) -> int:
+def tree_pss(pid: int) -> int:
+    """Memory of a worker's process tree: PSS (shared pages split between the processes sharing
+    them), so Chromium's shared memory is not counted once per process as RSS sums would."""
     try:
         process = psutil.Process(pid)
-        return sum(
-            p.memory_info().rss
-            for p in [process, *process.children(recursive=True)]
-            if p.is_running()
-        )
+        total = 0
+        for p in [process, *process.children(recursive=True)]:
+            try:
+                total += p.memory_full_info().pss
+            except psutil.Error:
+                pass
+        return total
     except psutil.Error:
         return 0
 
@@ -168,7 +172,7 @@ def run(count: int, url: str) -> dict:
         def sample():
             while sampling:
                 for i, worker in enumerate(workers):
-                    peaks[i] = max(peaks[i], tree_rss(worker.pid))
+                    peaks[i] = max(peaks[i], tree_pss(worker.pid))
                 time.sleep(0.5)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -250,7 +254,7 @@ def main():
     base = results[0]["per_minute"]
     print(
         "\n| workers | sales | time | sales/min | ratio to 1 | shop orders | doubles "
-        "| peak per worker (RSS tree) | cart statuses |\n|---|---|---|---|---|---|---|---|---|"
+        "| peak per worker (PSS, process tree) | cart statuses |\n|---|---|---|---|---|---|---|---|---|"
     )
     for r in results:
         print(
