@@ -266,7 +266,7 @@ def measure(label: str, url: str, work: Path) -> list[str]:
                 )
                 connection.flushdb()
                 enqueued = tick.tick()["orders"]
-                assert enqueued == 500, enqueued
+                assert enqueued == min(500, len(due)), enqueued
             finally:
                 for chunk in range(0, len(due), 1000):
                     db.session.execute(
@@ -278,7 +278,7 @@ def measure(label: str, url: str, work: Path) -> list[str]:
                     )
                 db.session.commit()
             lines.append(
-                f"| {label} | tick, {len(due):,} sales due (enqueues 500) | {due_ms:.1f} ms "
+                f"| {label} | tick, {len(due):,} sales due (enqueues {min(500, len(due))}) | {due_ms:.1f} ms "
                 f"| {due_base:.1f} ms | {due_ms / due_base:.1f}× | {verdict(due_ms, 'tick_due')} |"
             )
             plans = {
