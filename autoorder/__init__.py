@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.logger.setLevel(logging.INFO)
     _make_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from autoorder import auth, cli, crypto, routes
+    from autoorder import auth, cli, crypto, order_index, routes
     from autoorder.inputs import BoundedIntConverter
 
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
@@ -44,7 +44,12 @@ def create_app(config: Config | None = None) -> Flask:
     crypto.init_app(app)
     db.init_app(app)
     _sqlite_for_several_processes(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app.root_path + "/../migrations"),
+        include_object=order_index.include_object,  # its database-only indexes and tables
+    )
     csrf.init_app(app)
     htmx.init_app(app)
     auth.init_app(app, login_manager)

@@ -23,6 +23,7 @@ def register(app):
         add_credit_package,
         suppliers_group,
         bots_group,
+        orders_group,
     ):
         app.cli.add_command(command)
 
@@ -250,6 +251,33 @@ def suppliers_sync(base_urls):
         raise click.UsageError(str(exc)) from None
     for key, what in outcome.items():
         click.echo(f"{key}: {what}")
+
+
+@click.group("orders")
+def orders_group():
+    """Sales: their search index and status counts."""
+
+
+@orders_group.command("reindex")
+@click.option(
+    "--check", is_flag=True, help="only compare the counts with the orders; exit 1 if off"
+)
+@with_appcontext
+def orders_reindex(check):
+    """Rebuild every sale's search text, the SQLite search table and the per-status counts from
+    the orders (after a bulk import, or a repair). Safe while workers run."""
+    from autoorder import order_index
+
+    if check:
+        wrong = order_index.check_counts()
+        for team_id, status, tracking, counted, actual in wrong:
+            click.echo(f"team {team_id} {status}/{tracking}: counted {counted}, actual {actual}")
+        if wrong:
+            raise click.ClickException(f"{len(wrong)} status counts differ from the orders")
+        click.echo("status counts agree with the orders")
+        return
+    outcome = order_index.rebuild()
+    click.echo(f"search text updated on {outcome['search_text_updated']} sales; counts rebuilt")
 
 
 @click.group("bots")

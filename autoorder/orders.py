@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, or_, update
 
-from autoorder import clock
+from autoorder import clock, order_index
 from autoorder.extensions import db
 from autoorder.models import Order, OrderEvent
 
@@ -186,14 +186,18 @@ def claim(
     values = {"status": to.value, "status_changed_at": now, "updated_at": now}
     if lease_seconds is not None:
         values |= {"lease_owner": owner, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
-    result = db.session.execute(
+    taken = db.session.execute(
         update(Order)
         .where(Order.id == order_id, Order.status == from_.value)
         .values(values)
+        .returning(Order.team_id, Order.tracking_status)
         .execution_options(synchronize_session=False)
-    )
-    won = result.rowcount == 1
+    ).all()
+    won = len(taken) == 1
     if won:
+        # The per-status counts, in this transaction (a Core UPDATE: the ORM hooks do not see it).
+        team_id, tracking_status = taken[0]
+        order_index.count_status_change(team_id, tracking_status, from_.value, to.value)
         db.session.add(
             OrderEvent(
                 order_id=order_id,

@@ -50,7 +50,14 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 class Stand:
     """Fresh shop + eBay emulator + Redis + migrated SQLite + one team. Use as a context manager."""
 
-    def __init__(self, name: str, *, buffer_seconds: int = 600, lease_seconds: int = 120):
+    def __init__(
+        self,
+        name: str,
+        *,
+        buffer_seconds: int = 600,
+        lease_seconds: int = 120,
+        db_url: str | None = None,  # another database (bench/workers.py: PostgreSQL)
+    ):
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.workers: list[subprocess.Popen] = []
         self.redis = self.shop = self.ebay = None
@@ -59,7 +66,7 @@ class Stand:
             self.redis.start()
             self.shop = start_shop(seed=11, log_path=self.tmp / "shop.log")
             self.ebay = start_ebay_sandbox(seed=5, log_path=self.tmp / "ebay.log")
-            self.db_url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+            self.db_url = db_url or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
             self.evidence = self.tmp / "evidence"
             self.app = create_app(
                 TestConfig(

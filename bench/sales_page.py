@@ -166,6 +166,11 @@ def fill(app) -> None:
             db.session.execute(insert(OrderEvent), events)
             db.session.commit()
     with app.app_context():
+        # The rows went in around the ORM: their search text, the SQLite search table and the
+        # status counts are made as `flask orders reindex` makes them (#19).
+        from autoorder import order_index
+
+        order_index.rebuild()
         analyze()
     print(
         f"  filled {total:,} orders + {3 * total:,} events in {time.perf_counter() - started:.1f} s"

@@ -30,6 +30,7 @@ BENCHES=(
   "tracking_sweep|BENCH_SWEEP=4 BENCH_CHUNK=2 BENCH_BASE_CHUNK=2|bench/order_loop.py 2"
   "order_one_amazon|BENCH_PAIRS=1|bench/order_one_amazon.py"
   "parse_amazon_history|BENCH_ROUNDS=1|bench/parse_amazon_history.py"
+  "scale|BENCH_ORDERS=2000 BENCH_RUNS=2|bench/scale.py"
 )
 
 if [ $# -gt 0 ]; then  # bash bench/smoke.sh sales_page order_one: only those

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from autoorder.extensions import db
 
@@ -21,6 +21,9 @@ MIGRATIONS = str(ROOT / "migrations")
 
 def reset_schema():
     """Drop everything in the test database, then build it with the real migrations."""
+    if db.engine.dialect.name == "sqlite":  # a virtual table: drop it before its shadow tables
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS orders_search"))
     meta = MetaData()
     meta.reflect(bind=db.engine)
     meta.drop_all(bind=db.engine)
@@ -32,6 +35,8 @@ def empty_tables():
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+        if db.engine.dialect.name == "sqlite":  # the search table (autoorder.order_index)
+            connection.execute(text("DELETE FROM orders_search"))
 
 
 def free_port() -> int:

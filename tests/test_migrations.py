@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from autoorder import create_app
 from autoorder.config import TestConfig, database_url
 from autoorder.extensions import db
+from autoorder.order_index import include_object
 from tests.support import MIGRATIONS
 
 
@@ -30,7 +31,11 @@ def _up_down_up(url):
         downgrade(directory=MIGRATIONS, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade(directory=MIGRATIONS)
-        diff = compare_metadata(MigrationContext.configure(db.engine.connect()), db.metadata)
+        with db.engine.connect() as connection:  # closed here, not by the garbage collector
+            context = MigrationContext.configure(
+                connection, opts={"include_object": include_object}
+            )
+            diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         db.engine.dispose()
 

@@ -44,6 +44,7 @@ def periodic_jobs(config=None) -> list[dict]:
         {"func": tick.enqueue_due_canaries, "interval": 300, "timeout": 60, "queue": "default"},
         {"func": tick.enqueue_pending_erasures, "interval": 60, "timeout": 60, "queue": "default"},
         {"func": tick.flag_ship_by_at_risk, "interval": 60, "timeout": 60, "queue": "default"},
+        {"func": tick.compact_status_counts, "interval": 60, "timeout": 60, "queue": "default"},
     ]
 
 

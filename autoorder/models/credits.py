@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, func, select
+from sqlalchemy import ForeignKey, Index, Numeric, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autoorder import clock
@@ -27,6 +27,8 @@ class CreditEntry(db.Model):
     """A ledger line. ``key`` is unique so each purchase or order is booked exactly once."""
 
     __tablename__ = "credit_entries"
+    # The console ledger's order (newest first) and its keyset pages (#19).
+    __table_args__ = (Index("ix_credit_entries_team_created_id", "team_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)

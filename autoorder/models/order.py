@@ -18,11 +18,21 @@ class Order(db.Model):
     __table_args__ = (
         UniqueConstraint("team_id", "ebay_order_id", "ebay_line_item_id"),
         Index("ix_orders_due", "status", "order_after"),
-        Index("ix_orders_tracking_due", "tracking_status", "next_tracking_check_at"),
-        Index("ix_orders_team_sold", "team_id", "sold_at"),
+        # The tick's due tracking checks (status = succeeded, envelope not_due/searching, due).
+        Index("ix_orders_tracking_due", "status", "tracking_status", "next_tracking_check_at"),
+        # The sales page's order (sold_at desc, id desc) and its keyset pages (#19).
+        Index("ix_orders_team_sold_id", "team_id", "sold_at", "id"),
         Index("ix_orders_team_status", "team_id", "status"),  # the dashboard's counts per status
-        Index("ix_orders_ship_by", "ship_by_flagged_at", "ship_by_at"),  # the tick's at-risk scan
+        # Exact search (#19): eBay order numbers are in the unique constraint above.
+        Index("ix_orders_team_buyer_username", "team_id", "buyer_username"),
+        Index("ix_orders_team_tracking_number", "team_id", "tracking_number"),
+        Index("ix_orders_team_supplier_order", "team_id", "supplier_order_number"),
+        # Sales held for credits (the tick's resume duty and the console), whatever the team size.
+        Index("ix_orders_failure_status_team", "failure_code", "status", "team_id"),
     )
+    # Database-only objects of #19 (not in this metadata; see autoorder/order_index.py): the
+    # partial index ix_orders_ship_by_open (the tick's at-risk scan), the trigram index ix_orders_search_trgm (PostgreSQL) and the FTS5 table orders_search
+    # (SQLite).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
@@ -46,8 +56,9 @@ class Order(db.Model):
     ebay_fees: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     # The two icons. Defaults are OrderStatus.WAITING and TrackingStatus.NOT_DUE.
-    status: Mapped[str] = mapped_column(String(32), default="waiting")
-    tracking_status: Mapped[str] = mapped_column(String(32), default="not_due")
+    # active_history: the status counts (autoorder.order_index) need the value a change replaces.
+    status: Mapped[str] = mapped_column(String(32), default="waiting", active_history=True)
+    tracking_status: Mapped[str] = mapped_column(String(32), default="not_due", active_history=True)
     status_changed_at = mapped_column(UTCDateTime, default=clock.now)
     tracking_status_changed_at = mapped_column(UTCDateTime, default=clock.now)
     failure_code: Mapped[str | None] = mapped_column(String(64))
@@ -78,6 +89,10 @@ class Order(db.Model):
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
+    # What substring search looks in, lower-cased: buyer name and username, title, address
+    # (autoorder.order_index.search_text; set on every ORM write, rebuilt by `flask orders reindex`).
+    search_text: Mapped[str | None] = mapped_column(Text)
+
     events = relationship("OrderEvent", order_by="OrderEvent.id", back_populates="order")
     evidence = relationship("Evidence", order_by="Evidence.id", back_populates="order")
     shipments = relationship("Shipment", order_by="Shipment.id", back_populates="order")
@@ -105,6 +120,27 @@ class Order(db.Model):
 
     def __repr__(self):
         return f"<Order {self.id} team={self.team_id} {self.status}/{self.tracking_status}>"
+
+
+class OrderStatusCount(db.Model):
+    """Per-team sales counts by (cart status, envelope status), kept as signed deltas.
+
+    Every insert of an order and every change of its statuses adds rows here in the same
+    transaction (autoorder.order_index); a team's count is the SUM of its rows. Only inserts, so
+    concurrent workers never wait on a counter row; a periodic duty folds each team's rows into
+    one per status pair, and `flask orders reindex` rebuilds them from the orders.
+    """
+
+    __tablename__ = "order_status_counts"
+    __table_args__ = (
+        Index("ix_order_status_counts_team", "team_id", "status", "tracking_status", "n"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    status: Mapped[str] = mapped_column(String(32))
+    tracking_status: Mapped[str] = mapped_column(String(32))
+    n: Mapped[int]
 
 
 class OrderEvent(db.Model):

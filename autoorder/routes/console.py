@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from autoorder import credits, jobs, payments
+from autoorder import credits, jobs, keyset, payments
 from autoorder.auth import admin_required, operator_required, team_select
 from autoorder.extensions import db
 from autoorder.forms import CreditPackageForm, PurchaseForm
@@ -183,9 +183,10 @@ def _page(package_form=None, status=200):
         ever_bought=db.session.scalar(
             team_select(CreditEntry)
             .where(CreditEntry.reason == "purchase")
-            .with_only_columns(func.count())
+            .with_only_columns(CreditEntry.id)
+            .limit(1)
         )
-        > 0,
+        is not None,
         package_form=package_form or CreditPackageForm(formdata=None),
         purchase_form=PurchaseForm(formdata=None),
         teams=db.session.scalars(select(Team).order_by(Team.name, Team.id)).all()
@@ -196,9 +197,23 @@ def _page(package_form=None, status=200):
 
 
 def _ledger():
+    """A page of the team's ledger, newest first: keyset pages (``before``/``after`` an entry)
+    through (team_id, created_at, id), so a deep page costs what page 2 does and entries booked
+    meanwhile shift nothing. ``?page=N`` alone (old links) still works, by OFFSET."""
     page = arg_int(request.args, "page", default=1, minimum=1, maximum=1_000_000)
-    query = team_select(CreditEntry).order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
-    return db.paginate(query, page=page, per_page=LEDGER_PAGE_SIZE, error_out=False)
+    before = keyset.parse_cursor(request.args.get("before"))
+    after = keyset.parse_cursor(request.args.get("after")) if before is None else None
+    ledger = keyset.page(
+        team_select(CreditEntry),
+        CreditEntry.created_at,
+        CreditEntry.id,
+        size=LEDGER_PAGE_SIZE,
+        before=before,
+        after=after,
+        offset=0 if before or after else (page - 1) * LEDGER_PAGE_SIZE,
+    )
+    ledger.page = 1 if after is not None and ledger.first else page
+    return ledger
 
 
 def _held_count(team_id) -> int:

@@ -21,17 +21,19 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from autoorder import actions, clock, jobs
+from autoorder import actions, clock, jobs, keyset
 from autoorder import evidence as evidence_files
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.inputs import arg_ids, arg_int
 from autoorder.models import Evidence, Order
+from autoorder.order_index import SEARCH_MIN
 from autoorder.orders import TrackingStatus as T
 from autoorder.routes import is_htmx
 from autoorder.routes.sales_read_model import (
     ENVELOPE_LABELS,
     PAGE_SIZE,
+    SEARCH_HINT,
     apply_filters,
     by_ids,
     counts_context,
@@ -66,12 +68,20 @@ def index():
     page = arg_int(request.args, "page", default=1, minimum=1, maximum=MAX_PAGE)
     counts = status_counts(filters)
     total = counts.get(filters["cart"], 0) if "cart" in filters else sum(counts.values())
-    orders = db.session.scalars(
-        apply_filters(team_select(Order), filters)
-        .order_by(Order.sold_at.desc(), Order.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    before = keyset.parse_cursor(request.args.get("before"))
+    after = keyset.parse_cursor(request.args.get("after")) if before is None else None
+    listing = keyset.page(
+        apply_filters(team_select(Order), filters),
+        Order.sold_at,
+        Order.id,
+        size=PAGE_SIZE,
+        before=before,
+        after=after,
+        offset=0 if before or after else (page - 1) * PAGE_SIZE,  # ?page=N alone: old links
+    )
+    if after is not None and listing.first:  # "Newer" led back to the top: page 1, as it is now
+        page = 1
+    orders = listing.items
     bots = team_bots()
     rows = row_views(orders, bots)
     suppliers = sorted(
@@ -82,7 +92,9 @@ def index():
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, ceil(total / PAGE_SIZE)),
+        pages=max(1, ceil(total / PAGE_SIZE), page),
+        listing=listing,
+        search_hint=SEARCH_HINT if 0 < len(filters.get("q", "")) < SEARCH_MIN else None,
         bots=sorted(bots.values(), key=lambda b: b.name),
         suppliers=suppliers,
         poll=poll,

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import column, func, literal_column, select, table, union
 
-from autoorder import actions, clock
+from autoorder import actions, clock, order_index
 from autoorder.auth import team_select
 from autoorder.extensions import db
 from autoorder.inputs import arg_int, bounded_int, day, printable
@@ -93,18 +93,62 @@ def apply_filters(query, filters: dict, *, cart: bool = True):
             Order.sold_at < datetime.combine(filters["sold_to"] + timedelta(days=1), time.min, UTC)
         )
     if "q" in filters:
-        text = filters["q"]
-        query = query.where(
-            Order.ebay_order_id.icontains(text, autoescape=True)
-            | Order.buyer_username.icontains(text, autoescape=True)
-            | Order.buyer_name.icontains(text, autoescape=True)
-            | Order.supplier_order_number.icontains(text, autoescape=True)
-        )
+        query = query.where(Order.id.in_(search_ids(filters["q"])))
     return query
 
 
+EXACT_COLUMNS = (
+    Order.ebay_order_id,
+    Order.supplier_order_number,
+    Order.tracking_number,
+    Order.buyer_username,
+)
+SEARCH_HINT = (
+    f"Fewer than {order_index.SEARCH_MIN} characters: only whole eBay order, supplier order and "
+    f"tracking numbers and buyer usernames match. Type {order_index.SEARCH_MIN} or more to search "
+    "names, titles and addresses."
+)
+
+
+def search_ids(text: str):
+    """The ids of the team's sales that ``text`` finds, as a UNION of index lookups.
+
+    Exact: the whole eBay order, supplier order or tracking number or buyer username (as typed,
+    upper- or lower-cased), each through a (team_id, column) b-tree. Substring (3 characters or
+    more): ``search_text LIKE '%text%'`` (lower-cased) through the trigram index — pg_trgm on
+    PostgreSQL; on SQLite the FTS5 trigram table gives the candidates and the same LIKE decides.
+    """
+    variants = sorted({text, text.upper(), text.lower()})
+    parts = [
+        team_select(Order).with_only_columns(Order.id).where(column.in_(variants))
+        for column in EXACT_COLUMNS
+    ]
+    if len(text) >= order_index.SEARCH_MIN:
+        needle = order_index.normalise_query(text)
+        substring = team_select(Order).with_only_columns(Order.id)
+        if order_index.is_sqlite():
+            fts = table(order_index.FTS_TABLE, column("rowid"))
+            substring = substring.where(
+                Order.id.in_(
+                    select(fts.c.rowid).where(
+                        literal_column(order_index.FTS_TABLE).op("MATCH")(
+                            order_index.fts_phrase(needle)
+                        )
+                    )
+                )
+            )
+        parts.append(substring.where(Order.search_text.contains(needle, autoescape=True)))
+    return union(*parts)
+
+
 def status_counts(filters: dict) -> dict[str, int]:
-    """{cart status: number of sales} under every filter but the cart status: one GROUP BY."""
+    """{cart status: number of sales} under every filter but the cart status.
+
+    With no filter but the envelope, from the maintained counts (a few rows per team, see
+    autoorder.order_index); with others, one GROUP BY over the sales they select.
+    """
+    if set(filters) <= {"cart", "envelope"}:
+        return order_index.team_counts(current_user.team_id, filters.get("envelope"))
     return dict(
         db.session.execute(
             apply_filters(team_select(Order), filters, cart=False)

@@ -103,3 +103,60 @@ def test_only_the_holder_of_rqs_scheduler_lock_promotes(redis, keep_signal_handl
     assert orders.job_ids == []  # left to the lock holder: never promoted twice
     other.enqueue_scheduled_jobs()
     assert orders.job_ids == ["due"]
+
+
+SCHEDULER_SCRIPT = """
+import sys
+from autoorder.jobs.schedule import AppScheduler
+from autoorder.queues import redis_connection
+definition = {"func": "tests.sample_jobs.add_note", "interval": 1, "timeout": 30,
+              "queue": "default"}
+AppScheduler(connection=redis_connection(sys.argv[1]), interval=0.2,
+             periodic=[definition], queue_names=["default"]).run_forever()
+"""
+
+
+def _run_schedulers(redis, redis_url, count: int, seconds: float) -> int:
+    """``count`` scheduler processes (the real AppScheduler loop) for ``seconds`` against one
+    Redis, no worker; return how many times the 1-second periodic job was put on its queue."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.support import ROOT
+
+    redis.flushall()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    processes = [
+        subprocess.Popen([sys.executable, "-c", SCHEDULER_SCRIPT, redis_url], cwd=ROOT, env=env)
+        for _ in range(count)
+    ]
+    try:
+        deadline = time.monotonic() + 120  # a busy machine takes seconds to import the app
+        while len(redis.keys("rq:scheduler_instance:*")) < count:  # each one's run loop is up
+            assert time.monotonic() < deadline and all(p.poll() is None for p in processes)
+            time.sleep(0.1)
+        redis.delete("rq:queue:default")
+        time.sleep(seconds)
+        enqueued = redis.llen("rq:queue:default")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
+    return enqueued
+
+
+def test_two_schedulers_started_by_mistake_do_no_duplicate_work(redis, redis_url):
+    """Both register the periodic jobs under the same ids (one entry each) and take rq-scheduler's
+    lock before each pass, so a due periodic job is put on its queue once per interval — as with
+    one scheduler — not once per scheduler. (The duties it runs also enqueue each sale, check or
+    poll under a fixed job id, so even a duplicate pass would not buy twice.)"""
+    alone = _run_schedulers(redis, redis_url, 1, 6)
+    together = _run_schedulers(redis, redis_url, 2, 6)
+    assert 4 <= alone <= 7, alone
+    assert together <= alone + 1, (alone, together)
+    from rq_scheduler import Scheduler
+
+    assert len(list(Scheduler(connection=redis).get_jobs())) == 1  # one registration, not two

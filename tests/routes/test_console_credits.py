@@ -259,10 +259,12 @@ def test_ledger_is_paginated_and_served_as_a_fragment(app, client, world):
         db.session.commit()
     login(client, "member@example.com")
     first = client.get("/console/").get_data(as_text=True)
-    assert first.count('id="entry-') == 25 and "Page 1 of 2" in first
+    # No "of N": counting a long ledger would scan it; the pages are keyset pages (#19).
+    assert first.count('id="entry-') == 25 and "Page 1<" in first and 'rel="next"' in first
     fragment = client.get("/console/?page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="ledger">') and "<html" not in fragment
-    assert fragment.count('id="entry-') == 5 and "Page 2 of 2" in fragment
+    assert fragment.count('id="entry-') == 5 and "Page 2<" in fragment
+    assert 'rel="next"' not in fragment
     assert "their secret bonus" not in fragment
 
 
@@ -363,3 +365,45 @@ def test_only_the_operator_offers_a_package_to_every_team(app, client, world):
         mine = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "Mine"))
         every = db.session.scalar(select(CreditPackage).where(CreditPackage.name == "For all"))
         assert mine.team_id == world.team_id and every.team_id is None
+
+
+ENTRY_RE = re.compile(r'<tr id="entry-(\d+)"')
+OLDER_RE = re.compile(r'<a href="([^"]*)"[^>]*rel="next"')
+NEWER_RE = re.compile(r'<a href="([^"]*)"[^>]*rel="prev"')
+
+
+def test_ledger_pages_by_keyset_neither_skip_nor_repeat_when_entries_arrive(app, client, world):
+    from datetime import timedelta
+
+    from autoorder import clock
+
+    def book(count, start, base):
+        with app.app_context():
+            for n in range(count):
+                db.session.add(
+                    CreditEntry(
+                        team_id=world.team_id,
+                        key=f"adjust:{start + n}",
+                        delta=1,
+                        reason="adjustment",
+                        created_at=base + timedelta(seconds=start + n),
+                    )
+                )
+            db.session.commit()
+
+    now = clock.now()
+    book(60, 0, now - timedelta(days=1))
+    login(client, "member@example.com")
+    first = client.get("/console/").get_data(as_text=True)
+    assert len(ENTRY_RE.findall(first)) == 25 and "Page 1" in first
+    book(10, 100, now)  # booked while the first page is read: newest first, they push rows down
+    link = OLDER_RE.search(first).group(1).replace("&amp;", "&")
+    second = client.get(link).get_data(as_text=True)
+    link = OLDER_RE.search(second).group(1).replace("&amp;", "&")
+    third = client.get(link, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert third.startswith('<div id="ledger">') and OLDER_RE.search(third) is None
+    seen = [int(i) for page in (first, second, third) for i in ENTRY_RE.findall(page)]
+    assert len(seen) == 60 and len(set(seen)) == 60
+    back = NEWER_RE.search(third).group(1).replace("&amp;", "&")
+    assert ENTRY_RE.findall(client.get(back).get_data(as_text=True)) == ENTRY_RE.findall(second)
+    assert client.get("/console/?page=3").status_code == 200  # old links still answer

@@ -1,5 +1,6 @@
 """Sales & Orders page: team scoping, the row, filters, search, counts (one GROUP BY), pagination."""
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -168,7 +169,13 @@ def _team(world):
         ("bot={main}", ["waiting", "bought"]),
         ("sold_from=2025-03-08&sold_to=2025-03-09", ["bought", "failed"]),
         ("sold_from=2025-03-10", ["waiting"]),
-        ("q=11-11111", ["waiting"]),
+        ("q=11-11111-11111", ["waiting"]),  # a whole eBay order number
+        ("q=11-11111", []),  # numbers match whole (an index lookup), not in part
+        ("q=9400111201080805483016", ["bought"]),  # a whole tracking number
+        ("q=ane bu", ["waiting"]),  # a part of the buyer's name (the trigram index)
+        ("q=hose", ["failed"]),  # a part of the title
+        ("q=bo", []),  # under 3 characters: whole usernames only…
+        ("q=bob", ["bought"]),  # …and a whole one matches
         ("q=JANE", ["waiting"]),
         ("q=carol", ["failed"]),
         ("q=shop-7781", ["bought"]),
@@ -320,3 +327,47 @@ def test_counts_fragment_follows_the_filters(client, world):
         "cancelled": 1,
     }
     assert 'data-count="all">2<' in html and "hx-swap-oob" not in html
+
+
+NEXT_RE = re.compile(r'<a href="([^"]*)" rel="next"')
+PREV_RE = re.compile(r'<a href="([^"]*)" rel="prev"')
+
+
+def _link(regex, html_text):
+    found = regex.search(html_text)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_keyset_pages_neither_skip_nor_repeat_when_sales_arrive(app, client, world):
+    """Older → follows the last row shown (a keyset cursor), so sales that arrive between page
+    loads (newest first: they push every row down) do not shift the next page as OFFSET would."""
+    with app.app_context():
+        team = _team(world)
+        for n in range(115):
+            make_order(team, title=f"bulk {n}", sold_at=DAY - timedelta(days=10, minutes=n))
+        db.session.commit()
+
+    def arrive(count, start):
+        with app.app_context():
+            team = _team(world)
+            for n in range(count):
+                make_order(
+                    team, title=f"new {start + n}", sold_at=DAY + timedelta(minutes=start + n)
+                )
+            db.session.commit()
+
+    first = client.get("/").get_data(as_text=True)
+    arrive(30, 0)  # 30 new sales while the seller reads page 1
+    second = client.get(_link(NEXT_RE, first)).get_data(as_text=True)
+    assert "Page 2 of 3" in second
+    arrive(70, 30)
+    third = client.get(_link(NEXT_RE, second)).get_data(as_text=True)
+    assert "Page 3 of" in third and _link(NEXT_RE, third) is None
+    seen = row_ids(first) + row_ids(second) + row_ids(third)
+    assert len(seen) == 120 and len(set(seen)) == 120  # every original sale exactly once
+    back = client.get(_link(PREV_RE, third)).get_data(as_text=True)
+    assert row_ids(back) == row_ids(second)  # ← Newer shows the same page again
+    # Page 1 (no cursor) is the newest sales, new ones included.
+    newest = client.get(_link(PREV_RE, second)).get_data(as_text=True)
+    assert "Page 1 of" in newest and len(row_ids(newest)) == 50
+    assert client.get("/?before=nonsense.x&after=-1").status_code == 200
