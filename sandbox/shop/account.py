@@ -7,7 +7,14 @@ import json
 import pyotp
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from .web import challenge_page, current_account, get_store, login_required, safe_next
+from .web import (
+    challenge_page,
+    challenged,
+    current_account,
+    get_store,
+    login_required,
+    safe_next,
+)
 
 bp = Blueprint("account", __name__)
 
@@ -89,7 +96,7 @@ def challenge():
     if acct is None:
         return redirect(url_for("account.login"))
     next_url = safe_next(request.form.get("next") or session.get("next"))
-    if not acct["captcha"] or session.get("human"):
+    if not challenged(acct):
         session.pop("next", None)
         return redirect(next_url)
     if request.method == "POST":

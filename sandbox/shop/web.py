@@ -48,6 +48,11 @@ def safe_next(target: str | None, default: str = "/account") -> str:
     return default
 
 
+def challenged(acct: dict) -> bool:
+    """Whether this browser session must pass the bot challenge before the account area."""
+    return bool(acct["captcha"]) and not session.get("human")
+
+
 def challenge_page(error=None, next_url=None):
     """The bot challenge (HTTP 403): a new slider puzzle, its gap remembered in the session."""
     target = session["captcha_target"] = get_store().captcha_target()
@@ -64,7 +69,7 @@ def login_required(view):
         acct = current_account()
         if acct is None:
             return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
-        if acct["captcha"] and not session.get("human"):
+        if challenged(acct):
             return challenge_page()
         return view(*args, **kwargs)
 
