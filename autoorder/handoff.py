@@ -59,6 +59,7 @@ def begin(order: Order, attempt, exc, supplier_name: str) -> str:
     orders.set_attempt_state(
         attempt, A.NOT_PLACED, error_code="challenge", error_message=exc.message[:500]
     )
+    now = clock.now()
     handoff = Handoff(
         team_id=order.team_id,
         order_id=order.id,
@@ -67,7 +68,8 @@ def begin(order: Order, attempt, exc, supplier_name: str) -> str:
         kind=exc.challenge,
         message=exc.message[:2000],
         status="waiting",
-        expires_at=clock.now() + time_limit(),
+        created_at=now,
+        expires_at=now + time_limit(),
     )
     db.session.add(handoff)
     minutes = max(1, round(time_limit().total_seconds() / 60))

@@ -288,6 +288,8 @@ def through_the_product(page, app, handoff_id, mode):
 
 
 def main():
+    import logging
+
     from playwright.sync_api import sync_playwright
 
     from autoorder import clock, create_app
@@ -298,6 +300,7 @@ def main():
     from sandbox.shop.testing import start_shop
     from tests import factories, support
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     work = Path(tempfile.mkdtemp(prefix="bench-handoff-"))
     redis_server = support.RedisServer(work)
     redis_server.start()
