@@ -111,9 +111,9 @@ def latest_for_order(order_id: int) -> Handoff | None:
 
 
 def waiting_count(team_id: int) -> int:
-    """Sales of the team that wait for a person (the dashboard's badge)."""
+    """Sales of the team that wait for a person (the dashboard's badge): its open hand-offs."""
     return db.session.scalar(
-        select(func.count(Order.id)).where(Order.team_id == team_id, Order.status == S.NEEDS_YOU)
+        select(func.count(Handoff.id)).where(Handoff.team_id == team_id, Handoff.status.in_(OPEN))
     )
 
 

@@ -27,6 +27,7 @@ BENCHES=(
   "order_schedule|BENCH_SPACED=1 BENCH_DENSE=0|bench/order_schedule.py"
   "worker_memory|BENCH_ORDERS=1 BENCH_CAPPED_ORDERS=0 BENCH_VARIANT_ORDERS=0|bench/worker_memory.py"
   "tracking_sweep|BENCH_SWEEP=4 BENCH_CHUNK=2 BENCH_BASE_CHUNK=2|bench/order_loop.py 2"
+  "handoff_live_view|BENCH_SECONDS=1 BENCH_CLICKS=2|bench/handoff_live_view.py"
 )
 
 if [ $# -gt 0 ]; then  # bash bench/smoke.sh sales_page order_one: only those
