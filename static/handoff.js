@@ -78,9 +78,9 @@
   var pressed = null;
   img.addEventListener("mousedown", function (e) {
     e.preventDefault();
-    img.focus();
-    pressed = BUTTONS[e.button] || "left";
     var p = at(e);
+    img.focus({ preventScroll: true });  // keys go to the page; the view must not jump under the pointer
+    pressed = BUTTONS[e.button] || "left";
     send({ t: "down", x: p.x, y: p.y, button: pressed });
   });
   var lastMove = 0;
@@ -116,7 +116,7 @@
       var field = document.getElementById("live-text");
       if (field.value) { send({ t: "text", text: field.value }); }
       field.value = "";
-      img.focus();
+      img.focus({ preventScroll: true });
     });
   }
 })();
