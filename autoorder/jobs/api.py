@@ -66,14 +66,18 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
 def enqueue_handoff(handoff_id: int):
     """Enqueue serve_handoff on the "handoff" queue: only the hand-off process takes it, so a
     challenge waiting for a person never holds an order worker."""
-    timeout = int(current_app.config.get("HANDOFF_SECONDS") or 600) + 180
+    from autoorder.handoff import STALE_SECONDS
+
     return enqueue_once(
         "handoff",
         serve_handoff,
         handoff_id,
         job_id=f"handoff-{handoff_id}",
-        timeout=timeout,
-        restart_after=timeout,  # "started" for longer: its process died (the duty re-serves it)
+        timeout=int(current_app.config.get("HANDOFF_SECONDS") or 600) + 180,
+        # The duty asks again only for a hand-off no process has beaten for STALE_SECONDS: a copy
+        # RQ still calls "started" that long is dead (a live one beats twice a second). A second
+        # copy that is not dead after all finds the hand-off taken and stops.
+        restart_after=STALE_SECONDS,
     )
 
 

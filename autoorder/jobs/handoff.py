@@ -56,6 +56,7 @@ def serve_handoff(handoff_id: int) -> str:
     if not handoff.take(handoff_id, owner):
         return "served by another process"
     redis = redis_connection()
+    live_view.clear(redis, handoff_id)  # frames of a process that died show another page
     try:
         result = _serve(row, owner, redis)
     finally:

@@ -7,6 +7,8 @@ does (finds the slider in the picture) and sends mouse events through the dashbo
 import base64
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from sqlalchemy import select
 
 from autoorder.extensions import db
 from autoorder.jobs import enqueue_order
+from autoorder.jobs.handoff import sweep_handoffs
 from autoorder.models import Handoff, OrderBot, User
 from tests.factories import make_bot, make_listing, make_user
 from tests.support import ROOT, csrf_token, login
@@ -47,7 +50,7 @@ def _process(loop, name, *args, **env):
 def _processes(loop, **env):
     """The Procfile's order worker and hand-off process."""
     _process(loop, "worker", "worker", "--queues", "orders,default", "--no-scheduler", **env)
-    _process(loop, "handoff", "worker", "--queues", "handoff", "--no-scheduler", **env)
+    return _process(loop, "handoff", "worker", "--queues", "handoff", "--no-scheduler", **env)
 
 
 def _wait(predicate, timeout, what, loop=None):
@@ -310,3 +313,32 @@ def test_a_hand_off_nobody_solves_times_out_and_buys_nothing(loop):
     assert ended.status == "timed_out"
     assert "nobody passed" in loop.order(order_id).failure_message
     assert _shop_orders_of(loop, CAPTCHA) == []
+
+
+def test_a_hand_off_process_lost_mid_hand_off_is_replaced_and_the_sale_bought_once(loop):
+    from tests.loop.conftest import descendants
+
+    loop.setup(bot_email=CAPTCHA)
+    with loop.app.app_context():
+        member = db.session.scalar(select(User).where(User.team_id == loop.team_id)).email
+    first = _processes(loop)
+    order_id = _sell(loop)
+    live = _live_handoff(loop, order_id)
+    for pid in [first.pid, *descendants(first.pid)]:  # the process and its Chromium die
+        os.kill(pid, signal.SIGKILL)
+    first.wait(30)
+    assert loop.order(order_id).status == "needs_you"  # the sale waits, nothing lost
+    _process(loop, "handoff-2", "worker", "--queues", "handoff", "--no-scheduler")
+
+    def served_again():
+        with loop.app.app_context():
+            sweep_handoffs()  # the periodic duty: enqueues a hand-off no process beats for
+        (row,) = _handoffs(loop, order_id)
+        return row if row.status == "live" and row.worker != live.worker else None
+
+    again = _wait(served_again, 150, "another process to serve the hand-off", loop)
+    person = Person(loop, member)
+    frame = person.next_frame(again.id, timeout=30)
+    _solve_slider(person, again.id, frame)
+    _bought(loop, order_id)
+    assert len(_shop_orders_of(loop, CAPTCHA)) == 1
