@@ -26,6 +26,8 @@ def allowed(order: Order) -> frozenset[str]:
         names |= {"recheck_tracking", "enter_tracking"}
     if status in (S.WAITING, S.NEEDS_ATTENTION, S.FAILED):
         names.add("cancel")
+    if status == S.NEEDS_YOU:  # a supplier challenge waits for a person (autoorder.handoff)
+        names |= {"solve", "give_up"}
     return frozenset(names)
 
 

@@ -83,6 +83,8 @@ class Config:
         # One checkout per supplier account: the lock's lease, renewed while the checkout runs.
         self.ACCOUNT_LOCK_SECONDS = env_int("AUTOORDER_ACCOUNT_LOCK_SECONDS", 30)
         self.ORDER_JOB_TIMEOUT = env_int("AUTOORDER_ORDER_JOB_TIMEOUT", 300)
+        # A supplier challenge handed to a person (captcha, code) ends unsolved after this long.
+        self.HANDOFF_SECONDS = env_int("AUTOORDER_HANDOFF_SECONDS", 600)
         self.MIN_PROFIT = env_str("AUTOORDER_MIN_PROFIT")  # default minimum profit, e.g. "0.50"
         self.EBAY_CLIENT_ID = env_str("EBAY_CLIENT_ID")
         self.EBAY_CLIENT_SECRET = env_str("EBAY_CLIENT_SECRET")

@@ -23,6 +23,7 @@ class OrderStatus(StrEnum):
     SUCCEEDED = "succeeded"  # bought: green cart
     FAILED = "failed"  # the supplier refused (declined card, out of stock...); nothing bought
     NEEDS_ATTENTION = "needs_attention"  # a human must look (no mapping, no credits, held...)
+    NEEDS_YOU = "needs_you"  # a supplier challenge (captcha, code) waits for a person: the hand-off
     CANCELLED = "cancelled"
 
 
@@ -40,8 +41,10 @@ S, T = OrderStatus, TrackingStatus
 
 ALLOWED: dict[StrEnum, frozenset[StrEnum]] = {
     S.WAITING: frozenset({S.IN_PROGRESS, S.CANCELLED, S.NEEDS_ATTENTION}),
-    S.IN_PROGRESS: frozenset({S.SUCCEEDED, S.FAILED, S.NEEDS_ATTENTION, S.WAITING}),
+    S.IN_PROGRESS: frozenset({S.SUCCEEDED, S.FAILED, S.NEEDS_ATTENTION, S.WAITING, S.NEEDS_YOU}),
     S.NEEDS_ATTENTION: frozenset({S.WAITING, S.SUCCEEDED, S.CANCELLED}),
+    # passed: back in line to buy; given up, timed out or lost: a person looks (autoorder.handoff)
+    S.NEEDS_YOU: frozenset({S.WAITING, S.NEEDS_ATTENTION}),
     S.FAILED: frozenset({S.WAITING, S.SUCCEEDED, S.CANCELLED}),
     S.SUCCEEDED: frozenset(),
     S.CANCELLED: frozenset(),
@@ -53,7 +56,7 @@ ALLOWED: dict[StrEnum, frozenset[StrEnum]] = {
 }
 
 # Statuses that will change without a human: the dashboard keeps polling while any is shown.
-ACTIVE = frozenset({S.WAITING, S.IN_PROGRESS, T.NOT_DUE, T.SEARCHING})
+ACTIVE = frozenset({S.WAITING, S.IN_PROGRESS, S.NEEDS_YOU, T.NOT_DUE, T.SEARCHING})
 
 
 class InvalidTransitionError(ValueError):
@@ -147,9 +150,10 @@ def transition(order: Order, to, *, reason: str, actor: str = "system", data=Non
 
 
 def fail(order: Order, to: OrderStatus, *, code: str, message: str, actor="system", data=None):
-    """Move the cart to FAILED or NEEDS_ATTENTION with a reason code and readable message."""
-    if to not in (S.FAILED, S.NEEDS_ATTENTION):
-        raise ValueError("fail() moves only to FAILED or NEEDS_ATTENTION")
+    """Move the cart to FAILED, NEEDS_ATTENTION or NEEDS_YOU with a reason code and readable
+    message."""
+    if to not in (S.FAILED, S.NEEDS_ATTENTION, S.NEEDS_YOU):
+        raise ValueError("fail() moves only to FAILED, NEEDS_ATTENTION or NEEDS_YOU")
     event = transition(order, to, reason=f"{code}: {message}", actor=actor, data=data)
     order.failure_code, order.failure_message = code, message
     return event

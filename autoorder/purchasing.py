@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask import current_app
 
-from autoorder import clock, credits, evidence, orders
+from autoorder import clock, credits, evidence, handoff, orders
 from autoorder.account_lock import AccountLockLostError
 from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, ReauthorizationNeededError
@@ -173,6 +173,9 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
     except SupplierError as exc:
         db.session.rollback()
         db.session.refresh(attempt)
+        if handoff.wanted(exc) and attempt.state == A.STARTED:  # a person can pass it: hand off
+            save_artefacts(order, session.failure, attempt)
+            return handoff.begin(order, attempt, exc, bot.supplier.name)
         if attempt.state == A.PLACING and exc.may_have_bought:
             return resolve_ambiguous(order, attempt, owner, cause=exc, failure=session.failure)
         if exc.retryable and attempt.state != A.PLACING:

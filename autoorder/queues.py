@@ -9,7 +9,8 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
-QUEUE_NAMES = ("orders", "tracking", "default")  # by workload; orders run a browser
+# by workload; orders run a browser; handoff holds a browser open while a person solves a challenge
+QUEUE_NAMES = ("orders", "tracking", "default", "handoff")
 
 
 def redis_connection(url: str | None = None) -> Redis:

@@ -145,6 +145,7 @@ def processes(env: dict) -> list[tuple[str, str]]:
         ("web", f"{py} -m gunicorn --bind 127.0.0.1:{p['web']} --workers 2 --threads 4 app:app"),
         ("worker", f"{wait} {flask} worker --queues orders,default,tracking --no-scheduler"),
         ("sync", f"{wait} {flask} worker --queues default,tracking --no-scheduler"),
+        ("handoff", f"{wait} {flask} worker --queues handoff --no-scheduler"),
         ("scheduler", f"{wait} {seed} {flask} scheduler"),
     ]
     return procs

@@ -31,6 +31,7 @@ BENCHES=(
   "order_one_amazon|BENCH_PAIRS=1|bench/order_one_amazon.py"
   "parse_amazon_history|BENCH_ROUNDS=1|bench/parse_amazon_history.py"
   "scale|BENCH_ORDERS=2000 BENCH_RUNS=2|bench/scale.py"
+  "handoff_live_view|BENCH_SECONDS=1 BENCH_CLICKS=2|bench/handoff_live_view.py"
 )
 
 if [ $# -gt 0 ]; then  # bash bench/smoke.sh sales_page order_one: only those

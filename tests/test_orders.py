@@ -28,6 +28,9 @@ EXPECTED_CART = {
     (S.IN_PROGRESS, S.FAILED),
     (S.IN_PROGRESS, S.NEEDS_ATTENTION),
     (S.IN_PROGRESS, S.WAITING),
+    (S.IN_PROGRESS, S.NEEDS_YOU),  # a supplier challenge: the hand-off to a person
+    (S.NEEDS_YOU, S.WAITING),  # passed: back in line to buy
+    (S.NEEDS_YOU, S.NEEDS_ATTENTION),  # given up, timed out, lost
     (S.NEEDS_ATTENTION, S.WAITING),
     (S.NEEDS_ATTENTION, S.SUCCEEDED),
     (S.NEEDS_ATTENTION, S.CANCELLED),

@@ -10,6 +10,7 @@ from autoorder.jobs.api import (  # noqa: F401 - the public API
     canary_folder,
     enqueue_checkout_check,
     enqueue_erasure,
+    enqueue_handoff,
     enqueue_login_test,
     enqueue_order,
     enqueue_poll,

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from autoorder.jobs.bots import enqueue_login_test, load_login_checks
 from autoorder.jobs.canary import canary_folder, check_checkout
 from autoorder.jobs.failures import flag_order
+from autoorder.jobs.handoff import serve_handoff
 from autoorder.jobs.ordering import place_order
 from autoorder.jobs.privacy import erase_ebay_user
 from autoorder.jobs.sales import poll_ebay_account
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "canary_folder",
     "enqueue_erasure",
+    "enqueue_handoff",
     "enqueue_order",
     "enqueue_tracking_check",
     "enqueue_poll",
@@ -58,6 +60,24 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
         restart_after=restart_after,
         timeout=current_app.config["ORDER_JOB_TIMEOUT"],
         on_failure=flag_order,
+    )
+
+
+def enqueue_handoff(handoff_id: int):
+    """Enqueue serve_handoff on the "handoff" queue: only the hand-off process takes it, so a
+    challenge waiting for a person never holds an order worker."""
+    from autoorder.handoff import STALE_SECONDS
+
+    return enqueue_once(
+        "handoff",
+        serve_handoff,
+        handoff_id,
+        job_id=f"handoff-{handoff_id}",
+        timeout=int(current_app.config.get("HANDOFF_SECONDS") or 600) + 180,
+        # The duty asks again only for a hand-off no process has beaten for STALE_SECONDS: a copy
+        # RQ still calls "started" that long is dead (a live one beats twice a second). A second
+        # copy that is not dead after all finds the hand-off taken and stops.
+        restart_after=STALE_SECONDS,
     )
 
 

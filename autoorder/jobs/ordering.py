@@ -17,7 +17,7 @@ from flask import current_app
 from rq import get_current_job
 from sqlalchemy import and_, or_, select
 
-from autoorder import account_lock, clock, credits, orders
+from autoorder import account_lock, clock, credits, handoff, orders
 from autoorder import purchasing as purchase
 from autoorder.ebay.budget import counting_calls
 from autoorder.extensions import db
@@ -63,6 +63,8 @@ def place_order(order_id: int) -> str:
     else:
         return f"nothing to do ({order.status})"
     bot = purchase.bot_for(order)
+    if bot is not None and handoff.open_for_bot(bot.id) is not None:
+        return _wait_for_account(order)  # its account waits for a person (autoorder.handoff)
     if bot is not None and order.status == S.WAITING:
         first = first_in_line(bot.id)
         if first is not None and first != order.id:  # one line per account: oldest sale first
@@ -161,7 +163,12 @@ def _run(order: Order, owner: str, lock=None) -> str:
     )
     db.session.add(attempt)
     db.session.commit()
-    return purchase.buy(order, attempt, owner, lock)
+    outcome = purchase.buy(order, attempt, owner, lock)
+    if outcome == handoff.NEEDS_YOU:  # the hand-off process takes it from here
+        from autoorder.jobs.api import after_commit, enqueue_handoff
+
+        after_commit(enqueue_handoff, handoff.latest_for_order(order.id).id)
+    return outcome
 
 
 def _unfinished_attempt(order: Order) -> PurchaseAttempt | None:

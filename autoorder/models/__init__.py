@@ -9,6 +9,7 @@ from autoorder.models.ebay_account import (
     EbayDeletionNotice,
     EbayOrderProblem,
 )
+from autoorder.models.handoff import Handoff
 from autoorder.models.order import (
     Evidence,
     Order,
@@ -51,6 +52,7 @@ __all__ = [
     "EbayDeletionNotice",
     "EbayOrderProblem",
     "Evidence",
+    "Handoff",
     "Listing",
     "Order",
     "OrderBot",

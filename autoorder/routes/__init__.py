@@ -12,9 +12,9 @@ def is_htmx() -> bool:
 
 
 def register_blueprints(app):
-    from autoorder.routes import auth, bots, health, orders
+    from autoorder.routes import auth, bots, handoff, health, orders
 
-    for module in (auth, bots, health, orders):
+    for module in (auth, bots, handoff, health, orders):
         app.register_blueprint(module.bp)
     from autoorder.routes import (
         console,

@@ -38,6 +38,7 @@ CART_LABELS = {
     S.SUCCEEDED: "Ordered",
     S.FAILED: "Failed",
     S.NEEDS_ATTENTION: "Needs attention",
+    S.NEEDS_YOU: "Needs you",
     S.CANCELLED: "Cancelled",
 }
 ENVELOPE_LABELS = {
@@ -394,7 +395,7 @@ def cart_title(order: Order, reasons: dict) -> str:
         case S.SUCCEEDED:
             number = order.supplier_order_number or "—"
             return f"Ordered {when(order.ordered_at or order.status_changed_at)}: supplier order {number}."
-        case S.FAILED | S.NEEDS_ATTENTION:
+        case S.FAILED | S.NEEDS_ATTENTION | S.NEEDS_YOU:
             return order.failure_message or reason or CART_LABELS[order.status]
         case _:
             return reason or CART_LABELS.get(order.status, order.status)

@@ -211,6 +211,15 @@ class AliexpressAdapter(base.SupplierAdapter):
         item_id = pages.item_id_of(raw)
         return pages.item_url(base_url, item_id) if item_id else None
 
+    # --- the person's hand-off (autoorder.handoff): what shows a challenge, where a code goes ---
+    @property
+    def CHALLENGE_SELECTORS(self):  # noqa: N802 - the base's class attribute, from the selectors
+        return {"slider": self.s.slider, "code": self.s.code_form}
+
+    def enter_code(self, page, code: str) -> None:
+        act(page, self.s.code_input, "fill", code)
+        submit(page, self.s.code_submit)
+
     # --- sign-in ---------------------------------------------------------------------------------
     def login(self, page, credentials) -> None:
         """Reuse the saved session or sign in, ending on the order list. LoginFailedError,

@@ -50,6 +50,29 @@ class AmazonAdapter(base.SupplierAdapter):
             raise ValueError(str(exc)) from None
         return f"{base_url.rstrip('/')}/dp/{asin}" if asin else None
 
+    # --- the person's hand-off (autoorder.handoff): what shows a challenge, where a code goes ---
+    @property
+    def CHALLENGE_SELECTORS(self):  # noqa: N802 - the base's class attribute, from the selectors
+        s = self.s
+        codes = ", ".join((s.auth_email_code, s.auth_code_entry, s.auth_device_choice))
+        return {"captcha": s.auth_captcha, "bot_check": s.auth_bot_check, "code": codes}
+
+    def enter_code(self, page, code: str) -> None:
+        """A code a person read (texted, e-mailed): the two-step form (auth-mfa-form) or the
+        e-mailed-code form (verification-code-form, whose hidden otpCode a script fills)."""
+        s = self.s
+        if page.locator(s.auth_code_entry).count():
+            act(page, s.otp_code, "fill", code)
+            submit(page, s.otp_submit)
+            return
+        act(page, s.email_code_input, "fill", code)
+        page.evaluate(
+            "code => { const f = document.querySelector('form#verification-code-form "
+            "input[name=otpCode]'); if (f) f.value = code; }",
+            code,
+        )
+        submit(page, s.email_code_submit)
+
     # --- sign-in ---------------------------------------------------------------------------------
     def login(self, page, credentials) -> None:
         """Reuse the saved session or sign in (e-mail, password, intent, TOTP code), ending on the

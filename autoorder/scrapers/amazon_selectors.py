@@ -38,6 +38,8 @@ SELECTORS = {
         "otp_submit": ["input#auth-signin-button", "form#auth-mfa-form [type='submit']"],
         "otp_device_totp": ["input[name='otpDeviceContext'][value$='TOTP']"],  # [code]
         "otp_device_send": ["input#auth-send-code"],
+        "email_code_input": ["form#verification-code-form input#input-box-otp"],
+        "email_code_submit": ["form#verification-code-form [type='submit']"],
         "cart_count": ["#nav-cart-count"],
     },
     "product": {  # [code] the product page's buy box (public Playwright scripts, docs)

@@ -426,6 +426,25 @@ class SupplierAdapter(ABC):
     def login(self, page, credentials: Credentials) -> None:
         """Make ``page``'s context logged in (reusing saved cookies when still valid)."""
 
+    # --- the human hand-off (autoorder.handoff): a person passes a challenge in the live view ----
+    # {challenge kind: selector of the page element that shows it}; an adapter lists the
+    # challenges its site shows, so the hand-off can tell when the person has passed one.
+    CHALLENGE_SELECTORS: dict[str, str] = {}
+
+    def challenge_on(self, page) -> str | None:
+        """The challenge kind the page shows now, or None when none of CHALLENGE_SELECTORS is on
+        it. Never navigates (a person may be in the middle of a drag)."""
+        selectors = self.CHALLENGE_SELECTORS
+        if not selectors:
+            return None
+        index = page.evaluate(FIRST_PRESENT_JS, list(selectors.values()))
+        return list(selectors)[index] if index is not None and index >= 0 else None
+
+    def enter_code(self, page, code: str) -> None:
+        """Type a one-time code a person read from their phone or mailbox into the page's code
+        form and submit it (the code box of the hand-off). PageChangedError where there is none."""
+        raise PageChangedError(f"{self.display_name} has no one-time code form to fill")
+
     # --- the checkout skeleton: the base owns the order of steps and the one-click rule --------
     # An adapter supplies the steps below; it never overrides ``place_order`` (a test checks every
     # registered adapter). Before the click any step may raise; the guard may refuse; the click

@@ -51,6 +51,8 @@ SELECTORS = {
         "login_submit": ["#login-submit"],
         "login_error": ["#login-error"],
         "otp_form": ["#otp-form"],
+        "otp_code": ["#otp-code"],
+        "otp_submit": ["#otp-submit"],
         "captcha": ["#captcha-challenge"],
     },
     "order_history": {
@@ -170,16 +172,32 @@ class DemoShopAdapter(base.SupplierAdapter):
             raise base.LoginFailedError(
                 f"Demo Shop refused the sign-in: {text_of(page, s.login_error)}"
             )
+        code = credentials.one_time_code() if state == "otp" else None
+        if code:  # the bot has the account's authenticator key: no person needed
+            self.enter_code(page, code)
+            state = which(page, {"in": s.order_list, "otp": s.otp_form, "captcha": s.captcha})
+            if state == "otp":
+                raise base.LoginFailedError(
+                    "Demo Shop refused the authenticator code: check the bot's authenticator key"
+                )
         if state == "otp":
             raise base.BlockedError(
-                "Demo Shop asks for a two-factor code after the password; a bot cannot enter it",
+                "Demo Shop asks for a one-time code sent to the account's e-mail",
                 challenge="code",
             )
         if state == "captcha":
             raise base.BlockedError(
-                "Demo Shop shows a captcha (bot challenge); a bot cannot solve it",
-                challenge="captcha",
+                'Demo Shop shows a "slide to verify" puzzle (bot challenge)', challenge="slider"
             )
+
+    @property
+    def CHALLENGE_SELECTORS(self):  # noqa: N802 - the base's class attribute, from the selectors
+        return {"code": self.s.otp_form, "slider": self.s.captcha}
+
+    def enter_code(self, page, code: str) -> None:
+        s = self.s
+        act(page, s.otp_code, "fill", code)
+        submit(page, s.otp_submit)
 
     # --- the checkout steps (the skeleton in base.SupplierAdapter.place_order runs them) ---------
     def empty_cart(self, page) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .errors import ShopError
-from .web import current_account, form_value, get_store, login_required
+from .web import challenged, current_account, form_value, get_store, login_required
 
 bp = Blueprint("cart", __name__)
 
@@ -36,7 +36,7 @@ def add():
     acct = current_account()
     if acct is None:
         return redirect(url_for("account.login", next=back))
-    if acct["captcha"]:
+    if challenged(acct):
         return redirect(url_for("account.challenge"))
     quantity = _int(form_value("quantity", "qty"), default=0)
     try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import binascii
 import os
 
+import pyotp
 from flask import Blueprint, jsonify, request, url_for
 
 from . import pricing, tracking
@@ -12,7 +14,14 @@ from .web import get_store
 
 bp = Blueprint("control", __name__, url_prefix="/sandbox")
 
-ACCOUNT_FIELDS = ("password", "gift_card_balance", "two_factor", "captcha", "expire_sessions")
+ACCOUNT_FIELDS = (
+    "password",
+    "gift_card_balance",
+    "two_factor",
+    "captcha",
+    "totp_secret",
+    "expire_sessions",
+)
 FAULT_PARAMS = {"price_raise": ("factor",), "slow": ("delay",), "flaky": ("every", "probability")}
 
 
@@ -70,6 +79,7 @@ def account_json(acct: dict) -> dict:
         "gift_card_balance": pricing.dec(acct["gift_card_balance"]),
         "two_factor": acct["two_factor"],
         "captcha": acct["captcha"],
+        "totp": bool(acct["totp_secret"]),  # the key itself is never shown again
     }
 
 
@@ -165,6 +175,7 @@ def create_account():
             pricing.parse_money(body.get("gift_card_balance", 0)),
             bool(body.get("two_factor")),
             bool(body.get("captcha")),
+            _totp_secret(body.get("totp_secret")),
         )
     except ValueError as exc:
         return _err(str(exc))
@@ -184,8 +195,25 @@ def account(email: str):
                 changes["gift_card_balance"] = pricing.parse_money(changes["gift_card_balance"])
         except ValueError as exc:
             return _err(str(exc))
+        try:
+            if "totp_secret" in changes:
+                changes["totp_secret"] = _totp_secret(changes["totp_secret"])
+        except ValueError as exc:
+            return _err(str(exc))
         acct = store.update_account(email, **changes)
     return account_json(acct)
+
+
+def _totp_secret(value):
+    """An authenticator key (base32, as a site shows under its QR code), or None to remove it."""
+    if not value:
+        return None
+    key = "".join(str(value).split()).upper()
+    try:
+        pyotp.TOTP(key).now()
+    except (ValueError, TypeError, binascii.Error):
+        raise ValueError("totp_secret must be a base32 authenticator key") from None
+    return key
 
 
 @bp.get("/accounts/<email>/2fa-code")

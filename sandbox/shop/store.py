@@ -22,6 +22,9 @@ FAULT_NAMES = (
 )
 
 
+CAPTCHA_MIN, CAPTCHA_MAX = 90, 300  # the slider puzzle's gap lies this far along its track (px)
+
+
 def variant_label(variant: dict) -> str:
     return " / ".join(variant["options"].values()) or "Standard"
 
@@ -39,6 +42,7 @@ class Store:
             self.rng_tracking = random.Random(f"{self.seed}:tracking")
             self.rng_otp = random.Random(f"{self.seed}:otp")
             self.rng_flaky = random.Random(f"{self.seed}:flaky")
+            self.rng_captcha = random.Random(f"{self.seed}:captcha")
             self.order_seq = self.rng_orders.randint(120, 480)
             self.products = {p["slug"]: copy.deepcopy(p) for p in seed_data.PRODUCTS}
             self.variant_index = {
@@ -55,7 +59,13 @@ class Store:
 
     # ----------------------------------------------------------------- accounts
     def create_account(
-        self, email, password, gift_card_balance=0, two_factor=False, captcha=False
+        self,
+        email,
+        password,
+        gift_card_balance=0,
+        two_factor=False,
+        captcha=False,
+        totp_secret=None,
     ) -> dict:
         email = str(email).strip().lower()
         if "@" not in email or not password:
@@ -68,6 +78,8 @@ class Store:
                 "two_factor": bool(two_factor),
                 "captcha": bool(captcha),
                 "otp": None,
+                # an authenticator key (base32): the 2FA page then takes its TOTP code instead
+                "totp_secret": totp_secret or None,
                 "epoch": 1,
             }
             self.accounts[email] = acct
@@ -85,6 +97,8 @@ class Store:
             for key in ("two_factor", "captcha"):
                 if key in changes:
                     acct[key] = bool(changes[key])
+            if "totp_secret" in changes:
+                acct["totp_secret"] = changes["totp_secret"] or None
             if "gift_card_balance" in changes:
                 acct["gift_card_balance"] = int(changes["gift_card_balance"])
             if changes.get("password"):
@@ -97,6 +111,11 @@ class Store:
     def authenticate(self, email: str, password: str) -> dict | None:
         acct = self.account(email)
         return acct if acct is not None and acct["password"] == password else None
+
+    def captcha_target(self) -> int:
+        """Where the next slider puzzle's gap is (pixels from the left of the track)."""
+        with self.lock:
+            return self.rng_captcha.randrange(CAPTCHA_MIN, CAPTCHA_MAX)
 
     def issue_otp(self, email: str) -> str:
         with self.lock:

@@ -48,19 +48,28 @@ def safe_next(target: str | None, default: str = "/account") -> str:
     return default
 
 
-def challenge_page():
-    return render_template("challenge.html", error=None), 403
+def challenged(acct: dict) -> bool:
+    """Whether this browser session must pass the bot challenge before the account area."""
+    return bool(acct["captcha"]) and not session.get("human")
+
+
+def challenge_page(error=None, next_url=None):
+    """The bot challenge (HTTP 403): a new slider puzzle, its gap remembered in the session."""
+    target = session["captcha_target"] = get_store().captcha_target()
+    next_url = next_url or safe_next(request.full_path.rstrip("?"))
+    return render_template("challenge.html", error=error, target=target, next_url=next_url), 403
 
 
 def login_required(view):
-    """Account-area pages: redirect to login when signed out; bot challenge when the account has captcha on."""
+    """Account-area pages: redirect to login when signed out; the bot challenge when the account has
+    captcha on and this browser session has not passed it yet."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         acct = current_account()
         if acct is None:
             return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
-        if acct["captcha"]:
+        if challenged(acct):
             return challenge_page()
         return view(*args, **kwargs)
 

@@ -132,7 +132,7 @@ def test_cancel_request_after_the_buffer_holds_the_order(loop):
         ("out_of_stock", "failed", "out_of_stock"),
         ("price_above_limit", "needs_attention", "price_above_limit"),
         ("login_failed", "needs_attention", "login_failed"),
-        ("challenge", "needs_attention", "challenge"),
+        ("challenge", "needs_you", "challenge"),  # a person passes it (test_loop_handoff.py)
         ("payment_declined", "failed", "payment_declined"),
         ("page_changed", "needs_attention", "page_changed"),
         ("address_rejected", "needs_attention", "address_rejected"),

@@ -238,6 +238,7 @@ def test_counts_per_cart_status_come_from_one_group_by(app, client, world):
         "succeeded": 1,
         "failed": 0,
         "needs_attention": 0,
+        "needs_you": 0,
         "cancelled": 0,
     }
     everything = _counts(
@@ -249,6 +250,7 @@ def test_counts_per_cart_status_come_from_one_group_by(app, client, world):
         "succeeded": 1,
         "failed": 1,
         "needs_attention": 1,
+        "needs_you": 0,
         "cancelled": 1,
     }
 
@@ -324,6 +326,7 @@ def test_counts_fragment_follows_the_filters(client, world):
         "succeeded": 0,
         "failed": 1,
         "needs_attention": 0,
+        "needs_you": 0,
         "cancelled": 1,
     }
     assert 'data-count="all">2<' in html and "hx-swap-oob" not in html

@@ -449,8 +449,8 @@ def test_saved_session_is_reused_without_the_form(adapter, browse, shop):
     ("email", "password", "error", "words"),
     [
         ("buyer@demo.test", "wrong-password", LoginFailedError, "Incorrect email or password"),
-        ("2fa@demo.test", "demo-password", BlockedError, "two-factor"),
-        ("captcha@demo.test", "demo-password", BlockedError, "captcha"),
+        ("2fa@demo.test", "demo-password", BlockedError, "one-time code"),
+        ("captcha@demo.test", "demo-password", BlockedError, "slide to verify"),
     ],
 )
 def test_login_refused(adapter, browse, email, password, error, words):

@@ -114,6 +114,40 @@
     });
   });
 
+  // "Slide to verify": drag the knob until the puzzle piece fills the gap; on release the drag
+  // (its end and the pointer's track over time) is posted.
+  var sliderForm = document.querySelector("form[data-slider-form]");
+  var knob = byId("captcha-knob");
+  if (sliderForm && knob) {
+    var piece = byId("captcha-piece");
+    var track = byId("captcha-slider");
+    var max = track.clientWidth - knob.offsetWidth;
+    var dragFrom = null, started = 0, points = [], at = 0;
+    var place = function (x) {
+      at = Math.max(0, Math.min(max, Math.round(x)));
+      knob.style.left = at + "px";
+      if (piece) { piece.style.left = at + "px"; }
+      knob.setAttribute("aria-valuenow", String(at));
+      points.push([Math.round(performance.now() - started), at]);
+    };
+    knob.addEventListener("mousedown", function (ev) {
+      dragFrom = ev.clientX; started = performance.now(); points = [];
+      place(0);
+      ev.preventDefault();
+    });
+    document.addEventListener("mousemove", function (ev) {
+      if (dragFrom !== null) { place(ev.clientX - dragFrom); }
+    });
+    document.addEventListener("mouseup", function (ev) {
+      if (dragFrom === null) { return; }
+      place(ev.clientX - dragFrom);
+      dragFrom = null;
+      sliderForm.querySelector("[name=captcha_offset]").value = String(at);
+      sliderForm.querySelector("[name=captcha_track]").value = JSON.stringify(points);
+      sliderForm.submit();
+    });
+  }
+
   // Order note character counter.
   document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
     var counter = byId(area.getAttribute("data-counter"));

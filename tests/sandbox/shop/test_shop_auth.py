@@ -85,6 +85,49 @@ def test_captcha_account_gets_challenge_instead_of_account_area(buyer, client):
     assert client.get("/account").status_code == 200
 
 
+def test_an_authenticator_key_makes_the_second_step_take_totp_codes(buyer, client):
+    import pyotp
+
+    key = pyotp.random_base32()
+    bad = client.patch("/sandbox/accounts/2fa@demo.test", json={"totp_secret": "not base32!"})
+    assert bad.status_code == 400
+    account = client.patch("/sandbox/accounts/2fa@demo.test", json={"totp_secret": key})
+    assert account.get_json()["totp"] is True and key not in account.get_data(as_text=True)
+    buyer.login(email="2fa@demo.test")
+    page = client.get("/login/verify").get_data(as_text=True)
+    assert 'data-method="app"' in page
+    assert client.get("/sandbox/accounts/2fa@demo.test/2fa-code").status_code == 404  # none sent
+    wrong = buyer.post("/login/verify", {"code": "000000"})
+    assert 'id="otp-error"' in wrong.get_data(as_text=True)
+    assert buyer.post("/login/verify", {"code": pyotp.TOTP(key).now()}).status_code == 302
+    assert client.get("/account").status_code == 200
+
+
+def test_the_slider_is_passed_by_a_drag_onto_the_gap_and_remembered_by_the_session(buyer, client):
+    import json
+
+    buyer.login(email="captcha@demo.test")
+    page = client.get("/orders")
+    target = int(
+        re.search(r'id="captcha-gap" style="left:(\d+)px"', page.get_data(as_text=True))[1]
+    )
+    jump = buyer.post("/challenge", {"captcha_offset": str(target), "captcha_track": "[[0, 0]]"})
+    assert jump.status_code == 403  # one jump onto the gap is no drag
+    page = client.get("/orders")
+    target = int(
+        re.search(r'id="captcha-gap" style="left:(\d+)px"', page.get_data(as_text=True))[1]
+    )
+    track = [[i * 50, target * i // 6] for i in range(7)]
+    passed = buyer.post(
+        "/challenge",
+        {"captcha_offset": str(target + 3), "captcha_track": json.dumps(track), "next": "/orders"},
+    )
+    assert passed.status_code == 302 and passed.headers["Location"] == "/orders"
+    assert client.get("/orders").status_code == 200
+    buyer.login(email="captcha@demo.test")  # signing in again in this browser: still passed
+    assert client.get("/orders").status_code == 200
+
+
 def test_logout(logged_in, client):
     resp = logged_in.post("/logout")
     assert resp.headers["Location"].startswith("/login")

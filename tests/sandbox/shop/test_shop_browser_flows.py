@@ -140,6 +140,22 @@ def test_captcha_page_blocks_the_account_area(ui, page):
     expect(page.locator("#captcha-challenge")).to_be_visible()
 
 
+def test_the_slider_challenge_is_passed_with_the_mouse(ui, page):
+    ui.login(email="captcha@demo.test")
+    expect(page.locator("#captcha-challenge")).to_be_visible()
+    gap = page.locator("#captcha-gap").bounding_box()
+    piece = page.locator("#captcha-piece").bounding_box()
+    knob = page.locator("#captcha-knob").bounding_box()
+    x, y = knob["x"] + knob["width"] / 2, knob["y"] + knob["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + (gap["x"] - piece["x"]), y, steps=12)
+    page.mouse.up()
+    expect(page.locator("#account-email")).to_have_text("captcha@demo.test")  # where it was going
+    page.goto("/orders")
+    expect(page.locator("#orders-table, #no-orders").first).to_be_visible()
+
+
 def test_wrong_password(ui, page):
     ui.login(password="wrong-password")
     expect(page.locator("#login-error")).to_have_text(

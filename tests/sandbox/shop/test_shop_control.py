@@ -43,6 +43,7 @@ def test_create_and_update_account(client, buyer):
         "gift_card_balance": "12.50",
         "two_factor": True,
         "captcha": False,
+        "totp": False,
     }
     assert client.post("/sandbox/accounts", json={"email": "bad"}).status_code == 400
     upd = client.patch(
