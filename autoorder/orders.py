@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, or_, update
 
-from autoorder import clock
+from autoorder import clock, notifications
 from autoorder.extensions import db
 from autoorder.models import Order, OrderEvent
 
@@ -147,11 +147,13 @@ def transition(order: Order, to, *, reason: str, actor: str = "system", data=Non
 
 
 def fail(order: Order, to: OrderStatus, *, code: str, message: str, actor="system", data=None):
-    """Move the cart to FAILED or NEEDS_ATTENTION with a reason code and readable message."""
+    """Move the cart to FAILED or NEEDS_ATTENTION with a reason code and readable message, and tell
+    the team (``notifications.order_needs_you``: once per sale)."""
     if to not in (S.FAILED, S.NEEDS_ATTENTION):
         raise ValueError("fail() moves only to FAILED or NEEDS_ATTENTION")
     event = transition(order, to, reason=f"{code}: {message}", actor=actor, data=data)
     order.failure_code, order.failure_message = code, message
+    notifications.order_needs_you(order)
     return event
 
 

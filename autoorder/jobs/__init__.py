@@ -11,6 +11,7 @@ from autoorder.jobs.api import (  # noqa: F401 - the public API
     enqueue_checkout_check,
     enqueue_erasure,
     enqueue_login_test,
+    enqueue_notification,
     enqueue_order,
     enqueue_poll,
     enqueue_tracking_check,

@@ -28,7 +28,7 @@ def periodic_jobs(config=None) -> list[dict]:
     """The periodic duties (redash's list of periodic jobs): func (a job function), interval (s),
     timeout (s), queue. Intervals follow the settings: eBay polls are looked at at least twice
     per poll interval (so AUTOORDER_POLL_SECONDS is honoured down to a few seconds)."""
-    from autoorder.jobs import tick
+    from autoorder.jobs import notify, tick
 
     if config is None:
         from flask import current_app
@@ -44,6 +44,13 @@ def periodic_jobs(config=None) -> list[dict]:
         {"func": tick.enqueue_due_canaries, "interval": 300, "timeout": 60, "queue": "default"},
         {"func": tick.enqueue_pending_erasures, "interval": 60, "timeout": 60, "queue": "default"},
         {"func": tick.flag_ship_by_at_risk, "interval": 60, "timeout": 60, "queue": "default"},
+        {
+            "func": notify.enqueue_pending_notifications,
+            "interval": 5,
+            "timeout": 60,
+            "queue": "default",
+        },
+        {"func": notify.send_daily_summaries, "interval": 3600, "timeout": 120, "queue": "default"},
     ]
 
 

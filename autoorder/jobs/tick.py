@@ -9,9 +9,10 @@ import logging
 
 from sqlalchemy import or_, select
 
-from autoorder import clock, credits, orders
+from autoorder import clock, credits, notifications, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
+from autoorder.jobs import notify
 from autoorder.jobs.api import (
     enqueue_checkout_check,
     enqueue_erasure,
@@ -109,6 +110,7 @@ def tick() -> dict:
         "canaries": enqueue_due_canaries(),
         "erasures": enqueue_pending_erasures(),
         "at_risk": flag_ship_by_at_risk(),
+        "notifications": notify.enqueue_pending_notifications(),
     }
     if any(counts.values()):
         log.info("tick: %s", counts)
@@ -118,7 +120,7 @@ def tick() -> dict:
 def flag_ship_by_at_risk() -> int:
     """Flag, once, each sale that may miss eBay's ship-by date (within the window, tracking not on
     eBay): an order event with ``{"flag": "ship_by_at_risk"}`` and ``ship_by_flagged_at``, shown on
-    the sales and order pages. Notifications (issue 17) do not exist yet: a notifier picks these up."""
+    the sales and order pages, and a notification to the team (once per sale)."""
     from autoorder.tracking_schedule import ship_by_window
 
     now = clock.now()
@@ -141,6 +143,7 @@ def flag_ship_by_at_risk() -> int:
             "tracking is not on eBay yet.",
             data={"flag": "ship_by_at_risk", "ship_by": order.ship_by_at.isoformat()},
         )
+        notifications.ship_by_at_risk(order)
     db.session.commit()
     return len(flagged)
 

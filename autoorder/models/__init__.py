@@ -9,6 +9,11 @@ from autoorder.models.ebay_account import (
     EbayDeletionNotice,
     EbayOrderProblem,
 )
+from autoorder.models.notification import (
+    Notification,
+    NotificationDelivery,
+    NotificationTarget,
+)
 from autoorder.models.order import (
     Evidence,
     Order,
@@ -51,6 +56,9 @@ __all__ = [
     "EbayOrderProblem",
     "Evidence",
     "Listing",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationTarget",
     "Order",
     "OrderBot",
     "OrderEvent",
