@@ -95,7 +95,7 @@ def raise_every_event(team):
     declined = make_order(team, status="in_progress", title="Red mug")
     bought_1 = make_order(team, status="succeeded", title="Bought one", supplier_cost=Decimal("5"))
     bought_2 = make_order(team, status="succeeded", title="Bought two", supplier_cost=Decimal("5"))
-    at_risk = make_order(
+    make_order(
         team, status="succeeded", title="Late mug", ship_by_at=clock.now() + timedelta(hours=2)
     )
     db.session.commit()
