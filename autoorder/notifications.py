@@ -85,7 +85,7 @@ def dedup_key(kind: str, key, now: datetime | None = None) -> str:
         now = now or clock.now()
         text += f"@{int(now.timestamp()) // window}"
     if len(text) > 255:
-        text = text[:200] + "#" + hashlib.sha256(text.encode()).hexdigest()
+        text = text[:190] + "#" + hashlib.sha256(text.encode()).hexdigest()
     return text
 
 
@@ -334,14 +334,14 @@ def mark_all_read(team_id: int) -> int:
 def masked(url: str) -> str:
     """What may be shown of a target URL: the scheme, and the host when it is a host name or
     address (Slack, Discord and Telegram URLs carry tokens where the host would be)."""
+    scheme = url.strip().split("://", 1)[0].lower() if "://" in url else "?"
+    scheme = scheme if scheme.isascii() and scheme.replace("+", "").isalnum() else "?"
     try:
         parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "•••"
-    scheme = parts.scheme.lower() or "?"
-    looks_like_host = host == "localhost" or ("." in host or ":" in host)  # names, IPv4, IPv6
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # e.g. tgram://123456:token/…: the "port" is part of a token
+        return f"{scheme}://•••"
+    looks_like_host = host == "localhost" or "." in host or ":" in host  # names, IPv4, IPv6
     if not looks_like_host:
         return f"{scheme}://•••"
     return f"{scheme}://{host}{f':{port}' if port else ''}"

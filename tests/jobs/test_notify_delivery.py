@@ -222,3 +222,17 @@ def test_the_daily_summary_is_sent_once_per_day(ctx, smtp, webhook):
     assert smtp.subjects() == [f"Daily summary {yesterday.date()}: 1 bought, profit 6.00"]
     body = smtp.messages[0].get_payload()[0].get_payload(decode=True).decode()
     assert "Bought: 1" in body and "Failed or needing you: 1" in body
+
+
+def test_a_delivery_is_taken_by_one_run_only(ctx, smtp, webhook):
+    """Two runs that both saw a delivery pending: the conditional UPDATE lets one send it."""
+    team = team_with_targets(smtp, webhook, down=False)
+    note = notifications.notify(team.id, "test", "race", "Raced", "Body")
+    db.session.commit()
+    first, second = (d.id for d in note.deliveries)
+    assert notify_jobs._take(first) is True
+    assert notify_jobs._take(first) is False  # the other run: refused, sends nothing
+    counts = notify_jobs.deliver_notification(note.id)
+    assert counts["sent"] == 1 and len(smtp.messages) + len(webhook.posts) == 1
+    assert db.session.get(NotificationDelivery, first).state == "sending"
+    assert db.session.get(NotificationDelivery, second).state == "sent"
