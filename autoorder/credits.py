@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from autoorder import notifications
 from autoorder.extensions import db
 from autoorder.models import CreditEntry, CreditPackage
 
@@ -58,6 +59,7 @@ def spend_for_order(team_id: int, order_id: int) -> bool:
             db.session.add(entry)
     except IntegrityError:
         return False
+    notifications.credits_spent(team_id)  # low (the team's threshold) or out: told once a day
     return True
 
 

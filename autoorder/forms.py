@@ -318,3 +318,25 @@ class NewUserForm(Form):
 
 class RoleForm(Form):
     role = SelectField("Role", choices=[("member", "Member"), ("admin", "Admin")])
+
+
+# --- notifications -------------------------------------------------------------------------------
+class NotificationTargetForm(Form):
+    # Write-only: a PasswordField never renders its value, so a refused URL is not echoed back.
+    url = PasswordField(
+        "Apprise URL",
+        filters=[strip],
+        validators=[DataRequired(message="Enter an apprise URL."), Length(max=2000)],
+    )
+    label = StringField(
+        "Label (optional)", filters=[strip], validators=[Optional(), Length(max=120)]
+    )
+
+
+class NotificationSettingsForm(Form):
+    credits_below = IntegerField(
+        "Tell me when credits fall to", validators=[Optional(), NumberRange(min=0, max=1000000)]
+    )
+    gift_card_below = MoneyField(
+        "Tell me when a bot's gift-card balance is under", validators=[Optional()]
+    )

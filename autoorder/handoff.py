@@ -91,9 +91,10 @@ def begin(order: Order, attempt, exc, supplier_name: str) -> str:
 
 def _tell_team(order: Order, event: str, handoff: Handoff) -> None:
     """The one place a hand-off tells the team something happened ("needs_you", "passed",
-    "timed_out"). The dashboard shows it (the badge, the order row) already."""
-    # TODO(notify): send the team's notifications (#17) for ``event`` here.
-    return None
+    "timed_out"). The dashboard shows it (the badge, the order row); the message to the team's
+    targets goes out from ``orders.fail`` (notifications.order_needs_you: once per sale), so a
+    hand-off that ends unsolved does not send a second one."""
+    log.debug("order %s: hand-off %s %s", order.id, handoff.id, event)
 
 
 def open_for_bot(bot_id: int) -> Handoff | None:

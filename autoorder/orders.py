@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, or_, update
 
-from autoorder import clock, order_index
+from autoorder import clock, notifications, order_index
 from autoorder.extensions import db
 from autoorder.models import Order, OrderEvent
 
@@ -151,11 +151,12 @@ def transition(order: Order, to, *, reason: str, actor: str = "system", data=Non
 
 def fail(order: Order, to: OrderStatus, *, code: str, message: str, actor="system", data=None):
     """Move the cart to FAILED, NEEDS_ATTENTION or NEEDS_YOU with a reason code and readable
-    message."""
+    message, and tell the team (``notifications.order_needs_you``: once per sale)."""
     if to not in (S.FAILED, S.NEEDS_ATTENTION, S.NEEDS_YOU):
         raise ValueError("fail() moves only to FAILED, NEEDS_ATTENTION or NEEDS_YOU")
     event = transition(order, to, reason=f"{code}: {message}", actor=actor, data=data)
     order.failure_code, order.failure_message = code, message
+    notifications.order_needs_you(order)
     return event
 
 

@@ -53,6 +53,19 @@ def test_begin_shows_needs_you_with_the_reason_and_ends_the_attempt_unplaced(ctx
     assert handoff.waiting_count(order.team_id) == 1
 
 
+def test_the_team_is_told_once_that_a_sale_needs_them(ctx):
+    from sqlalchemy import select
+
+    from autoorder.models import Notification
+
+    order, row = _handed_off()
+    handoff.end(row.id, "gave_up")  # the sale then needs attention: no second message
+    sent = db.session.scalars(
+        select(Notification).where(Notification.team_id == order.team_id)
+    ).all()
+    assert [n.subject.split(":")[0] for n in sent] == ["Sale needs you (press Solve)"]
+
+
 @pytest.mark.parametrize(
     ("end", "status", "code"),
     [

@@ -61,5 +61,10 @@ def client_for(account: EbayAccount | None = None) -> EbayClient:
 
 
 def mark_reconnect_needed(account: EbayAccount, error: Exception) -> None:
+    """Stop using the account's tokens until a person connects it again; tell the team (once a
+    day). Does not commit."""
+    from autoorder import notifications
+
     account.status = RECONNECT_NEEDED
     account.last_error = f"eBay refused the stored login: {error}. Connect the account again."
+    notifications.ebay_reconnect_needed(account)

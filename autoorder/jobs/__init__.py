@@ -12,6 +12,7 @@ from autoorder.jobs.api import (  # noqa: F401 - the public API
     enqueue_erasure,
     enqueue_handoff,
     enqueue_login_test,
+    enqueue_notification,
     enqueue_order,
     enqueue_poll,
     enqueue_tracking_check,

@@ -15,6 +15,7 @@ from autoorder.jobs.bots import enqueue_login_test, load_login_checks
 from autoorder.jobs.canary import canary_folder, check_checkout
 from autoorder.jobs.failures import flag_order
 from autoorder.jobs.handoff import serve_handoff
+from autoorder.jobs.notify import deliver_notification
 from autoorder.jobs.ordering import place_order
 from autoorder.jobs.privacy import erase_ebay_user
 from autoorder.jobs.sales import poll_ebay_account
@@ -27,6 +28,7 @@ __all__ = [
     "canary_folder",
     "enqueue_erasure",
     "enqueue_handoff",
+    "enqueue_notification",
     "enqueue_order",
     "enqueue_tracking_check",
     "enqueue_poll",
@@ -120,6 +122,21 @@ def enqueue_erasure(notice_id: int):
     """Enqueue the erasure an eBay account-deletion notice asks for."""
     return enqueue_once(
         "default", erase_ebay_user, notice_id, job_id=f"erase-ebay-user-{notice_id}", timeout=300
+    )
+
+
+NOTIFY_TIMEOUT = 120  # seconds: each target has apprise's own connect/read timeouts
+
+
+def enqueue_notification(notification_id: int):
+    """Enqueue delivery of one notification to its pending targets (sent once per target)."""
+    return enqueue_once(
+        "default",
+        deliver_notification,
+        notification_id,
+        job_id=f"notify-{notification_id}",
+        timeout=NOTIFY_TIMEOUT,
+        restart_after=NOTIFY_TIMEOUT,  # "started" for longer: its worker died (a rerun is safe)
     )
 
 

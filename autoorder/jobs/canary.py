@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import or_, select
 
-from autoorder import account_lock, clock
+from autoorder import account_lock, clock, notifications
 from autoorder.extensions import db
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.scrapers.base import Address, PurchaseRequest, UnknownSupplierError
@@ -136,6 +136,8 @@ def _keep(bot_id: int, artefacts) -> dict:
 def _record(bot: OrderBot, result: dict) -> dict:
     bot = db.session.get(OrderBot, bot.id)
     bot.last_canary_at, bot.last_canary_result = clock.now(), result
+    if not result.get("ok") and result.get("code") not in ("busy", "missing"):
+        notifications.canary_broken(bot, result)
     db.session.commit()
     log.info("bot %s checkout check: %s", bot.id, result["code"])
     return result

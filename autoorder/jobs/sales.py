@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from autoorder import clock
+from autoorder import clock, notifications
 from autoorder.ebay import accounts
 from autoorder.ebay.budget import counting_calls, poll_interval
 from autoorder.ebay.client import (
@@ -143,6 +143,7 @@ def _record_problem(account: EbayAccount, order_id: str | None, error: str) -> N
                 last_seen_at=now,
             )
         )
+        notifications.ebay_order_unreadable(account, order_id, error)  # once per order
     else:
         problem.error, problem.last_seen_at, problem.resolved_at = error, now, None
         problem.attempts += 1

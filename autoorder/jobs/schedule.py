@@ -28,7 +28,7 @@ def periodic_jobs(config=None) -> list[dict]:
     """The periodic duties (redash's list of periodic jobs): func (a job function), interval (s),
     timeout (s), queue. Intervals follow the settings: eBay polls are looked at at least twice
     per poll interval (so AUTOORDER_POLL_SECONDS is honoured down to a few seconds)."""
-    from autoorder.jobs import handoff, tick
+    from autoorder.jobs import handoff, notify, tick
 
     if config is None:
         from flask import current_app
@@ -46,6 +46,13 @@ def periodic_jobs(config=None) -> list[dict]:
         {"func": tick.flag_ship_by_at_risk, "interval": 60, "timeout": 60, "queue": "default"},
         {"func": tick.compact_status_counts, "interval": 60, "timeout": 60, "queue": "default"},
         {"func": handoff.sweep_handoffs, "interval": 15, "timeout": 60, "queue": "default"},
+        {
+            "func": notify.enqueue_pending_notifications,
+            "interval": 5,
+            "timeout": 60,
+            "queue": "default",
+        },
+        {"func": notify.send_daily_summaries, "interval": 3600, "timeout": 120, "queue": "default"},
     ]
 
 

@@ -9,9 +9,10 @@ import logging
 
 from sqlalchemy import literal, or_, select
 
-from autoorder import clock, credits, order_index, orders
+from autoorder import clock, credits, notifications, order_index, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
+from autoorder.jobs import notify
 from autoorder.jobs.api import (
     enqueue_checkout_check,
     enqueue_erasure,
@@ -113,6 +114,7 @@ def tick() -> dict:
         "erasures": enqueue_pending_erasures(),
         "at_risk": flag_ship_by_at_risk(),
         "counts_folded": compact_status_counts(),
+        "notifications": notify.enqueue_pending_notifications(),
     }
     if any(counts.values()):
         log.info("tick: %s", counts)
@@ -122,7 +124,7 @@ def tick() -> dict:
 def flag_ship_by_at_risk() -> int:
     """Flag, once, each sale that may miss eBay's ship-by date (within the window, tracking not on
     eBay): an order event with ``{"flag": "ship_by_at_risk"}`` and ``ship_by_flagged_at``, shown on
-    the sales and order pages. Notifications (issue 17) do not exist yet: a notifier picks these up."""
+    the sales and order pages, and a notification to the team (once per sale)."""
     from autoorder.tracking_schedule import ship_by_window
 
     now = clock.now()
@@ -147,6 +149,7 @@ def flag_ship_by_at_risk() -> int:
             "tracking is not on eBay yet.",
             data={"flag": "ship_by_at_risk", "ship_by": order.ship_by_at.isoformat()},
         )
+        notifications.ship_by_at_risk(order)
     db.session.commit()
     return len(flagged)
 

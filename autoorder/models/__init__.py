@@ -10,6 +10,11 @@ from autoorder.models.ebay_account import (
     EbayOrderProblem,
 )
 from autoorder.models.handoff import Handoff
+from autoorder.models.notification import (
+    Notification,
+    NotificationDelivery,
+    NotificationTarget,
+)
 from autoorder.models.order import (
     Evidence,
     Order,
@@ -54,6 +59,9 @@ __all__ = [
     "Evidence",
     "Handoff",
     "Listing",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationTarget",
     "Order",
     "OrderBot",
     "OrderEvent",

@@ -67,7 +67,7 @@ class Order(db.Model):
     sold_at = mapped_column(UTCDateTime, nullable=False)
     order_after = mapped_column(UTCDateTime, nullable=False)  # end of the cancellation buffer
     ship_by_at = mapped_column(UTCDateTime)  # eBay's shipByDate for this line item
-    # When the sale was flagged at risk of missing ship_by_at (once; a notifier can pick it up).
+    # When the sale was flagged at risk of missing ship_by_at (once; the team is notified then).
     ship_by_flagged_at = mapped_column(UTCDateTime)
     ordered_at = mapped_column(UTCDateTime)
     next_tracking_check_at = mapped_column(UTCDateTime)

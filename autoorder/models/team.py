@@ -24,6 +24,10 @@ class Team(db.Model):
     order_buffer_seconds: Mapped[int | None]
     max_buy_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     min_profit: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Notifications (autoorder.notifications): tell the team when credits or a bot's gift-card
+    # balance fall to these (None: the defaults there).
+    notify_credits_below: Mapped[int | None]
+    notify_gift_card_below: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     users = relationship("User", back_populates="team")
 

@@ -22,12 +22,24 @@ def register_blueprints(app):
         ebay_setup,
         listings,
         monitoring,
+        notifications,
+        reports,
         settings,
         suppliers,
         team,
     )
 
-    for module in (console, ebay_notifications, ebay_setup, listings, settings, suppliers, team):
+    for module in (
+        console,
+        ebay_notifications,
+        ebay_setup,
+        listings,
+        notifications,
+        reports,
+        settings,
+        suppliers,
+        team,
+    ):
         app.register_blueprint(module.bp)
     monitoring.init_app(app)
     register_error_pages(app)

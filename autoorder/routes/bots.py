@@ -6,7 +6,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import exists, select
 
-from autoorder import jobs, otp
+from autoorder import jobs, notifications, otp
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
@@ -49,6 +49,7 @@ def new():
         _apply(form, bot)
         db.session.add(bot)
         db.session.commit()
+        _tell_if_gift_card_low(bot)
         flash(f"Bot {bot.name} created. Use “Test login” to check it can sign in.", "success")
         return redirect(url_for("bots.index"))
     return render_template(
@@ -63,6 +64,7 @@ def edit(bot_id):
     if form.is_submitted() and _validate(form, bot):
         _apply(form, bot)
         db.session.commit()
+        _tell_if_gift_card_low(bot)
         flash(f"Bot {bot.name} saved.", "success")
         return redirect(url_for("bots.index"))
     check = jobs.load_login_checks([bot.id]).get(bot.id)
@@ -244,6 +246,14 @@ def _form(obj=None):
             getattr(form, name).data = (obj.billing_address or {}).get(key)
     form.supplier_id.choices = [(s.id, s.name) for s in registered_suppliers()]
     return form
+
+
+def _tell_if_gift_card_low(bot):
+    """A typed gift-card balance under the team's threshold tells the team (once a day; the
+    message is sent by a job, not here)."""
+    if bot.payment_method == "gift_card" and bot.enabled:
+        if notifications.gift_card_low(bot, bot.gift_card_balance) is not None:
+            db.session.commit()
 
 
 def _apply(form, bot):

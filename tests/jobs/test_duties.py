@@ -25,6 +25,8 @@ def test_every_duty_is_its_own_periodic_job():
         "enqueue_pending_erasures",
         "flag_ship_by_at_risk",
         "compact_status_counts",
+        "enqueue_pending_notifications",
+        "send_daily_summaries",
     }
     assert all(callable(d["func"]) for d in periodic_jobs({"POLL_SECONDS": 60}))
 

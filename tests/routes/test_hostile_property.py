@@ -73,9 +73,10 @@ FIELDS = (
     "credits price currency every_team idempotency_key confirmed team_id ebay_item_id "
     "ebay_variation_key sku title supplier_product_url supplier_variant bot_id max_buy_price "
     "quantity_per_sale notes buffer_minutes min_profit role supplier_order_number cost "
-    "tracking_number carrier action ids view"
+    "tracking_number carrier action ids view url label credits_below gift_card_below"
 ).split()
-QUERY = "page bot supplier sold_from sold_to q cart envelope v at mode from_order state code error"
+QUERY = "page bot supplier sold_from sold_to q cart envelope v at mode from_order state code error "
+QUERY += "start end"
 QUERY = QUERY.split()
 SKIP = {"static", "rq_dashboard.static", "auth.logout", "health.health"}
 EXAMPLES_PER_ROUTE = 3
