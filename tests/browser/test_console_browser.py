@@ -54,6 +54,7 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
 
         # an order bot: the bad card is refused inline, before any submit
         page.goto(live_server + "/bots/new")
+        page.select_option("#supplier_id", label="Demo Shop")
         page.fill("#name", "main")
         page.fill("#account_email", "buyer@demo.test")
         page.fill("#password", "demo-password")
