@@ -19,14 +19,16 @@ from autoorder.models.order import (
 )
 from autoorder.models.suppliers import (
     PAYMENT_METHODS,
+    GiftCardEntry,
     Listing,
     OrderBot,
     SelectorOverride,
+    SkuRule,
     Supplier,
 )
 from autoorder.models.team import ROLES, SignIn, Team, User
 
-APPEND_ONLY = (OrderEvent, CreditEntry)
+APPEND_ONLY = (OrderEvent, CreditEntry, GiftCardEntry)
 
 
 class AppendOnlyError(RuntimeError):
@@ -49,6 +51,7 @@ __all__ = [
     "EbayApiUsage",
     "EbayDeletionNotice",
     "EbayOrderProblem",
+    "GiftCardEntry",
     "Evidence",
     "Listing",
     "Order",
@@ -59,6 +62,7 @@ __all__ = [
     "ROLES",
     "SelectorOverride",
     "Shipment",
+    "SkuRule",
     "SignIn",
     "Supplier",
     "Team",

@@ -55,6 +55,9 @@ class ReviewTotals:
     shipping: Decimal
     tax: Decimal
     total: Decimal
+    # The gift-card (account) balance the supplier showed during this checkout, before this
+    # order, where the adapter can read it; None otherwise (a card bot, or not shown).
+    balance: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,18 @@ class PaymentDeclinedError(SupplierError):
     code = "payment_declined"
     may_have_bought = False  # the shop says so after the click: definite, nothing was placed
     supplier_said_no = True
+
+
+class GiftCardBalanceLowError(SupplierError):
+    """The gift-card balance does not cover the order (the supplier said so at checkout, or the
+    review page's balance is below its total): nothing was placed; the sale waits for a top-up."""
+
+    code = "gift_card_low"
+    may_have_bought = False
+
+    def __init__(self, message: str, *, balance: Decimal | None = None, **kw):
+        super().__init__(message, **kw)
+        self.balance = balance
 
 
 class PageChangedError(SupplierError):
