@@ -100,9 +100,8 @@ def standing(bot: OrderBot, at: datetime | None = None) -> Standing:
     gap = timedelta(seconds=bot.min_gap_seconds or 0)
     last = day[-1] if day else _last_placed(bot.id)
     waits = []
-    if (
-        len(hour) >= per_hour
-    ):  # the count drops below the limit when the oldest that matters ages out
+    # the count drops below a limit when the oldest order that matters ages out of its window
+    if len(hour) >= per_hour:
         waits.append((hour[len(hour) - per_hour] + HOUR, "hourly limit"))
     if len(day) >= per_day:
         waits.append((day[len(day) - per_day] + DAY, "daily limit"))

@@ -366,6 +366,11 @@ class SupplierAdapter(ABC):
         self.base_url = base_url.rstrip("/")
         self.s = Selectors(self.SELECTORS, selector_override)
 
+    def product_url_for_id(self, product_id: str) -> str | None:
+        """The product page of a supplier product id (an ASIN, an item number), for listings
+        imported by id and SKU rules; None when this supplier needs the full URL."""
+        return None
+
     def product_page(self, product_url: str) -> str:
         """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""
         from autoorder import netguard

@@ -145,6 +145,12 @@ class DemoShopAdapter(base.SupplierAdapter):
     default_base_url = "http://127.0.0.1:8802"
     SELECTORS = SELECTORS
 
+    def product_url_for_id(self, product_id: str) -> str | None:
+        """The shop's products live at /products/<slug>."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", product_id or ""):
+            return None
+        return f"{self.base_url}/products/{product_id}"
+
     # --- sign-in ---------------------------------------------------------------------------------
     def login(self, page, credentials) -> None:
         """Reuse the saved session or sign in, ending on the order history; raise LoginFailedError,
