@@ -5,8 +5,8 @@
 #
 #   bash bench/smoke.sh                                          # SQLite
 #   bash bench/smoke.sh sales_page order_one                     # only those
-#   TEST_DATABASE_URL=postgresql://… bash bench/smoke.sh         # sales_page and dashboard_load on
-#                                                                # PostgreSQL too (own schema/database)
+#   TEST_DATABASE_URL=postgresql://… bash bench/smoke.sh         # sales_page, dashboard_load and
+#                                                                # listings_import on PostgreSQL too (own schema/database)
 #
 # The benchmarks run all at once (each has its own throwaway files, ports, redis-server, and on
 # PostgreSQL its own schema or database), so the whole smoke takes about as long as the slowest one.
@@ -27,6 +27,7 @@ BENCHES=(
   "order_schedule|BENCH_SPACED=1 BENCH_DENSE=0|bench/order_schedule.py"
   "worker_memory|BENCH_ORDERS=1 BENCH_CAPPED_ORDERS=0 BENCH_VARIANT_ORDERS=0|bench/worker_memory.py"
   "tracking_sweep|BENCH_SWEEP=4 BENCH_CHUNK=2 BENCH_BASE_CHUNK=2|bench/order_loop.py 2"
+  "listings_import|BENCH_ROWS=200 BENCH_RUNS=1|bench/listings_import.py"
 )
 
 if [ $# -gt 0 ]; then  # bash bench/smoke.sh sales_page order_one: only those

@@ -149,13 +149,13 @@ def _buy_with(order: Order, owner: str, bot) -> str:
 def _wait_for_limit(order: Order, at) -> str:
     """Every bot of the sale is at a limit: it waits until the soonest one may order, and its
     job is scheduled for then (no polling; the due-orders duty also picks it up at that time)."""
-    from autoorder.jobs.api import enqueue_order
+    from autoorder.jobs.api import schedule_order_at
 
     order.order_after, order.wait_reason = at, bot_limits.BOT_LIMIT
     orders.note(order, f"{bot_limits.describe(order)}: every bot of this supplier is at a limit")
     db.session.commit()
     try:
-        enqueue_order(order.id, at=at)
+        schedule_order_at(order.id, at)
     except Exception:  # noqa: BLE001 - the due-orders duty enqueues it at that time anyway
         log.warning("order %s: scheduling after the bot limit failed", order.id, exc_info=True)
     log.info("order %s: bot limit; next at %s", order.id, at)

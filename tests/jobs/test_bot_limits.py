@@ -212,3 +212,21 @@ def test_the_ledger_is_append_only_and_a_spend_is_booked_once(ctx):
     entry.amount = Decimal("1")
     with pytest.raises(Exception, match="append-only"):
         db.session.commit()
+
+
+def test_a_sale_held_by_a_limit_is_scheduled_for_the_time_it_may_go(ctx, fake_checkout, redis):
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    team, (bot,), listing = _team_with_bots(1, max_orders_per_hour=1, min_gap_seconds=0)
+    first, second = _sales(team, listing, 2)
+    assert place_order(first).startswith("succeeded")
+    assert place_order(second) == "bot limit"  # from inside its own job: a copy of its own
+    db.session.expire_all()
+    order = db.session.get(Order, second)
+    job = Job.fetch(f"place-order-{second}-later", connection=redis)
+    assert job.get_status() == "scheduled" and job.args == (second,)
+    when = ScheduledJobRegistry(queue=Queue("orders", connection=redis)).get_scheduled_time(job)
+    assert when == order.order_after.replace(microsecond=0)  # whole seconds, not before
+    assert place_order(second) == "not due"  # running early (or twice) buys nothing
