@@ -238,8 +238,9 @@ def _product_url(product: str, bot: OrderBot, bots: _Bots, err) -> str:
 def apply(parsed: Parsed, team_id: int) -> tuple[int, int]:
     """Write every row (the caller commits once: all or nothing); return (created, updated).
 
-    One multi-row INSERT for the new mappings and one executemany UPDATE (by primary key) for the
-    existing ones: a 5,000-row file is two statements' worth of round trips, not 5,000 flushes."""
+    One Core executemany INSERT for the new mappings (compiled once; measured faster here than
+    multi-row VALUES, which compile slowly, and than RETURNING batches on PostgreSQL) and one
+    executemany UPDATE (by primary key) for the existing ones — not 5,000 ORM flushes."""
     if not parsed.ok:
         raise ValueError("a file with errors is never imported")
     now = clock.now()
@@ -266,8 +267,8 @@ def apply(parsed: Parsed, team_id: int) -> tuple[int, int]:
             )
         else:
             changed.append(values | {"id": row.existing.id, "sku": row.existing.sku or sku})
-    if new:
-        db.session.execute(insert(Listing), new)
+    if new:  # one Core executemany (psycopg pipelines it; sqlite3 loops in C)
+        db.session.execute(insert(Listing.__table__), new)
     if changed:
         db.session.execute(update(Listing), changed)
     return len(new), len(changed)

@@ -107,7 +107,7 @@ def baseline_once(app, team_id, bot_id, body) -> float:
             }
             for r in reader
         ]
-        db.session.execute(insert(Listing), rows)
+        db.session.execute(insert(Listing.__table__), rows)  # Core executemany
         db.session.commit()
         return time.perf_counter() - started
 
