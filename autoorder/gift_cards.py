@@ -9,7 +9,7 @@ The balance is the last absolute amount (``read`` or ``set``) adjusted by every 
 import logging
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from autoorder.extensions import db
@@ -28,17 +28,24 @@ def uses_gift_card(bot: OrderBot) -> bool:
 
 
 def balance(bot_id: int) -> Decimal | None:
-    """The bot's balance now, or None when nothing was ever read or entered."""
-    entries = db.session.scalars(
-        select(GiftCardEntry).where(GiftCardEntry.bot_id == bot_id).order_by(GiftCardEntry.id)
-    ).all()
-    total = None
-    for entry in entries:
-        if entry.kind in ABSOLUTE:
-            total = entry.amount
-        elif total is not None:
-            total += entry.amount
-    return total
+    """The bot's balance now, or None when nothing was ever read or entered: the last absolute
+    entry plus every spend and top-up after it (two indexed queries, however long the ledger)."""
+    last = db.session.execute(
+        select(GiftCardEntry.id, GiftCardEntry.amount)
+        .where(GiftCardEntry.bot_id == bot_id, GiftCardEntry.kind.in_(ABSOLUTE))
+        .order_by(GiftCardEntry.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    after = db.session.scalar(
+        select(func.sum(GiftCardEntry.amount)).where(
+            GiftCardEntry.bot_id == bot_id,
+            GiftCardEntry.id > last.id,
+            GiftCardEntry.kind.not_in(ABSOLUTE),
+        )
+    )
+    return (last.amount + (after or 0)).quantize(Decimal("0.01"))
 
 
 def ledger(bot_id: int, limit: int = 50) -> list[GiftCardEntry]:
