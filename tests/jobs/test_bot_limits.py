@@ -230,3 +230,26 @@ def test_a_sale_held_by_a_limit_is_scheduled_for_the_time_it_may_go(ctx, fake_ch
     when = ScheduledJobRegistry(queue=Queue("orders", connection=redis)).get_scheduled_time(job)
     assert when == order.order_after.replace(microsecond=0)  # whole seconds, not before
     assert place_order(second) == "not due"  # running early (or twice) buys nothing
+
+
+def test_the_sales_page_says_why_a_sale_waits(app, client):
+    from autoorder.models import User
+    from tests.support import login
+
+    clock.reset()
+    with app.app_context():
+        team = make_team()
+        user = User(team_id=team.id, email="waits@example.com", role="admin")
+        user.set_password("correct horse battery")
+        db.session.add(user)
+        later = clock.now() + timedelta(minutes=42)
+        held = make_order(team, wait_reason="bot_limit", order_after=later, title="Held item")
+        low = make_order(team, wait_reason="gift_card_low", title="Low item")
+        db.session.commit()
+        ids = held.id, low.id
+    login(client, "waits@example.com")
+    html = client.get("/").get_data(as_text=True)
+    assert f"bot limit — next at {later:%H:%M}" in html
+    assert "gift-card balance low" in html
+    detail = client.get(f"/orders/{ids[1]}").get_data(as_text=True)
+    assert "goes after a top-up" in detail
