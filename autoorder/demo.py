@@ -77,6 +77,10 @@ def seed(*, admin_email: str, shop_url: str, ebay_url: str, sales_every: float |
             account_email=SHOP_ACCOUNT[0],
             password=SHOP_ACCOUNT[1],
             payment_method="card",
+            # a sale every 45 s: the default limits (10/hour, 60 s apart) would hold most of them
+            max_orders_per_hour=120,
+            max_orders_per_day=2000,
+            min_gap_seconds=5,
         )
         bot.set_card(
             **DEMO_CARD,
