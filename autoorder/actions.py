@@ -50,7 +50,7 @@ def cancel(order: Order, actor: str) -> None:
 def order_now(order: Order, actor: str) -> None:
     """Skip the rest of the cancellation buffer."""
     _require(order, "order_now", "Only a waiting sale can be ordered now.")
-    order.order_after = clock.now()
+    order.order_after, order.wait_reason = clock.now(), None
     orders.note(order, "buffer skipped: order now", actor=actor)
 
 

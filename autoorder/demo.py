@@ -155,6 +155,10 @@ def _bot(team, supplier, name, account) -> OrderBot:
             account_email=account[0],
             password=account[1],
             payment_method="card",
+            # a sale every 45 s: the default limits (10/hour, 60 s apart) would hold most of them
+            max_orders_per_hour=120,
+            max_orders_per_day=2000,
+            min_gap_seconds=5,
         )
         bot.set_card(
             **DEMO_CARD,

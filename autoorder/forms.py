@@ -134,10 +134,29 @@ class BotForm(Form):
     billing_country = StringField("Country", validators=[Optional(), Length(max=2)], default="US")
     gift_card_balance = MoneyField("Gift card balance", validators=[Optional()])
     enabled = BooleanField("Enabled", default=True)
+    # Order limits of the supplier account (autoorder.bot_limits)
+    max_orders_per_hour = IntegerField(
+        "Orders per hour at most",
+        default=10,
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
+    max_orders_per_day = IntegerField(
+        "Orders per day at most",
+        default=50,
+        validators=[Optional(), NumberRange(min=1, max=10000)],
+    )
+    min_gap_seconds = IntegerField(
+        "Seconds between two orders at least",
+        default=60,
+        validators=[Optional(), NumberRange(min=0, max=86400)],
+    )
+    quiet_start = StringField("Quiet hours from (HH:MM)", validators=[Optional(), Length(max=5)])
+    quiet_end = StringField("Quiet hours until (HH:MM)", validators=[Optional(), Length(max=5)])
 
     def validate_for(self, bot=None) -> bool:
         """Validate, requiring secrets only where none is stored yet."""
         ok = self.validate()
+        ok &= self._validate_limits()
         if not self.password.data and (bot is None or not bot.password):
             self.password.errors.append("Enter the account password.")
             ok = False
@@ -151,6 +170,34 @@ class BotForm(Form):
                 ok = False
         if self.payment_method.data == "card":
             ok &= self._validate_card(has_stored=bot is not None and bool(bot.card_number))
+        return ok
+
+    def _validate_limits(self) -> bool:
+        from autoorder.bot_limits import parse_hhmm
+
+        ok, times = True, {}
+        for f in (self.quiet_start, self.quiet_end):
+            try:
+                times[f.name] = parse_hhmm(f.data)
+            except ValueError as exc:
+                f.errors = [*f.errors, str(exc)]
+                ok = False
+        if ok and (times["quiet_start"] is None) != (times["quiet_end"] is None):
+            self.quiet_end.errors = [*self.quiet_end.errors, "Enter both ends of the quiet hours."]
+            ok = False
+        elif ok and times["quiet_start"] is not None and times["quiet_start"] == times["quiet_end"]:
+            self.quiet_end.errors = [
+                *self.quiet_end.errors,
+                "The quiet hours cannot start and end at the same time.",
+            ]
+            ok = False
+        hour, day = self.max_orders_per_hour.data, self.max_orders_per_day.data
+        if isinstance(hour, int) and isinstance(day, int) and day < hour:
+            self.max_orders_per_day.errors = [
+                *self.max_orders_per_day.errors,
+                "A day cannot allow fewer orders than an hour.",
+            ]
+            ok = False
         return ok
 
     def _validate_card(self, has_stored: bool) -> bool:

@@ -135,6 +135,8 @@ def transition(order: Order, to, *, reason: str, actor: str = "system", data=Non
         order.failure_code = order.failure_message = None
     if kind == "cart" and to != S.IN_PROGRESS:
         order.lease_owner = order.lease_expires_at = None
+    if kind == "cart":
+        order.wait_reason = None  # a waiting reason is set after the move (bot_limits, gift_cards)
     event = OrderEvent(
         order=order,
         kind=kind,
@@ -188,7 +190,7 @@ def claim(
     if not can_transition(from_, to):
         raise InvalidTransitionError(f"claim {from_} -> {to} is not allowed")
     now = clock.now()
-    values = {"status": to.value, "status_changed_at": now, "updated_at": now}
+    values = {"status": to.value, "status_changed_at": now, "updated_at": now, "wait_reason": None}
     if lease_seconds is not None:
         values |= {"lease_owner": owner, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
     taken = db.session.execute(

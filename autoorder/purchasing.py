@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from flask import current_app
 
-from autoorder import clock, credits, evidence, handoff, orders
+from autoorder import clock, credits, evidence, gift_cards, handoff, orders
 from autoorder.account_lock import AccountLockLostError
 from autoorder.ebay import accounts
 from autoorder.ebay.client import EbayError, ReauthorizationNeededError
@@ -19,6 +19,7 @@ from autoorder.scrapers import browser
 from autoorder.scrapers.base import (
     Address,
     AmbiguousMatchError,
+    GiftCardBalanceLowError,
     PlacedOrder,
     PriceAboveLimitError,
     PurchaseRequest,
@@ -168,6 +169,8 @@ def buy(order: Order, attempt: PurchaseAttempt, owner: str, lock=None) -> str:
         return "lease lost"
     except AccountLockLostError as exc:
         return release_before_placing(order, attempt, str(exc))
+    except GiftCardBalanceLowError as exc:
+        return wait_for_top_up(order, attempt, bot, exc)
     except WrongContentsError as exc:
         return placed_with_wrong_contents(order, attempt, exc)
     except SupplierError as exc:
@@ -216,6 +219,28 @@ def release_before_placing(order: Order, attempt: PurchaseAttempt, why: str) -> 
     return "released: account lock lost"
 
 
+def wait_for_top_up(order: Order, attempt: PurchaseAttempt, bot, exc) -> str:
+    """The gift card cannot pay for this order (nothing was clicked): the sale waits, with the
+    reason "gift-card balance low", until a person tops the card up; the team is told."""
+    db.session.rollback()
+    if exc.balance is not None:
+        gift_cards.record_read(bot, exc.balance, order_id=order.id)
+    orders.set_attempt_state(
+        attempt, A.NOT_PLACED, error_code=exc.code, error_message=exc.message[:500]
+    )
+    orders.transition(
+        order,
+        S.WAITING,
+        reason=f"gift-card balance low on {bot.name}: {exc.message}; nothing was bought, "
+        "waiting for a top-up",
+        actor="system",
+    )
+    order.wait_reason = gift_cards.LOW
+    db.session.commit()
+    gift_cards.tell_team(bot, have=exc.balance)
+    return "waiting: gift-card balance low"
+
+
 def placed_with_wrong_contents(order: Order, attempt: PurchaseAttempt, exc) -> str:
     """The supplier placed an order, but not the one we asked for (items, quantity or ship-to
     differ): record it and stop for a person at once. Never succeeded; no tracking is sought."""
@@ -251,6 +276,15 @@ def _guard(order, attempt, owner, request, lock=None):
     'placing'."""
 
     def before_place(totals):
+        if totals.balance is not None:  # what the supplier showed: the ledger's new starting point
+            gift_cards.record_read(order.bot, totals.balance, order_id=order.id)
+            db.session.commit()
+            if totals.balance < totals.total:
+                raise GiftCardBalanceLowError(
+                    f"the supplier shows a balance of {totals.balance}, below the total "
+                    f"{totals.total}",
+                    balance=None,  # recorded above
+                )
         if request.max_total is not None and totals.total > request.max_total:
             raise PriceAboveLimitError(
                 f"Supplier total {totals.total} is above the limit {request.max_total}."
@@ -298,6 +332,8 @@ def complete(order: Order, attempt: PurchaseAttempt, placed: PlacedOrder, owner:
         reason=f"bought: supplier order {placed.supplier_order_number}, total {placed.total}",
     )
     credits.spend_for_order(order.team_id, order.id)
+    if gift_cards.uses_gift_card(order.bot):
+        gift_cards.record_spend(order.bot, order.id, placed.total)
     schedule_first_check(order)
     db.session.commit()
     log.info("order %s bought: supplier order %s", order.id, placed.supplier_order_number)

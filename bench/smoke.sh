@@ -5,8 +5,8 @@
 #
 #   bash bench/smoke.sh                                          # SQLite
 #   bash bench/smoke.sh sales_page order_one                     # only those
-#   TEST_DATABASE_URL=postgresql://… bash bench/smoke.sh         # sales_page and dashboard_load on
-#                                                                # PostgreSQL too (own schema/database)
+#   TEST_DATABASE_URL=postgresql://… bash bench/smoke.sh         # sales_page, dashboard_load and
+#                                                                # listings_import on PostgreSQL too (own schema/database)
 #
 # The benchmarks run all at once (each has its own throwaway files, ports, redis-server, and on
 # PostgreSQL its own schema or database), so the whole smoke takes about as long as the slowest one.
@@ -32,6 +32,7 @@ BENCHES=(
   "parse_amazon_history|BENCH_ROUNDS=1|bench/parse_amazon_history.py"
   "scale|BENCH_ORDERS=2000 BENCH_RUNS=2|bench/scale.py"
   "handoff_live_view|BENCH_SECONDS=1 BENCH_CLICKS=2|bench/handoff_live_view.py"
+  "listings_import|BENCH_ROWS=200 BENCH_RUNS=1|bench/listings_import.py"
 )
 
 if [ $# -gt 0 ]; then  # bash bench/smoke.sh sales_page order_one: only those

@@ -238,3 +238,28 @@ def test_every_attempt_state_pair_is_allowed_or_refused_by_the_table(current, to
 
 def test_an_attempt_that_may_have_clicked_can_never_become_not_placed():
     assert AttemptState.NOT_PLACED not in ATTEMPT_ALLOWED[AttemptState.PLACING]
+
+
+def test_every_cart_move_and_claim_clear_the_waiting_reason(ctx):
+    """A waiting reason (bot limit, gift-card balance low) belongs to one wait: any status change
+    of the cart, or a worker's claim, ends it."""
+    from autoorder import orders as machine
+    from autoorder.extensions import db as database
+    from tests.factories import make_order as new_order
+    from tests.factories import make_team as new_team
+
+    order = new_order(new_team(), wait_reason="gift_card_low")
+    database.session.commit()
+    machine.transition(order, machine.OrderStatus.CANCELLED, reason="test")
+    assert order.wait_reason is None
+    other = new_order(new_team(), wait_reason="bot_limit")
+    database.session.commit()
+    assert machine.claim(
+        other.id,
+        machine.OrderStatus.WAITING,
+        machine.OrderStatus.IN_PROGRESS,
+        owner="t",
+        reason="t",
+    )
+    database.session.refresh(other)
+    assert other.wait_reason is None

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from sqlalchemy import select
 
-from autoorder import clock, orders
+from autoorder import clock, orders, sku_rules
 from autoorder.ebay.client import parse_ebay_timestamp
 from autoorder.extensions import db
 from autoorder.models import EbayAccount, Listing, Order, Team
@@ -263,6 +263,10 @@ def _create(team, account, ebay_order, item, fee) -> Order:
     sold_at = sold_at.replace(microsecond=sold_at.microsecond // 1000 * 1000)
     variation_key = item.get("legacyVariationId") or ""
     listing = find_listing(team.id, item.get("legacyItemId"), variation_key, item.get("sku"))
+    if listing is None:  # the seller's own SKU pattern may carry the supplier product id
+        listing = sku_rules.listing_from_rules(
+            team.id, item.get("legacyItemId"), variation_key, item.get("sku")
+        )
     ship_to = ship_to_of(ebay_order)
     aspects = item.get("variationAspects") or []
     total = _line_total(item)

@@ -19,4 +19,4 @@ from autoorder.jobs.api import (  # noqa: F401 - the public API
     load_login_checks,
     order_job_id,
 )
-from autoorder.jobs.tick import resume_out_of_credits  # noqa: F401
+from autoorder.jobs.tick import resume_after_top_up, resume_out_of_credits  # noqa: F401

@@ -36,6 +36,7 @@ __all__ = [
     "load_login_checks",
     "after_commit",
     "order_job_id",
+    "schedule_order_at",
 ]
 
 
@@ -46,7 +47,9 @@ def order_job_id(order_id: int) -> str:
     return f"place-order-{order_id}"
 
 
-def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
+def enqueue_order(
+    order_id: int, at=None, restart_after: float | None = None, job_id: str | None = None
+):
     """Enqueue place_order for an order (at its buffer end, if given).
 
     ``restart_after``: seconds after which a still-"started" copy is presumed dead (see enqueue_once).
@@ -57,7 +60,7 @@ def enqueue_order(order_id: int, at=None, restart_after: float | None = None):
         "orders",
         place_order,
         order_id,
-        job_id=order_job_id(order_id),
+        job_id=job_id or order_job_id(order_id),
         at=at,
         restart_after=restart_after,
         timeout=current_app.config["ORDER_JOB_TIMEOUT"],
@@ -81,6 +84,25 @@ def enqueue_handoff(handoff_id: int):
         # copy that is not dead after all finds the hand-off taken and stops.
         restart_after=STALE_SECONDS,
     )
+
+
+def schedule_order_at(order_id: int, at):
+    """Schedule place_order for a sale held until ``at`` (a bot limit), under an id of its own so
+    that the job asking is not in the way; a copy scheduled earlier is replaced. Running it twice,
+    or next to the due-orders duty's copy, is safe: the claim lets one in."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from autoorder.queues import redis_connection
+
+    job_id = f"{order_job_id(order_id)}-later"
+    try:
+        existing = Job.fetch(job_id, connection=redis_connection())
+        if existing.get_status(refresh=True) != "started":
+            existing.delete()
+    except NoSuchJobError:
+        pass
+    return enqueue_order(order_id, at=at, job_id=job_id)
 
 
 def enqueue_tracking_check(order_id: int):

@@ -41,6 +41,7 @@ def periodic_jobs(config=None) -> list[dict]:
         {"func": tick.recover_expired_leases, "interval": 15, "timeout": 60, "queue": "default"},
         {"func": tick.enqueue_due_tracking, "interval": 15, "timeout": 60, "queue": "default"},
         {"func": tick.resume_out_of_credits, "interval": 60, "timeout": 60, "queue": "default"},
+        {"func": tick.resume_gift_card_low, "interval": 60, "timeout": 60, "queue": "default"},
         {"func": tick.enqueue_due_canaries, "interval": 300, "timeout": 60, "queue": "default"},
         {"func": tick.enqueue_pending_erasures, "interval": 60, "timeout": 60, "queue": "default"},
         {"func": tick.flag_ship_by_at_risk, "interval": 60, "timeout": 60, "queue": "default"},

@@ -9,7 +9,7 @@ import logging
 
 from sqlalchemy import literal, or_, select
 
-from autoorder import clock, credits, notifications, order_index, orders
+from autoorder import clock, credits, gift_cards, notifications, order_index, orders
 from autoorder.ebay.accounts import CONNECTED
 from autoorder.extensions import db
 from autoorder.jobs import notify
@@ -51,7 +51,12 @@ def enqueue_due_orders() -> int:
     now, count = clock.now(), 0
     for order_id in db.session.scalars(
         select(Order.id)
-        .where(Order.status == S.WAITING, Order.order_after <= now)
+        .where(
+            Order.status == S.WAITING,
+            Order.order_after <= now,
+            # a sale waiting for a gift-card top-up goes on when resume_gift_card_low says so
+            or_(Order.wait_reason.is_(None), Order.wait_reason != gift_cards.LOW),
+        )
         .order_by(Order.order_after)
         .limit(BATCH)
     ):
@@ -106,7 +111,7 @@ def tick() -> dict:
     """Run every duty once; return counts of what was enqueued or resumed (tests, the demo)."""
     counts = {
         "polls": enqueue_due_polls(),
-        "resumed": resume_out_of_credits(),
+        "resumed": resume_out_of_credits() + resume_gift_card_low(),
         "orders": enqueue_due_orders(),
         "recovered": recover_expired_leases(),
         "tracking": enqueue_due_tracking(),
@@ -185,3 +190,37 @@ def resume_out_of_credits() -> int:
 def compact_status_counts() -> int:
     """Fold each busy team's status-count deltas into one row per status pair (order_index)."""
     return order_index.compact_counts()
+
+
+def resume_gift_card_low() -> int:
+    """The duty: sales waiting for a top-up whose balance is there now go back in line."""
+    return len(resume_after_top_up(None))
+
+
+def resume_after_top_up(bot_ids) -> list[int]:
+    """Put sales waiting for a gift-card top-up back in line once a bot that can buy them has the
+    balance for them (a top-up, a balance read, a card bot added or enabled). Does not enqueue:
+    the due-orders duty (or the caller) does. ``bot_ids``: only sales these bots can buy."""
+    from autoorder import bot_limits
+    from autoorder.purchasing import bot_for
+
+    resumed = []
+    held = db.session.scalars(
+        select(Order)
+        .where(Order.status == S.WAITING, Order.wait_reason == gift_cards.LOW)
+        .order_by(Order.order_after, Order.id)
+        .limit(BATCH)
+    ).all()
+    for order in held:
+        bot = bot_for(order)
+        if bot is None:
+            continue
+        bots = bot_limits.candidates(order, bot)
+        if bot_ids is not None and not {b.id for b in bots} & set(bot_ids):
+            continue
+        if any(gift_cards.covers(b, order)[0] for b in bots):
+            order.wait_reason = None
+            orders.note(order, "gift-card balance now covers this sale; back in line")
+            resumed.append(order.id)
+    db.session.commit()
+    return resumed

@@ -26,14 +26,16 @@ from autoorder.models.order import (
 )
 from autoorder.models.suppliers import (
     PAYMENT_METHODS,
+    GiftCardEntry,
     Listing,
     OrderBot,
     SelectorOverride,
+    SkuRule,
     Supplier,
 )
 from autoorder.models.team import ROLES, SignIn, Team, User
 
-APPEND_ONLY = (OrderEvent, CreditEntry)
+APPEND_ONLY = (OrderEvent, CreditEntry, GiftCardEntry)
 
 
 class AppendOnlyError(RuntimeError):
@@ -56,6 +58,7 @@ __all__ = [
     "EbayApiUsage",
     "EbayDeletionNotice",
     "EbayOrderProblem",
+    "GiftCardEntry",
     "Evidence",
     "Handoff",
     "Listing",
@@ -71,6 +74,7 @@ __all__ = [
     "ROLES",
     "SelectorOverride",
     "Shipment",
+    "SkuRule",
     "SignIn",
     "Supplier",
     "Team",

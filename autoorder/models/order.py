@@ -63,6 +63,9 @@ class Order(db.Model):
     tracking_status_changed_at = mapped_column(UTCDateTime, default=clock.now)
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(Text)
+    # Why a WAITING sale is not being bought now (autoorder.bot_limits): "bot_limit" (it goes at
+    # order_after by itself) or "gift_card_low" (it goes after a top-up); None otherwise.
+    wait_reason: Mapped[str | None] = mapped_column(String(32))
 
     sold_at = mapped_column(UTCDateTime, nullable=False)
     order_after = mapped_column(UTCDateTime, nullable=False)  # end of the cancellation buffer
@@ -172,6 +175,7 @@ class PurchaseAttempt(db.Model):
     """
 
     __tablename__ = "purchase_attempts"
+    __table_args__ = (Index("ix_purchase_attempts_bot_placing", "bot_id", "placing_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -180,6 +184,8 @@ class PurchaseAttempt(db.Model):
     # started -> placing (click may happen) -> placed | failed | not_placed; placing is ambiguous
     job_id: Mapped[str | None] = mapped_column(String(128))
     worker: Mapped[str | None] = mapped_column(String(128))
+    # The supplier account this attempt used (bots rotate): the order limits count these.
+    bot_id: Mapped[int | None] = mapped_column(ForeignKey("order_bots.id"))
     started_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
     placing_at = mapped_column(UTCDateTime)
     finished_at = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autoorder import clock
@@ -77,6 +77,13 @@ class OrderBot(db.Model):
     canary_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     last_canary_at = mapped_column(UTCDateTime)
     last_canary_result: Mapped[dict | None] = mapped_column(JSON)
+    # Order limits of this supplier account (autoorder.bot_limits); quiet hours are "HH:MM" in the
+    # team's time zone (UTC when the team has none), both empty for none.
+    max_orders_per_hour: Mapped[int] = mapped_column(default=10, server_default="10")
+    max_orders_per_day: Mapped[int] = mapped_column(default=50, server_default="50")
+    min_gap_seconds: Mapped[int] = mapped_column(default=60, server_default="60")
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
     created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
     supplier = relationship("Supplier")
@@ -134,3 +141,45 @@ class Listing(db.Model):
 
     def __repr__(self):
         return f"<Listing {self.id} team={self.team_id} item={self.ebay_item_id}>"
+
+
+class GiftCardEntry(db.Model):
+    """The gift-card ledger of one bot (append-only). ``kind``: ``read`` (the balance the supplier
+    showed, ``amount`` absolute), ``set`` (typed by a person, absolute), ``spend`` (an order's total,
+    negative) or ``top_up`` (entered by a person, positive). The balance is the last read/set
+    amount plus every spend/top-up after it (autoorder.gift_cards)."""
+
+    __tablename__ = "gift_card_entries"
+    __table_args__ = (Index("ix_gift_card_entries_bot", "bot_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    bot_id: Mapped[int] = mapped_column(ForeignKey("order_bots.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    # unique per fact (e.g. "spend:<order id>"), so a retried job books it once
+    key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    actor: Mapped[str] = mapped_column(String(255), default="system")
+    note: Mapped[str | None] = mapped_column(String(255))
+    at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    def __repr__(self):
+        return f"<GiftCardEntry {self.id} bot={self.bot_id} {self.kind}>"
+
+
+class SkuRule(db.Model):
+    """A team's own SKU pattern: a sale whose eBay SKU matches ``pattern`` (a regex with a named
+    group ``id``) is mapped by itself to that supplier product, bought by ``bot_id``."""
+
+    __tablename__ = "sku_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    pattern: Mapped[str] = mapped_column(String(200))
+    bot_id: Mapped[int] = mapped_column(ForeignKey("order_bots.id"))
+    max_buy_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    bot = relationship("OrderBot")

@@ -4,13 +4,13 @@ replaced only when entered again."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
-from autoorder import jobs, notifications, otp
+from autoorder import bot_limits, gift_cards, jobs, notifications, otp
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
-from autoorder.inputs import bounded_int
+from autoorder.inputs import bounded_int, money, text_problem
 from autoorder.models import Listing, Order, OrderBot
 from autoorder.routes import is_htmx
 from autoorder.suppliers import registered_suppliers
@@ -69,8 +69,51 @@ def edit(bot_id):
         return redirect(url_for("bots.index"))
     check = jobs.load_login_checks([bot.id]).get(bot.id)
     return render_template(
-        "bots/form.html", form=form, bot=bot, check=check
+        "bots/form.html", form=form, bot=bot, check=check, **_limits_and_balance(bot)
     ), 422 if form.errors else 200
+
+
+def _limits_and_balance(bot) -> dict:
+    """Where the bot stands against its limits, its gift-card balance and ledger (the bot page)."""
+    return {
+        "standing": bot_limits.standing(bot),
+        "balance": gift_cards.balance(bot.id),
+        "ledger": gift_cards.ledger(bot.id),
+        "waiting_low": db.session.scalar(
+            select(func.count(Order.id)).where(
+                Order.team_id == bot.team_id,
+                Order.status == "waiting",
+                Order.wait_reason == gift_cards.LOW,
+            )
+        ),
+    }
+
+
+@bp.post("/<int:bot_id>/top-up")
+def top_up(bot_id):
+    """Record money added to the bot's gift card; sales waiting for it go back in line."""
+    bot = team_get_or_404(OrderBot, bot_id)
+    note = (request.form.get("note") or "").strip()
+    try:
+        amount = money(request.form.get("amount"))
+        if amount <= 0:
+            raise ValueError("Enter the amount added, above 0.")
+        if len(note) > 200 or text_problem(note):
+            raise ValueError("Note: at most 200 characters, no control characters.")
+    except ValueError as exc:
+        flash(f"Top-up not recorded: {exc}", "error")
+        return redirect(url_for("bots.edit", bot_id=bot.id))
+    gift_cards.top_up(bot, amount, actor=current_user.email, note=note or None)
+    db.session.commit()
+    resumed = jobs.resume_after_top_up([bot.id])  # commits
+    queued = jobs.after_commit(jobs.enqueue_order, *resumed)  # else the due-orders duty does
+    message = f"Top-up of {amount} recorded; the balance is {gift_cards.balance(bot.id)}."
+    if resumed:
+        message += f" Sales back in line: {len(resumed)}."
+        if not queued:
+            message += " (The job queue is unreachable; they start with the next tick.)"
+    flash(message, "success")
+    return redirect(url_for("bots.edit", bot_id=bot.id))
 
 
 @bp.post("/validate/<field>")
@@ -257,6 +300,11 @@ def _tell_if_gift_card_low(bot):
 
 
 def _apply(form, bot):
+    for name in ("max_orders_per_hour", "max_orders_per_day", "min_gap_seconds"):
+        value = getattr(form, name).data  # blank: the default
+        setattr(bot, name, bot_limits.DEFAULTS[name] if value is None else value)
+    bot.quiet_start = (form.quiet_start.data or "").strip() or None
+    bot.quiet_end = (form.quiet_end.data or "").strip() or None
     bot.supplier_id = form.supplier_id.data
     bot.name = form.name.data.strip()
     bot.account_email = form.account_email.data.strip().lower()
@@ -269,7 +317,11 @@ def _apply(form, bot):
     elif form.totp_secret.data:
         bot.totp_secret = otp.normalize_secret(form.totp_secret.data)
     if bot.payment_method == "gift_card":
-        bot.gift_card_balance = form.gift_card_balance.data
+        if form.gift_card_balance.data is not None:
+            if bot.id is None:
+                db.session.add(bot)
+                db.session.flush()
+            gift_cards.set_balance(bot, form.gift_card_balance.data, actor=current_user.email)
         return
     billing = {
         key: (getattr(form, name).data or "").strip() for name, key in BILLING_FIELDS.items()

@@ -3,18 +3,19 @@ and order bot that fill it. Saving a mapping puts the sales stuck on "no supplie
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
-from autoorder import actions, jobs, netguard
+from autoorder import actions, jobs, listings_csv, netguard, sku_rules
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.ebay.sync import find_listing
 from autoorder.extensions import db
 from autoorder.forms import ListingForm
-from autoorder.inputs import arg_int
-from autoorder.models import Listing, Order, OrderBot
+from autoorder.inputs import arg_int, money
+from autoorder.models import Listing, Order, OrderBot, SkuRule
 from autoorder.orders import OrderStatus
+from autoorder.routes import is_htmx
 from autoorder.scrapers import ADAPTERS
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
@@ -47,8 +48,140 @@ def index():
         .order_by(Order.sold_at.desc())
     ).all()
     return render_template(
-        "listings/index.html", listings=listings, unmapped=_one_per_item(unmapped)
+        "listings/index.html",
+        listings=listings,
+        unmapped=_one_per_item(unmapped),
+        rules=sku_rules.rules(current_user.team_id),
+        bots=db.session.scalars(team_select(OrderBot).order_by(OrderBot.name)).all(),
     )
+
+
+# --- in bulk: CSV import (preview, all or nothing) and export -------------------------------------
+def _uploaded_text() -> str | None:
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return listings_csv.decode(upload.read(listings_csv.MAX_BYTES + 1))
+    pasted = request.form.get("text")
+    return pasted if pasted and pasted.strip() else None
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_csv():
+    """GET: the upload page. POST: check every row and import them all in one transaction, or
+    nothing and the errors per row."""
+    if request.method == "GET":
+        return render_template("listings/import.html", parsed=None, columns=listings_csv.COLUMNS)
+    text = _uploaded_text()
+    if text is None:
+        parsed = listings_csv.Parsed([], [(0, "Choose a CSV file (or paste its text).")])
+    else:
+        parsed = listings_csv.parse(text, current_user.team_id)
+    if not parsed.ok:
+        return render_template(
+            "listings/import.html", parsed=parsed, columns=listings_csv.COLUMNS
+        ), 422
+    created, updated = listings_csv.apply(parsed, current_user.team_id)
+    resumed = _resume_all_unmapped()
+    db.session.commit()  # one transaction: every row or none
+    queued = jobs.after_commit(jobs.enqueue_order, *resumed)
+    message = f"Imported {len(parsed.rows)} listings: {created} new, {updated} updated."
+    if resumed:
+        message += f" Sales waiting for a mapping and now back in line: {len(resumed)}."
+        if not queued:
+            message += " (The job queue is unreachable; they start with the next tick.)"
+    flash(message, "success")
+    return redirect(url_for("listings.index"))
+
+
+@bp.post("/import/preview")
+def import_preview():
+    """HTMX: what the file would do, row by row, with every error; writes nothing."""
+    text = _uploaded_text()
+    if text is None:
+        parsed = listings_csv.Parsed([], [(0, "Choose a CSV file (or paste its text).")])
+    else:
+        parsed = listings_csv.parse(text, current_user.team_id)
+    db.session.rollback()
+    template = "listings/_import_preview.html" if is_htmx() else "listings/import.html"
+    return render_template(template, parsed=parsed, columns=listings_csv.COLUMNS)
+
+
+@bp.get("/export.csv")
+def export_csv():
+    body = listings_csv.export(current_user.team_id)
+    return Response(
+        "\ufeff" + body,  # a BOM: spreadsheets then read it as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=listings.csv"},
+    )
+
+
+def _resume_all_unmapped() -> list[int]:
+    """Every no-mapping sale of the team that a listing now maps: attach it and retry it."""
+    stuck = db.session.scalars(
+        team_select(Order).where(Order.failure_code == NO_MAPPING, Order.status.in_(STUCK))
+    ).all()
+    resumed = []
+    for order in stuck:
+        found = find_listing(
+            order.team_id, order.legacy_item_id, order.legacy_variation_id or "", order.sku
+        )
+        if found is None:
+            continue
+        order.listing_id, order.bot_id = found.id, found.bot_id
+        if order.status == OrderStatus.NEEDS_ATTENTION:
+            actions.retry(order, actor=current_user.email)
+        resumed.append(order.id)
+    return resumed
+
+
+# --- SKU rules -----------------------------------------------------------------------------------
+@bp.post("/sku-rules")
+def add_sku_rule():
+    """A seller's SKU pattern that carries the supplier product id (validated, bounded)."""
+    pattern = (request.form.get("pattern") or "").strip()
+    bot = db.session.scalar(
+        team_select(OrderBot).where(OrderBot.id == arg_int(request.form, "bot_id", default=-1))
+    )
+    problem = None
+    try:
+        sku_rules.compile_pattern(pattern)
+    except sku_rules.RuleError as exc:
+        problem = f"Pattern: {exc}"
+    price = None
+    if problem is None and bot is None:
+        problem = "Choose the order bot that buys what the rule maps."
+    if problem is None and request.form.get("max_buy_price", "").strip():
+        try:
+            price = money(request.form["max_buy_price"])
+        except ValueError as exc:
+            problem = f"Max price: {exc}"
+    if problem is None and sku_rules.product_url(bot, "x") is None:
+        problem = f"{bot.supplier.name} cannot open a product by its id; map its listings by URL."
+    if problem:
+        flash(f"SKU rule not saved. {problem}", "error")
+        return redirect(url_for("listings.index") + "#sku-rules")
+    db.session.add(
+        SkuRule(
+            team_id=current_user.team_id,
+            pattern=pattern,
+            bot_id=bot.id,
+            max_buy_price=price,
+            position=len(sku_rules.rules(current_user.team_id)),
+        )
+    )
+    db.session.commit()
+    flash("SKU rule saved: new sales whose SKU matches it are mapped by themselves.", "success")
+    return redirect(url_for("listings.index") + "#sku-rules")
+
+
+@bp.post("/sku-rules/<int:rule_id>/delete")
+def delete_sku_rule(rule_id):
+    rule = team_get_or_404(SkuRule, rule_id)
+    db.session.delete(rule)
+    db.session.commit()
+    flash("SKU rule deleted (the listings it created stay).", "success")
+    return redirect(url_for("listings.index") + "#sku-rules")
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 from sqlalchemy import column, func, literal_column, select, table, union
 
-from autoorder import actions, clock, order_index
+from autoorder import actions, bot_limits, clock, order_index
 from autoorder.auth import team_select
 from autoorder.extensions import db
 from autoorder.inputs import arg_int, bounded_int, day, printable
@@ -337,7 +337,8 @@ def row_views(orders: list[Order], bots: dict[int, BotName]) -> list[RowView]:
                 url=f"{prefix}{o.id}",
                 version=version(o.updated_at),
                 active=is_active(o.status, o.tracking_status),
-                cart_label=CART_LABELS.get(o.status, o.status),
+                cart_label=(o.status == S.WAITING and bot_limits.describe(o))
+                or CART_LABELS.get(o.status, o.status),
                 cart_title=cart_title(o, reasons),
                 envelope_label=ENVELOPE_LABELS.get(o.tracking_status, o.tracking_status),
                 envelope_title=envelope_title(o, reasons),
@@ -388,6 +389,12 @@ def when(moment: datetime | None) -> str:
 def cart_title(order: Order, reasons: dict) -> str:
     reason = reasons.get((order.id, "cart"))
     match order.status:
+        case S.WAITING if order.wait_reason == "gift_card_low":
+            return (
+                "Waiting: the gift-card balance is too low for this sale; it goes after a top-up."
+            )
+        case S.WAITING if bot_limits.describe(order):
+            return f"Waiting: {bot_limits.describe(order)} (the bot's order limits)."
         case S.WAITING:
             return f"Waiting: buys at {when(order.order_after)} (end of the cancellation buffer)."
         case S.IN_PROGRESS:

@@ -66,6 +66,9 @@ class ReviewTotals:
     shipping: Decimal
     tax: Decimal
     total: Decimal
+    # The gift-card (account) balance the supplier showed during this checkout, before this
+    # order, where the adapter can read it; None otherwise (a card bot, or not shown).
+    balance: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,18 @@ class PaymentDeclinedError(SupplierError):
     code = "payment_declined"
     may_have_bought = False  # the shop says so after the click: definite, nothing was placed
     supplier_said_no = True
+
+
+class GiftCardBalanceLowError(SupplierError):
+    """The gift-card balance does not cover the order (the supplier said so at checkout, or the
+    review page's balance is below its total): nothing was placed; the sale waits for a top-up."""
+
+    code = "gift_card_low"
+    may_have_bought = False
+
+    def __init__(self, message: str, *, balance: Decimal | None = None, **kw):
+        super().__init__(message, **kw)
+        self.balance = balance
 
 
 class PageChangedError(SupplierError):
@@ -405,6 +420,15 @@ class SupplierAdapter(ABC):
         a bare product id (an AliExpress item id, an ASIN). None when not recognised: the text is
         then checked as a URL as given. Pure (no network)."""
         return None
+
+    def product_url_for_id(self, product_id: str) -> str | None:
+        """The product page of a supplier product id (an ASIN, an item number), for listings
+        imported by id and SKU rules; None when this supplier needs the full URL. The same
+        reading as a pasted id in the listing form (``product_ref``)."""
+        try:
+            return type(self).product_ref(product_id, self.base_url)
+        except ValueError:  # e.g. a short link: the full URL is needed
+            return None
 
     def product_page(self, product_url: str) -> str:
         """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""

@@ -1,5 +1,6 @@
 """NovaMart Supply, the demo supplier shop (sandbox/shop): sign-in, checkout, order history, tracking."""
 
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -92,6 +93,7 @@ SELECTORS = {
         "payment_error": ["#payment-error"],
         "pay_card": ["#pay-method-card"],
         "pay_gift": ["#pay-method-gift"],
+        "gift_balance": ["#payment-gift-balance[data-amount]"],
         "card_holder": ["#card-holder"],
         "card_number": ["#card-number"],
         "card_expiry": ["#card-expiry"],
@@ -144,6 +146,14 @@ class DemoShopAdapter(base.SupplierAdapter):
     display_name = "Demo Shop"
     default_base_url = "http://127.0.0.1:8802"
     SELECTORS = SELECTORS
+
+    @classmethod
+    def product_ref(cls, text: str, base_url: str) -> str | None:
+        """A bare product slug: the shop's products live at /products/<slug> (a pasted URL is
+        checked as given)."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", text or ""):
+            return None
+        return f"{base_url.rstrip('/')}/products/{text}"
 
     # --- sign-in ---------------------------------------------------------------------------------
     def login(self, page, credentials) -> None:
@@ -213,6 +223,7 @@ class DemoShopAdapter(base.SupplierAdapter):
 
     def checkout(self, page, request, credentials) -> None:
         s = self.s
+        self.seen_balance = None
         submit(page, s.checkout)
         self._checkout_steps(page, request, credentials)
 
@@ -222,7 +233,7 @@ class DemoShopAdapter(base.SupplierAdapter):
             raise SupplierError(
                 f"the review page lists {lines}, expected only {item} x {request.quantity}"
             )
-        return totals
+        return dataclasses.replace(totals, balance=getattr(self, "seen_balance", None))
 
     def prepare_place(self, page, request) -> None:
         s = self.s
@@ -292,7 +303,7 @@ class DemoShopAdapter(base.SupplierAdapter):
             if step == "address":
                 _fill_address(page, request.ship_to, s)
             elif step == "payment":
-                _fill_payment(page, credentials, s)
+                self.seen_balance = _fill_payment(page, credentials, s)
             elif step == "upsell":
                 submit(page, s.upsell_decline)
             elif step == "error":
@@ -621,9 +632,18 @@ def _fill_address(page, address, s=DEFAULT) -> None:
     submit(page, s.address_continue)
 
 
-def _fill_payment(page, credentials, s=DEFAULT) -> None:
+def _fill_payment(page, credentials, s=DEFAULT) -> Decimal | None:
+    """Choose the payment and continue; return the gift-card balance the page shows (gift-card
+    bots), or None. A refused gift-card payment is GiftCardBalanceLowError (nothing placed)."""
+    balance = None
+    if credentials.payment_method == "gift_card" and page.locator(s.gift_balance).count():
+        balance = to_amount(page.get_attribute(s.gift_balance, "data-amount"), s.gift_balance)
     if page.locator(f"{s.payment_error}, {s.form_errors}").count():
         shown = page.locator(f"{s.payment_error}, {s.field_errors}").all_inner_texts()
+        if credentials.payment_method == "gift_card":
+            raise base.GiftCardBalanceLowError(
+                "Demo Shop refused the gift-card payment: " + " ".join(shown), balance=balance
+            )
         raise base.PaymentDeclinedError("Demo Shop refused the payment: " + " ".join(shown))
     if credentials.payment_method not in ("card", "gift_card"):
         raise SupplierError(f"Demo Shop has no payment method {credentials.payment_method!r}")
@@ -640,3 +660,4 @@ def _fill_payment(page, credentials, s=DEFAULT) -> None:
             )
         act(page, selector, "fill", value)
     submit(page, s.payment_continue)
+    return balance

@@ -21,6 +21,7 @@ def test_every_duty_is_its_own_periodic_job():
         "recover_expired_leases",
         "enqueue_due_tracking",
         "resume_out_of_credits",
+        "resume_gift_card_low",
         "enqueue_due_canaries",
         "enqueue_pending_erasures",
         "flag_ship_by_at_risk",
