@@ -265,8 +265,9 @@ class AmazonAdapter(base.SupplierAdapter):
             self.gift_card_balance = Decimal(balance)
         if credentials.payment_method == "gift_card":
             if not has_gc or not self.gift_card_balance:
-                raise base.PaymentDeclinedError(
-                    "the Amazon account has no gift-card balance; nothing was placed"
+                raise base.GiftCardBalanceLowError(
+                    "the Amazon account has no gift-card balance; nothing was placed",
+                    balance=self.gift_card_balance or Decimal("0"),
                 )
             act(page, s.gc_use, "check")
         else:
@@ -305,9 +306,10 @@ class AmazonAdapter(base.SupplierAdapter):
         totals = review_totals(rows)
         if self._paying_by_gift_card and self.gift_card_balance is not None:
             if totals.total > 0:  # the balance did not cover it: Amazon would charge the rest
-                raise base.PaymentDeclinedError(
+                raise base.GiftCardBalanceLowError(
                     f"the gift-card balance ${self.gift_card_balance} does not cover the order "
-                    f"(${totals.total} left to pay); nothing was placed"
+                    f"(${totals.total} left to pay); nothing was placed",
+                    balance=self.gift_card_balance,
                 )
         return totals
 

@@ -120,7 +120,7 @@ def test_gift_card_balance_pays_and_a_low_balance_places_nothing(browse, amazon)
     assert order["payment_method"] == "gift_card" and order["card_last4"] is None
     assert adapter.gift_card_balance == Decimal("150.00")
     guard = []
-    with pytest.raises(b.PaymentDeclinedError, match="does not cover") as caught:
+    with pytest.raises(b.GiftCardBalanceLowError, match="does not cover") as caught:
         buy(browse, amazon, GIFT, request_for(amazon, EARBUDS, 3), guard=guard.append)
     assert not caught.value.may_have_bought and guard == []
     assert len(orders(amazon)) == 1
