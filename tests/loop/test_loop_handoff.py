@@ -316,7 +316,7 @@ def test_a_hand_off_nobody_solves_times_out_and_buys_nothing(loop):
 
 
 def test_a_hand_off_process_lost_mid_hand_off_is_replaced_and_the_sale_bought_once(loop):
-    from tests.loop.conftest import descendants
+    from tests.stand import descendants
 
     loop.setup(bot_email=CAPTCHA)
     with loop.app.app_context():

@@ -21,7 +21,7 @@ from autoorder.jobs.ordering import place_order
 from autoorder.jobs.tick import enqueue_due_orders, resume_after_top_up
 from autoorder.models import Order, OrderBot, PurchaseAttempt
 from tests.factories import make_bot
-from tests.loop.conftest import SHOP_PASSWORD
+from tests.stand import SHOP_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
