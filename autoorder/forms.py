@@ -341,6 +341,7 @@ class TeamSettingsForm(Form):
     )
     max_buy_price = MoneyField("Max buy price", validators=[Optional()])
     min_profit = MoneyField("Minimum profit", minimum=None, validators=[Optional()])
+    send_as_gift = BooleanField("Send orders as gifts", default=False)
 
 
 class EbayConnectForm(Form):

@@ -126,6 +126,7 @@ def purchase_request(order: Order, attempt: PurchaseAttempt) -> PurchaseRequest:
         reference=f"AO-{order.id}-{attempt.idempotency_key[:8]}",
         max_total=min(limits) if limits else None,
         shipping_rule=listing.shipping_rule,
+        gift=bool(team.send_as_gift),
     )
 
 

@@ -24,6 +24,8 @@ class Team(db.Model):
     order_buffer_seconds: Mapped[int | None]
     max_buy_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     min_profit: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Orders go as gifts (a gift receipt: no prices to the eBay buyer) where the supplier can.
+    send_as_gift: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Notifications (autoorder.notifications): tell the team when credits or a bot's gift-card
     # balance fall to these (None: the defaults there).
     notify_credits_below: Mapped[int | None]

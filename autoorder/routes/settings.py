@@ -42,6 +42,7 @@ def index():
             else team.order_buffer_seconds // 60,
             "max_buy_price": team.max_buy_price,
             "min_profit": team.min_profit,
+            "send_as_gift": team.send_as_gift,
         },
     )
     return _page(team, form)
@@ -57,6 +58,7 @@ def save():
     minutes = form.buffer_minutes.data
     team.order_buffer_seconds = None if minutes is None else minutes * 60
     team.max_buy_price, team.min_profit = form.max_buy_price.data, form.min_profit.data
+    team.send_as_gift = bool(form.send_as_gift.data)
     db.session.commit()
     flash("Settings saved. They apply to new sales.", "success")
     return redirect(url_for("settings.index"))

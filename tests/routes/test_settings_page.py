@@ -1,5 +1,6 @@
 """Team settings: everyone sees them, admins change them; the tracking schedule comes from the server."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -104,3 +105,33 @@ def test_tracking_schedule_is_shown_from_the_server_config(app, client, team_id)
         and "30 min" in schedule
         and "10 days without" in schedule
     )
+
+
+def test_send_as_gift_is_a_team_setting_every_purchase_request_carries(app, client, team_id):
+    import uuid
+
+    from autoorder.models import PurchaseAttempt
+    from autoorder.purchasing import purchase_request
+    from tests.factories import make_bot, make_listing, make_order
+
+    login(client, "admin@example.com")
+    assert _save(client, send_as_gift="y").status_code == 302
+    page = client.get("/settings/").get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*id="send_as_gift"|<input[^>]*id="send_as_gift"[^>]*checked', page
+    )
+    with app.app_context():
+        team = db.session.get(Team, team_id)
+        assert team.send_as_gift is True
+        bot = make_bot(team)
+        listing = make_listing(team, bot)
+        order = make_order(team, listing_id=listing.id, bot_id=bot.id)
+        attempt = PurchaseAttempt(order_id=order.id, idempotency_key=uuid.uuid4().hex)
+        db.session.add(attempt)
+        db.session.commit()
+        assert purchase_request(order, attempt).gift is True
+        team.send_as_gift = False
+        assert purchase_request(order, attempt).gift is False
+    _save(client)  # unchecked: off
+    with app.app_context():
+        assert db.session.get(Team, team_id).send_as_gift is False
