@@ -51,7 +51,7 @@ def test_the_live_view_shows_frames_and_sends_the_persons_input(app, redis, live
         order_id, handoff_id = order.id, row.id
     live_view.publish_frame(redis, handoff_id, _jpeg((200, 30, 30)), 1280, 900)
 
-    with browser.BrowserPool().page(browser.chromium_executable()) as (_context, page):
+    with browser.POOL.page(browser.chromium_executable()) as (_context, page):
         problems = []
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.goto(f"{live_server}/login")
