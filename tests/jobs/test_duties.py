@@ -26,6 +26,7 @@ def test_every_duty_is_its_own_periodic_job():
         "enqueue_pending_erasures",
         "flag_ship_by_at_risk",
         "compact_status_counts",
+        "sweep_handoffs",
         "enqueue_pending_notifications",
         "send_daily_summaries",
     }
