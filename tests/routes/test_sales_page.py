@@ -294,7 +294,10 @@ def test_htmx_filter_request_gets_the_fragment_and_history_restore_the_page(clie
 
 def test_page_has_one_poller_and_no_per_row_polling(client, world):
     html = client.get("/").get_data(as_text=True)
-    assert len(re.findall(r'hx-trigger="every', html)) == 1 and html.count('id="sales-poll"') == 1
+    main = html[html.index("<main") :]
+    assert len(re.findall(r'hx-trigger="every', main)) == 1 and html.count('id="sales-poll"') == 1
+    # besides it, only the navigation's notification badge polls, and slowly
+    assert re.findall(r'hx-trigger="every (\d+)s', html[: html.index("<main")]) == ["30"]
     assert not re.search(r'<tr id="order-\d+"[^>]*hx-', html)  # rows themselves never poll
     assert 'hx-trigger="every 5s, ao-poll from:body"' in html and 'data-mode="fast"' in html
     assert "orders.css" in html and "orders.js" in html
