@@ -69,7 +69,7 @@ def enqueue_once(
         if status == "queued" and _lost_from_its_queue(existing, connection):
             # A worker killed between taking the job off its queue and marking it started:
             # RQ still says "queued" but no worker will ever see it.
-            existing.delete()
+            delete_job(existing, connection)
         elif (
             status == "started"
             and restart_after is not None
@@ -77,11 +77,13 @@ def enqueue_once(
         ):
             job_id = f"{job_id}-{uuid.uuid4().hex[:8]}"
         elif status == "scheduled" and at is None:
-            existing.delete()  # wanted now, not at the time it was scheduled for (e.g. "order now")
+            delete_job(
+                existing, connection
+            )  # wanted now, not at the time it was scheduled for (e.g. "order now")
         elif status in PENDING:
             return None
         else:
-            existing.delete()
+            delete_job(existing, connection)
     except NoSuchJobError:
         pass
     queue = get_queue(queue_name, connection)
@@ -107,3 +109,13 @@ def _lost_from_its_queue(job, connection: Redis) -> bool:
         if connection.lpos(key, job.id) is not None:
             return False
     return True
+
+
+def delete_job(job, connection) -> None:
+    """Delete an RQ job. RQ 2 also removes the job's execution records; one that already expired
+    raises ValueError ("Execution … not found in Redis") half way: then drop the job's own hash,
+    and the registries forget the id at their next cleanup."""
+    try:
+        job.delete()
+    except ValueError:
+        connection.delete(job.key)

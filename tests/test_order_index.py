@@ -204,6 +204,7 @@ def test_counts_follow_every_status_change_and_survive_folding(app, client, sell
         "succeeded": "1",
         "failed": "1",
         "needs_attention": "1",
+        "needs_you": "0",
         "cancelled": "1",
     }
 

@@ -93,13 +93,13 @@ def schedule_order_at(order_id: int, at):
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
-    from autoorder.queues import redis_connection
+    from autoorder.queues import delete_job, redis_connection
 
     job_id = f"{order_job_id(order_id)}-later"
     try:
         existing = Job.fetch(job_id, connection=redis_connection())
         if existing.get_status(refresh=True) != "started":
-            existing.delete()
+            delete_job(existing, existing.connection)
     except NoSuchJobError:
         pass
     return enqueue_order(order_id, at=at, job_id=job_id)

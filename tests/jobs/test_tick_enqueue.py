@@ -67,3 +67,23 @@ def test_a_poll_whose_worker_died_mid_run_is_polled_again(app, redis):
         job.save()
         again = enqueue_poll(7)
         assert again is not None and again.id.startswith("poll-ebay-7-")
+
+
+def test_a_finished_job_whose_execution_record_expired_is_replaced(ctx, redis):
+    """RQ 2 deletes a job's execution records with it and raises ValueError for one that already
+    expired (seen under load in the 50-sale burst): enqueue_once must still replace the job."""
+    from rq.job import Job
+
+    from autoorder.queues import enqueue_once
+
+    first = enqueue_once("default", "tests.sample_jobs.add_note", 1, job_id="expired-1")
+    first.set_status("finished")
+    redis.zadd(f"rq:executions:{first.id}", {"gone-execution": 9999999999})  # its record expired
+    try:
+        Job.fetch("expired-1", connection=redis).delete()
+        raised = False
+    except ValueError:
+        raised = True
+    assert raised, "RQ no longer raises here: this test no longer tests anything"
+    again = enqueue_once("default", "tests.sample_jobs.add_note", 2, job_id="expired-1")
+    assert again is not None and Job.fetch("expired-1", connection=redis).args == (2,)

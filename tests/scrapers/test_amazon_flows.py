@@ -27,7 +27,9 @@ BOTTLE, EARBUDS = "B0CHX1W1XY", "B07XJ8C8F5"
 
 
 def request_for(amazon, asin=EARBUDS, quantity=2, max_total=None, gift=False):
-    return b.PurchaseRequest(f"{amazon.url}/dp/{asin}", None, quantity, TO, "AO-1", max_total, gift)
+    return b.PurchaseRequest(
+        f"{amazon.url}/dp/{asin}", None, quantity, TO, "AO-1", max_total, gift=gift
+    )
 
 
 @pytest.fixture(scope="module")
