@@ -24,13 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import delete, func, insert, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select  # noqa: E402
 
 from autoorder import create_app  # noqa: E402
-from autoorder.config import TestConfig, database_url  # noqa: E402
+from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.listings_csv import COLUMNS  # noqa: E402
 from autoorder.models import Listing  # noqa: E402
+from bench._pg import own_schema  # noqa: E402
 from tests import support  # noqa: E402
 from tests.factories import make_bot, make_listing, make_supplier, make_user  # noqa: E402
 
@@ -157,20 +158,8 @@ def main():
         results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
     pg = os.environ.get("TEST_DATABASE_URL")
     if pg:
-        url = database_url(pg)
-        url += ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_import"
-        from sqlalchemy import create_engine
-
-        admin = create_engine(database_url(pg), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:  # an own schema: never touches the test tables
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_import CASCADE"))
-            conn.execute(text("CREATE SCHEMA bench_import"))
-        try:
+        with own_schema(pg, "bench_import") as url:  # never touches the test tables
             results += run("PostgreSQL", url)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text("DROP SCHEMA IF EXISTS bench_import CASCADE"))
-            admin.dispose()
     print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
     print("\n".join(results))
     if any("✗" in line for line in results):

@@ -33,9 +33,10 @@ from flask import render_template_string  # noqa: E402
 from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
 
 from autoorder import create_app  # noqa: E402
-from autoorder.config import TestConfig, database_url  # noqa: E402
+from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import Order, OrderEvent  # noqa: E402
+from bench._pg import own_schema  # noqa: E402
 from tests import support  # noqa: E402
 from tests.factories import make_bot, make_supplier, make_user  # noqa: E402
 
@@ -344,20 +345,8 @@ def main():
         results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
     pg = os.environ.get("TEST_DATABASE_URL")
     if pg:
-        url = database_url(pg)
-        url += ("&" if "?" in url else "?") + "options=-csearch_path%3Dbench_sales"
-        from sqlalchemy import create_engine
-
-        admin = create_engine(database_url(pg), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:  # an own schema: never touches the test tables
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_sales CASCADE"))
-            conn.execute(text("CREATE SCHEMA bench_sales"))
-        try:
+        with own_schema(pg, "bench_sales") as url:  # never touches the test tables
             results += run("PostgreSQL", url)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text("DROP SCHEMA IF EXISTS bench_sales CASCADE"))
-            admin.dispose()
     print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
     print("\n".join(results))
 

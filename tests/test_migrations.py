@@ -57,3 +57,37 @@ def test_upgrade_downgrade_postgres():
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_search_index_when_pg_trgm_lives_in_another_schema():
+    """pg_trgm already installed in a schema off the search path (as hosted PostgreSQL often puts
+    extensions in ``extensions``, or a neighbour in the same database created it): the trigram index
+    is still built, naming the operator class by the extension's schema."""
+    admin_url = database_url(os.environ["TEST_DATABASE_URL"])
+    name = f"autoorder_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        setup = create_engine(url, isolation_level="AUTOCOMMIT")
+        with setup.connect() as c:
+            c.execute(text("CREATE SCHEMA extensions"))
+            c.execute(text("CREATE EXTENSION pg_trgm WITH SCHEMA extensions"))
+        setup.dispose()
+        app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url))
+        with app.app_context():
+            upgrade(directory=MIGRATIONS)
+            with db.engine.connect() as c:
+                index = c.execute(
+                    text(
+                        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_orders_search_trgm'"
+                    )
+                ).scalar_one()
+            db.engine.dispose()
+        assert "extensions.gin_trgm_ops" in index
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -134,8 +134,17 @@ def upgrade():
         )
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # The extension lives in one schema per database (wherever it was first created), which
+        # need not be on this connection's search_path: name its operator class by that schema.
+        schema = bind.execute(
+            sa.text(
+                "SELECT n.nspname FROM pg_extension e "
+                "JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            )
+        ).scalar_one()
+        opclass = f'"{schema}".gin_trgm_ops'
         op.execute(
-            "CREATE INDEX ix_orders_search_trgm ON orders USING gin (search_text gin_trgm_ops)"
+            f"CREATE INDEX ix_orders_search_trgm ON orders USING gin (search_text {opclass})"
         )
 
 
