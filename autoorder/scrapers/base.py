@@ -361,15 +361,35 @@ FIRST_PRESENT_JS = """selectors => {
 
 
 def which(page, expected: dict[str, str], timeout: int = PAGE_WAIT_MS) -> str:
-    """Wait until one of the ``expected`` selectors is on the page; return the first matching key."""
-    need(page, ", ".join(expected.values()), timeout)
+    """Wait until one of the ``expected`` selectors is on the page; return the first matching key.
+
+    One round trip when the page is already there (the usual case: ``submit`` and ``goto`` have
+    waited for the load): look first, and wait only when none is on the page yet."""
     keys = list(expected)
-    index = page.evaluate(FIRST_PRESENT_JS, list(expected.values()))
+    selectors = list(expected.values())
+    index = first_present(page, selectors)
+    if index == -1:  # not there yet (or the page was still navigating): wait, then look again
+        need(page, ", ".join(selectors), timeout)
+        index = first_present(page, selectors)
     if index == -2:  # not plain CSS (a Playwright-only selector): ask Playwright one by one
+        need(page, ", ".join(selectors), timeout)
         index = next((i for i, key in enumerate(keys) if page.locator(expected[key]).count()), -1)
     if index < 0:  # the page moved on between the wait and the look
-        raise PageChangedError(f"none of {', '.join(expected.values())} is on {page.url}")
+        raise PageChangedError(f"none of {', '.join(selectors)} is on {page.url}")
     return keys[index]
+
+
+def first_present(page, selectors: list[str]) -> int:
+    """Index of the first of ``selectors`` on the page now; -1 for none (or a page between two
+    documents), -2 when one is not plain CSS."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        return page.evaluate(FIRST_PRESENT_JS, selectors)
+    except PlaywrightError as exc:  # "Execution context was destroyed": a navigation is under way
+        if "context" in str(exc) or "navigat" in str(exc):
+            return -1
+        raise
 
 
 def submit(page, selector: str, timeout: int = SUBMIT_WAIT_MS) -> None:
@@ -461,6 +481,8 @@ class SupplierAdapter(ABC):
         selectors = self.CHALLENGE_SELECTORS
         if not selectors:
             return None
+        # page.evaluate, not first_present: a page between two documents raises here, so that
+        # the hand-off never takes "navigating" for "the challenge is gone"
         index = page.evaluate(FIRST_PRESENT_JS, list(selectors.values()))
         return list(selectors)[index] if index is not None and index >= 0 else None
 
