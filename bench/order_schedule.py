@@ -75,6 +75,17 @@ def wait_done(stand: Stand, order_ids, timeout: float) -> None:
     raise TimeoutError(f"{left} orders still not bought after {timeout}s\n{stand.worker_log()}")
 
 
+def finished_job(job_id: str, connection, timeout: float = 30.0) -> Job:
+    """The order's RQ job once RQ has recorded its end: the sale is marked bought inside the job,
+    a moment before the worker writes ``ended_at``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = Job.fetch(job_id, connection=connection)
+        if job.ended_at is not None or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
 def measure(stand: Stand, order_ids) -> dict:
     connection = redis_connection(stand.redis.url)
     rows = {}
@@ -85,7 +96,7 @@ def measure(stand: Stand, order_ids) -> dict:
                     OrderEvent.order_id == order.id, OrderEvent.reason == TAKEN
                 )
             )
-            job = Job.fetch(order_job_id(order.id), connection=connection)
+            job = finished_job(order_job_id(order.id), connection)
             rows[order.id] = dict(
                 status=order.status,
                 order_after=order.order_after,
