@@ -75,6 +75,24 @@ def test_bad_integer_setting_is_a_clear_error(clean_env):
 
 
 @pytest.mark.parametrize(
+    "given,mode",
+    [(None, "actions"), ("true", "actions"), ("snapshots", "snapshots"), ("Off", ""), ("0", "")],
+)
+def test_supplier_trace_mode(clean_env, given, mode):
+    if given is None:
+        clean_env.delenv("AUTOORDER_SUPPLIER_TRACE", raising=False)
+    else:
+        clean_env.setenv("AUTOORDER_SUPPLIER_TRACE", given)
+    assert Config().SUPPLIER_TRACE == mode
+
+
+def test_an_unknown_supplier_trace_mode_is_a_clear_error(clean_env):
+    clean_env.setenv("AUTOORDER_SUPPLIER_TRACE", "dom")
+    with pytest.raises(ConfigError, match="AUTOORDER_SUPPLIER_TRACE must be actions, snapshots"):
+        Config()
+
+
+@pytest.mark.parametrize(
     "given,expected",
     [
         ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-READERS = {"env_str", "env_int", "env_bool", "env_list", "os.environ.get", "os.getenv"}
+READERS = {"env_str", "env_int", "env_bool", "env_list", "os.environ.get", "os.getenv", "env_trace"}
 
 
 def env_names(source: str) -> set[str]:

@@ -229,6 +229,13 @@ def _forget_http_session(bot_id: int) -> None:
         expired[1].close()
 
 
+def trace_mode(setting) -> str:
+    """SUPPLIER_TRACE as a mode: "actions", "snapshots" or "" (off); True/False as set in code."""
+    if setting is True:
+        return "actions"
+    return setting or ""
+
+
 class BotSession:
     """One order bot's way into its supplier site. Raises UnknownSupplierError when no adapter is
     registered for the bot's supplier."""
@@ -254,12 +261,14 @@ class BotSession:
         the artefacts are captured and put on the exception."""
         executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
         state = None if fresh or not self.bot.browser_state else json.loads(self.bot.browser_state)
-        tracing = bool(current_app.config.get("SUPPLIER_TRACE", True))
+        tracing = trace_mode(current_app.config.get("SUPPLIER_TRACE", "actions"))
         guard = self.adapter.request_guard()  # no requests to internal addresses (netguard)
         with browser.POOL.page(executable, state, guard=guard) as (context, page):
             if tracing:
                 try:
-                    context.tracing.start(screenshots=False, snapshots=True)
+                    # the DOM at every step only when asked: the failure capture keeps the last
+                    # page's HTML and screenshot anyway, and snapshots cost ≈ 10 % of an order
+                    context.tracing.start(screenshots=False, snapshots=tracing == "snapshots")
                 except Exception:  # noqa: BLE001 - no trace is no reason to fail the order
                     tracing = False
             try:
