@@ -37,7 +37,8 @@ def init_app(app, login_manager):
 
 
 def _load_user(user_id):
-    """The user of a session or remember cookie ("<id>:<generation>"), if it was not revoked since."""
+    """The user of a session or remember cookie ("<id>:<generation>"), if it was not revoked
+    since."""
     raw_id, _, generation = str(user_id).partition(":")
     if not (raw_id.isdigit() and generation.isdigit()) or len(raw_id) > 10 or len(generation) > 10:
         return None

@@ -1,4 +1,5 @@
-"""Evidence files (screenshots, page HTML, Playwright traces) kept under EVIDENCE_DIR, one folder per order."""
+"""Evidence files (screenshots, page HTML, Playwright traces) kept under EVIDENCE_DIR, one folder
+per order."""
 
 from pathlib import Path
 

@@ -232,7 +232,8 @@ INLINE_FIELDS = (
 
 
 def bot_field_errors(form: BotForm, name: str) -> list[str]:
-    """Return the errors of one BotForm field as typed so far (blank secrets are not errors here)."""
+    """Return the errors of one BotForm field as typed so far (blank secrets are not errors
+    here)."""
     field = getattr(form, name)
     field.validate(form)
     errors = list(field.errors)

@@ -30,7 +30,8 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def bounded_int(value, *, default=None, minimum=0, maximum=MAX_ID):
-    """Return ``value`` as an int within [minimum, maximum], else ``default`` (query/form values)."""
+    """Return ``value`` as an int within [minimum, maximum], else ``default`` (query/form
+    values)."""
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
     else:

@@ -98,7 +98,7 @@ def valid_after(value: str | None) -> str | None:
     return None
 
 
-# --- input: pushed by the web process, taken by the hand-off process -------------------------------
+# --- input: pushed by the web process, taken by the hand-off process ------------------------------
 def push_input(redis, handoff_id: int, events: list[dict]) -> None:
     key = input_key(handoff_id)
     pipe = redis.pipeline(transaction=False)

@@ -1,11 +1,12 @@
 """Where a supplier URL may point (no server-side request forgery).
 
 A listing's supplier URL is typed by a team member and opened by the worker's signed-in browser, so
-it must stay on the supplier: a host the supplier's adapter declares (``SupplierAdapter.hosts``, or a
-subdomain of one, on the default port) or exactly the host and port of the supplier's configured base
-URL (the local demo shop runs on 127.0.0.1). Any other loopback, private, link-local (cloud metadata
-169.254.169.254), reserved or multicast address is refused. Checked when a listing is saved, again
-by the adapter before it navigates, and on every request the browser makes during a job (``guard``).
+it must stay on the supplier: a host the supplier's adapter declares (``SupplierAdapter.hosts``, or
+a subdomain of one, on the default port) or exactly the host and port of the supplier's configured
+base URL (the local demo shop runs on 127.0.0.1). Any other loopback, private, link-local (cloud
+metadata 169.254.169.254), reserved or multicast address is refused. Checked when a listing is
+saved, again by the adapter before it navigates, and on every request the browser makes during a job
+(``guard``).
 """
 
 import ipaddress
@@ -52,7 +53,8 @@ def _ip(host: str):
 
 
 def internal_address(address) -> bool:
-    """Loopback, private, link-local, reserved, multicast or unspecified: not the public internet."""
+    """Loopback, private, link-local, reserved, multicast or unspecified: not the public
+    internet."""
     return not address.is_global or address.is_multicast
 
 
@@ -97,7 +99,7 @@ def product_page(base_url: str, product_url: str, hosts=()) -> str:
     )
 
 
-# --- the browser's requests during a job -----------------------------------------------------------
+# --- the browser's requests during a job ----------------------------------------------------------
 _resolved: dict[str, tuple[float, bool]] = {}
 
 
@@ -139,7 +141,8 @@ def request_allowed(url: str, base_url: str | None) -> bool:
 
 
 def guard(base_url: str | None):
-    """A Playwright route handler that aborts requests to internal addresses (see request_allowed)."""
+    """A Playwright route handler that aborts requests to internal addresses (see
+    request_allowed)."""
 
     def handle(route):
         try:

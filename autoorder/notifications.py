@@ -213,7 +213,10 @@ def gift_card_low(bot, balance, *, needed=None, force: bool = False) -> Notifica
     threshold = gift_card_threshold(bot.team_id)
     if not force and needed is None and (balance is None or balance >= threshold):
         return None
-    body = f"The gift-card balance of order bot {bot.name} is {balance if balance is not None else 'unknown'}."
+    body = (
+        f"The gift-card balance of order bot {bot.name} is "
+        f"{balance if balance is not None else 'unknown'}."
+    )
     if needed is not None:
         body += f" A sale needs {needed}: it waits until the balance is topped up."
     else:

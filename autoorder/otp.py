@@ -1,10 +1,10 @@
 """One-time codes from a bot's authenticator secret (TOTP, RFC 6238) — the one implementation.
 
-A supplier account with two-step verification by an authenticator app shows its secret once, as a
-QR code and as text ("Can't scan? Enter this key": base32, often in groups of four). The seller pastes
-that key (or the whole ``otpauth://`` URI) into the bot form; it is stored encrypted like the password,
-and an adapter asks ``code_for(credentials)`` when the site asks for the code. pyotp is the well-kept
-library for this (pinned in requirements.txt); nothing here is hand-rolled crypto.
+A supplier account with two-step verification by an authenticator app shows its secret once, as a QR
+code and as text ("Can't scan? Enter this key": base32, often in groups of four). The seller pastes
+that key (or the whole ``otpauth://`` URI) into the bot form; it is stored encrypted like the
+password, and an adapter asks ``code_for(credentials)`` when the site asks for the code. pyotp is
+the well-kept library for this (pinned in requirements.txt); nothing here is hand-rolled crypto.
 """
 
 import binascii

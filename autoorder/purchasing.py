@@ -295,7 +295,8 @@ def _guard(order, attempt, owner, request, lock=None):
             profit = order.sale_price - (order.ebay_fees or 0) - totals.total
             if profit < floor:
                 raise PriceAboveLimitError(
-                    f"Supplier total {totals.total} leaves a profit of {profit}, below the minimum {floor}."
+                    f"Supplier total {totals.total} leaves a profit of {profit}, "
+                    f"below the minimum {floor}."
                 )
         if lock is not None:
             lock.check()  # AccountLockLostError: stop before the click
@@ -361,8 +362,8 @@ def release_after_browser_loss(
 
 
 def release_for_retry(order: Order, attempt: PurchaseAttempt, code: str, message: str) -> str:
-    """A retryable supplier error before the click (the error class says so: nothing was bought
-    and the cause passes): the sale waits a minute and is tried again, at most MAX_RELEASES times."""
+    """A retryable supplier error before the click (the error class says so: nothing was bought and
+    the cause passes): the sale waits a minute and is tried again, at most MAX_RELEASES times."""
     return _release(
         order,
         attempt,

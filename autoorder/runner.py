@@ -41,7 +41,8 @@ def ensure_env_file(path: Path = ENV_FILE) -> dict:
         with path.open("a") as f:
             if not values:
                 f.write(
-                    "# Local development settings written by ./run.sh demo. Never commit this file.\n"
+                    "# Local development settings written by ./run.sh demo. "
+                    "Never commit this file.\n"
                 )
             for key, value in added.items():
                 f.write(f"{key}={value}\n")
@@ -119,11 +120,13 @@ def processes(env: dict) -> list[tuple[str, str]]:
     procs = [
         (
             "ebay",
-            f"{py} -m sandbox.ebay --port {p['ebay']} --redirect-uri http://127.0.0.1:{p['web']}/ebay/callback",
+            f"{py} -m sandbox.ebay --port {p['ebay']} "
+            f"--redirect-uri http://127.0.0.1:{p['web']}/ebay/callback",
         ),
         (
             "shop",
-            f"{py} -m sandbox.shop --port {p['shop']} --quiet --auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}",
+            f"{py} -m sandbox.shop --port {p['shop']} --quiet "
+            f"--auto-ship-after {env['AUTOORDER_DEMO_SHIP_AFTER']}",
         ),
         (
             "aliexpress",
@@ -196,7 +199,8 @@ def demo() -> int:
         check=True,
     )
     print(
-        f"\n  autoorder demo: http://127.0.0.1:{web_port}/  (log in as {DEMO_EMAIL} / {DEMO_PASSWORD})"
+        f"\n  autoorder demo: http://127.0.0.1:{web_port}/  "
+        f"(log in as {DEMO_EMAIL} / {DEMO_PASSWORD})"
         "\n  Ctrl-C stops every process.\n",
         flush=True,
     )

@@ -1,7 +1,8 @@
 """Tracking-number validation and eBay carrier mapping.
 
-Formats come from the vendored jkeen/tracking_number_data (``data/tracking_number_data``), eBay carrier codes
-from ``data/ebay_carrier_codes.txt``; only these repo copies are read. Main entry point: ``validate()``.
+Formats come from the vendored jkeen/tracking_number_data (``data/tracking_number_data``), eBay
+carrier codes from ``data/ebay_carrier_codes.txt``; only these repo copies are read. Main entry
+point: ``validate()``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ COURIERS_DIR = DATA_DIR / "tracking_number_data" / "couriers"
 EBAY_CODES_FILE = DATA_DIR / "ebay_carrier_codes.txt"
 
 # Courier (``courier_code`` in the data) -> eBay shippingCarrierCode. Every value must be in
-# ebay_carrier_codes.txt. "Other" is used where eBay's list has no code for the carrier
-# (Amazon, Canada Post, GOFO, LaserShip, Purolator, YunExpress, Cainiao); validate(allow_other=False)
-# turns those into an ``unmappable_carrier`` error instead.
+# ebay_carrier_codes.txt. "Other" is used where eBay's list has no code for the carrier (Amazon,
+# Canada Post, GOFO, LaserShip, Purolator, YunExpress, Cainiao); validate(allow_other=False) turns
+# those into an ``unmappable_carrier`` error instead.
 EBAY_CODE_BY_COURIER: dict[str, str] = {
     "usps": "USPS",
     "ups": "UPS",
@@ -40,7 +41,8 @@ EBAY_CODE_BY_COURIER: dict[str, str] = {
     "yunexpress": "Other",
     "cainiao": "Other",
 }
-# S10 (UPU) numbers: issuing country suffix -> that national post's eBay code; other countries -> "Other".
+# S10 (UPU) numbers: issuing country suffix -> that national post's eBay code; other countries ->
+# "Other".
 EBAY_CODE_BY_S10_COUNTRY: dict[str, str] = {
     "CN": "ChinaPost",
     "HK": "HongKongPost",
@@ -68,7 +70,8 @@ EBAY_CODE_BY_S10_COUNTRY: dict[str, str] = {
     "BE": "BPost",
     "IE": "AnPost",
 }
-# Supplier-only formats missing from the data. Cainiao "LP" + 14 digits has NO check digit (format only).
+# Supplier-only formats missing from the data. Cainiao "LP" + 14 digits has NO check digit (format
+# only).
 EXTRA_COURIERS: list[dict] = [
     {
         "name": "Cainiao",
@@ -84,7 +87,8 @@ EXTRA_COURIERS: list[dict] = [
 ]
 # Free-text carrier hint (word regex on the lower-cased hint) -> (couriers the number may belong to,
 # S10 country it may carry: a country code, "*" for any S10 number, or None for no S10).
-# Consolidators (Cainiao, YunExpress, 4PX, Yanwen) hand parcels to postal services, so they accept S10.
+# Consolidators (Cainiao, YunExpress, 4PX, Yanwen) hand parcels to postal services, so they accept
+# S10.
 _HINTS: list[tuple[str, frozenset[str], str | None]] = [
     (rx, frozenset(codes.split()), country)
     for rx, codes, country in [
@@ -149,7 +153,7 @@ class ValidatedTracking:
     definition: TrackingMatch
 
 
-# ---------------------------------------------------------------- check-digit algorithms (CHECKSUM_ALGORITHMS.md)
+# ------------------------------------------ check-digit algorithms (CHECKSUM_ALGORITHMS.md)
 def checksum_mod7(sequence: str, check_digit: str, *, modulo: int = 7, **_: object) -> bool:
     return int(sequence) % modulo == int(check_digit)
 
@@ -262,7 +266,8 @@ class _Definition:
 def _python_regex(regex: str | list[str]) -> str:
     rx = "".join(regex) if isinstance(regex, list) else regex
     rx = re.sub(r"\(\?<([A-Za-z_]\w*)>", r"(?P<\1>", rx)  # Ruby/PCRE named group -> Python
-    # Numbers are matched after dashes are stripped, so a literal dash outside a [...] class is dropped.
+    # Numbers are matched after dashes are stripped, so a literal dash outside a [...] class is
+    # dropped.
     return re.sub(r"(?<!\\)-(?![^\[]*\])", "", rx)
 
 
@@ -410,7 +415,8 @@ def validate(
         if not matches:
             raise InvalidTrackingNumberError(
                 "carrier_mismatch",
-                f"The supplier says the carrier is {carrier_hint!r}, but {n} is a {_describe(identify(n))} number.",
+                f"The supplier says the carrier is {carrier_hint!r}, "
+                f"but {n} is a {_describe(identify(n))} number.",
             )
     matches = [
         m for m in matches if m.has_check_digit

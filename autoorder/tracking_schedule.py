@@ -45,7 +45,8 @@ def _tightened(order: Order, planned):
 
 
 def at_risk(order: Order, now=None) -> bool:
-    """The sale may miss eBay's ship-by date: within the window (or past it), tracking not on eBay."""
+    """The sale may miss eBay's ship-by date: within the window (or past it), tracking not on
+    eBay."""
     if (
         order.ship_by_at is None
         or order.status == "cancelled"

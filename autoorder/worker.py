@@ -2,10 +2,10 @@
 
 Two kinds, chosen with ``flask worker --fork``:
 
-- ``AppWorker`` (the default) runs each job in the worker process itself (``rq.SimpleWorker``), so the
-  one Chromium in ``scrapers.browser.POOL`` is launched once and reused by every order the worker
-  buys (a fresh context per order). A forked work-horse would launch its own Chromium for every job:
-  about 1 s more per order and a second browser's worth of memory while the two overlap.
+- ``AppWorker`` (the default) runs each job in the worker process itself (``rq.SimpleWorker``), so
+  the one Chromium in ``scrapers.browser.POOL`` is launched once and reused by every order the
+  worker buys (a fresh context per order). A forked work-horse would launch its own Chromium for
+  every job: about 1 s more per order and a second browser's worth of memory while the two overlap.
   Shutdown is warm: SIGTERM lets the job in hand finish (an order job normally takes seconds, well
   inside Heroku's 30 s grace), a second SIGTERM/SIGINT stops at once. A job killed half-way is
   recovered from the database (lease + purchase attempt), never from RQ.

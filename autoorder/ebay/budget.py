@@ -3,7 +3,8 @@ account polling fairly when the day's calls would run past a configured budget.
 
 eBay's call limits are per application per day, and eBay's day starts at midnight
 America/Los_Angeles (Pacific time, daylight saving included), so the counter is keyed by that date.
-The counts live in the database (``ebay_api_usage``): shared by every worker, and not lost with Redis.
+The counts live in the database (``ebay_api_usage``): shared by every worker, and not lost with
+Redis.
 
 Jobs run inside ``counting_calls``: the calls are added up in memory and written once when the job
 ends, after its own commit (so no second connection writes while the job holds a SQLite write lock).

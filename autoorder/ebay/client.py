@@ -276,7 +276,8 @@ class EbayClient:
     def _api(self, method, path, **kwargs) -> dict:
         response = self._authorized(method, path, **kwargs)
         if response.status_code != 200:
-            # An error is classified by its status even when its body is not JSON (a gateway's page).
+            # An error is classified by its status even when its body is not JSON (a gateway's
+            # page).
             self._raise_for(response, self._error_body(response))
         body = self._json(response)
         if not isinstance(body, dict):
@@ -318,7 +319,8 @@ class EbayClient:
             return response.json()
         except (ValueError, json.JSONDecodeError) as exc:
             raise EbayMalformedResponseError(
-                f"{response.request.method} {response.url}: malformed JSON ({response.status_code})",
+                f"{response.request.method} {response.url}: malformed JSON "
+                f"({response.status_code})",
                 status=response.status_code,
                 request_id=_request_id(response),
             ) from exc
@@ -339,7 +341,10 @@ class EbayClient:
         text = "; ".join(
             f"{e.get('errorId')}: {e.get('message')}" for e in errors if isinstance(e, dict)
         )
-        message = f"eBay {response.request.method} {response.url} answered {status}: {text or 'no detail'}"
+        message = (
+            f"eBay {response.request.method} {response.url} answered {status}: "
+            f"{text or 'no detail'}"
+        )
         if status == 429:
             raise EbayRateLimitedError(message, status=status, request_id=rid, errors=errors)
         if status >= 500:

@@ -5,9 +5,9 @@ eBay's protocol (developer.ebay.com/marketplace-account-deletion):
 - When the endpoint is saved in the developer portal, eBay sends ``GET <endpoint>?challenge_code=X``
   and expects ``{"challengeResponse": hex(SHA-256(X + verification token + endpoint URL))}``, the
   endpoint URL exactly as registered.
-- Each notification is a POST whose ``X-EBAY-SIGNATURE`` header is base64 of JSON ``{"alg":
-  "ecdsa", "kid", "signature", "digest"}``. The public key for ``kid`` comes from the Notification
-  API's getPublicKey (an application token); the signature (base64 DER) is checked over the raw body.
+- Each notification is a POST whose ``X-EBAY-SIGNATURE`` header is base64 of JSON ``{"alg": "ecdsa",
+  "kid", "signature", "digest"}``. The public key for ``kid`` comes from the Notification API's
+  getPublicKey (an application token); the signature (base64 DER) is checked over the raw body.
 Public keys are cached per kid for an hour, in the process (they are public and re-fetchable).
 """
 

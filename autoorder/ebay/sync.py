@@ -22,7 +22,8 @@ MAX_BUFFER_SECONDS = 3600  # eBay's buyer-cancel window
 NO_CANCEL = "NONE_REQUESTED"
 RESUMABLE_HOLDS = {"unpaid"}  # hold codes the poller lifts by itself once eBay says so
 # eBay's enums (CancelStateEnum, OrderPaymentStatusEnum, OrderFulfillmentStatus). A value not listed
-# here (eBay adds values without notice) holds the sale for a person: never cancel or buy on a guess.
+# here (eBay adds values without notice) holds the sale for a person: never cancel or buy on a
+# guess.
 CANCEL_STATES = {"NONE_REQUESTED", "IN_PROGRESS", "CANCELED"}
 PAYMENT_STATUSES = {"PAID", "PENDING", "FAILED", "FULLY_REFUNDED", "PARTIALLY_REFUNDED"}
 FULFILLMENT_STATUSES = {"NOT_STARTED", "IN_PROGRESS", "FULFILLED"}
@@ -137,7 +138,8 @@ def _quantity(ebay_order_id, item: dict) -> int:
     quantity = item.get("quantity", 1)
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 10000:
         raise MalformedOrderError(
-            f"eBay order {ebay_order_id}: quantity {str(quantity)[:20]!r} is not a whole number >= 1"
+            f"eBay order {ebay_order_id}: quantity {str(quantity)[:20]!r} "
+            "is not a whole number >= 1"
         )
     return quantity
 
@@ -368,7 +370,9 @@ def _apply_updates(order: Order, ebay_order: dict) -> None:
             OrderStatus.NEEDS_ATTENTION,
             code="unpaid",
             actor="ebay",
-            message=f"eBay payment status is {ebay_order.get('orderPaymentStatus')}; held until paid.",
+            message=(
+                f"eBay payment status is {ebay_order.get('orderPaymentStatus')}; held until paid."
+            ),
         )
     elif status == OrderStatus.NEEDS_ATTENTION and order.failure_code in RESUMABLE_HOLDS and paid:
         orders.transition(

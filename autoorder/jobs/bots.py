@@ -25,7 +25,8 @@ PENDING, DONE = "pending", "done"
 
 
 def test_bot_login(bot_id: int) -> str:
-    """Log the bot in on its supplier in a fresh browser context, save the session; return the code."""
+    """Log the bot in on its supplier in a fresh browser context, save the session; return the
+    code."""
     bot = db.session.get(OrderBot, bot_id)
     if bot is None:
         return "missing"
@@ -57,7 +58,9 @@ def test_bot_login(bot_id: int) -> str:
         result = {
             "ok": True,
             "code": "ok",
-            "message": f"Signed in to {bot.supplier.name}; the session is saved for the next orders.",
+            "message": (
+                f"Signed in to {bot.supplier.name}; the session is saved for the next orders."
+            ),
         }
         if notes.get("totp") == "accepted":  # the authenticator key works (shown on the bot)
             result["totp"] = "works"
@@ -90,7 +93,8 @@ def enqueue_login_test(bot_id: int):
 
 # --- result storage on the bot row -----------------------------------------------------------
 def save_login_check(bot_id: int, result: dict) -> None:
-    """Record a login test's state on the bot; ``result["at"]`` (ISO time) defaults to now. Commits."""
+    """Record a login test's state on the bot; ``result["at"]`` (ISO time) defaults to now.
+    Commits."""
     bot = db.session.get(OrderBot, bot_id)
     if bot is not None:
         at = result.get("at")

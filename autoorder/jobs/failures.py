@@ -1,4 +1,5 @@
-"""RQ failure callbacks: an order job that crashed unexpectedly leaves a visible, recoverable state."""
+"""RQ failure callbacks: an order job that crashed unexpectedly leaves a visible, recoverable
+state."""
 
 import logging
 

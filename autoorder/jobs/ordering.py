@@ -37,7 +37,8 @@ def owner_id() -> str:
 
 @counting_calls
 def place_order(order_id: int) -> str:
-    """Take the order if it is due and buy it; return what happened. Safe to run any number of times."""
+    """Take the order if it is due and buy it; return what happened. Safe to run any number of
+    times."""
     order = db.session.get(Order, order_id)
     if order is None:
         return "missing"

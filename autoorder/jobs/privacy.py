@@ -1,4 +1,5 @@
-"""Acting on eBay's Marketplace Account Deletion notifications: erase that eBay user's personal data.
+"""Acting on eBay's Marketplace Account Deletion notifications: erase that eBay user's personal
+data.
 
 What goes: on their orders (as a buyer) the buyer's username, name, ship-to address, phone and
 e-mail, and the purchase screenshots (they show the address); for a connected seller account of

@@ -96,14 +96,14 @@ def schedule_periodic_jobs(scheduler: Scheduler, jobs: list[dict] | None = None)
 
 
 class AppScheduler(Scheduler):
-    """The ``scheduler`` process: rq-scheduler's periodic jobs, plus RQ's own promotion of jobs enqueued
-    with ``enqueue_at`` (orders due at their buffer end), in one loop.
+    """The ``scheduler`` process: rq-scheduler's periodic jobs, plus RQ's own promotion of jobs
+    enqueued with ``enqueue_at`` (orders due at their buffer end), in one loop.
 
-    RQ normally promotes scheduled jobs inside one of the workers (``flask worker --scheduler``), which
-    forks a copy of the worker for it (≈ 45 MB in the worker's dyno). Done here, the workers run with
-    ``--no-scheduler``. RQ's per-queue scheduler locks still let one promoter at a time work, so a
-    worker started with its scheduler (the default, handy without a scheduler process) can run beside
-    this one.
+    RQ normally promotes scheduled jobs inside one of the workers (``flask worker --scheduler``),
+    which forks a copy of the worker for it (≈ 45 MB in the worker's dyno). Done here, the workers
+    run with ``--no-scheduler``. RQ's per-queue scheduler locks still let one promoter at a time
+    work, so a worker started with its scheduler (the default, handy without a scheduler process)
+    can run beside this one.
     """
 
     def __init__(self, *args, queue_names=None, periodic=None, **kwargs):
@@ -143,7 +143,8 @@ class AppScheduler(Scheduler):
         return missing
 
     def promote_due_jobs(self) -> None:
-        """Move jobs whose ``enqueue_at`` time has come onto their queues (for the queues we hold the lock of)."""
+        """Move jobs whose ``enqueue_at`` time has come onto their queues (for the queues we hold
+        the lock of)."""
         promoter = self.promoter
         if promoter.should_reacquire_locks:
             promoter.acquire_locks()

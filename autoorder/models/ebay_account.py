@@ -37,7 +37,8 @@ class EbayOrderProblem(db.Model):
     """An eBay order the poller could not read (a line item without an id, a bad date…).
 
     Recorded so the account's polling goes on for every other order and this one is not lost: it is
-    shown on the settings page and read again by id (getOrder) on later polls until it can be ingested.
+    shown on the settings page and read again by id (getOrder) on later polls until it can be
+    ingested.
     """
 
     __tablename__ = "ebay_order_problems"

@@ -70,7 +70,8 @@ class OrderBot(db.Model):
     # The last "test login" (state pending|done, ok, code, message), shown on the bots page.
     last_login_check_at = mapped_column(UTCDateTime)
     last_login_check_result: Mapped[dict | None] = mapped_column(JSON)
-    # One checkout per supplier account at a time (autoorder.account_lock): who holds it, until when.
+    # One checkout per supplier account at a time (autoorder.account_lock): who holds it, until
+    # when.
     checkout_lock_owner: Mapped[str | None] = mapped_column(String(200))
     checkout_lock_expires_at = mapped_column(UTCDateTime)
     # The dry-run canary (jobs.canary): periodic when enabled (daily), its last result per step.
@@ -145,8 +146,8 @@ class Listing(db.Model):
 
 class GiftCardEntry(db.Model):
     """The gift-card ledger of one bot (append-only). ``kind``: ``read`` (the balance the supplier
-    showed, ``amount`` absolute), ``set`` (typed by a person, absolute), ``spend`` (an order's total,
-    negative) or ``top_up`` (entered by a person, positive). The balance is the last read/set
+    showed, ``amount`` absolute), ``set`` (typed by a person, absolute), ``spend`` (an order's
+    total, negative) or ``top_up`` (entered by a person, positive). The balance is the last read/set
     amount plus every spend/top-up after it (autoorder.gift_cards)."""
 
     __tablename__ = "gift_card_entries"

@@ -147,7 +147,8 @@ def _set_active(package_id, active):
 
 
 def _visible_packages(own_only=False):
-    """Packages this team sees: its own, and (unless own_only) the server operator's (team_id NULL)."""
+    """Packages this team sees: its own, and (unless own_only) the server operator's (team_id
+    NULL)."""
     if own_only:
         return select(CreditPackage).where(CreditPackage.team_id == current_user.team_id)
     return _packages_of(current_user.team_id)

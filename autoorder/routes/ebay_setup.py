@@ -1,5 +1,6 @@
-"""The eBay set-up page: which keys and settings are present, what eBay's developer portal needs from
-them, the day's eBay call budget, and a self-test of the account-deletion endpoint's challenge answer.
+"""The eBay set-up page: which keys and settings are present, what eBay's developer portal needs
+from them, the day's eBay call budget, and a self-test of the account-deletion endpoint's challenge
+answer.
 
 For the person who runs the installation: the server operator only (``operator_required``); a team
 admin is not an operator.

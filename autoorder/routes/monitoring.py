@@ -107,7 +107,8 @@ def hand_token_to_dashboard(response):
 
 
 def _dashboard_url(url: str) -> str:
-    """rq-dashboard builds its own clients from this URL: give rediss:// the TLS option ours uses."""
+    """rq-dashboard builds its own clients from this URL: give rediss:// the TLS option ours
+    uses."""
     if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
         url += ("&" if "?" in url else "?") + "ssl_cert_reqs=none"
     return url

@@ -1,5 +1,6 @@
-"""Sales & Orders: the list of sales (filters, counts, one poll per page), an order's detail, evidence
-files and the actions a person can take. Views check the team, call autoorder.actions, commit, render.
+"""Sales & Orders: the list of sales (filters, counts, one poll per page), an order's detail,
+evidence files and the actions a person can take. Views check the team, call autoorder.actions,
+commit, render.
 """
 
 import logging
@@ -186,7 +187,8 @@ def row(order_id):
 
 @bp.get("/orders/<int:order_id>/evidence/<int:evidence_id>")
 def evidence(order_id, evidence_id):
-    """An evidence file of the team's order; images inline, anything else as a sandboxed download."""
+    """An evidence file of the team's order; images inline, anything else as a sandboxed
+    download."""
     order = team_get_or_404(Order, order_id)
     item = db.session.scalar(
         select(Evidence).where(Evidence.id == evidence_id, Evidence.order_id == order.id)

@@ -110,8 +110,8 @@ def ebay_callback():
         tokens = accounts.client_for().exchange_code(code)
     except EbayError as exc:
         flash(
-            f"eBay did not accept the authorization ({type(exc).__name__}: {exc}). Nothing was saved; "
-            "start again.",
+            f"eBay did not accept the authorization ({type(exc).__name__}: {exc}). "
+            "Nothing was saved; start again.",
             "error",
         )
         return redirect(url_for("settings.index"))

@@ -32,7 +32,8 @@ def create_user():
     email = form.email.data.lower()
     holder = db.session.scalar(select(User.team_id).where(func.lower(User.email) == email))
     if holder is not None:
-        # Say which only for this team's own users: another team's are none of this admin's business.
+        # Say which only for this team's own users: another team's are none of this admin's
+        # business.
         form.email.errors.append(
             "A user of this team already has this email."
             if holder == current_user.team_id
@@ -44,7 +45,8 @@ def create_user():
     db.session.add(user)
     db.session.commit()
     flash(
-        f"User {user.email} created as {user.role}. Give them the initial password; they can log in now.",
+        f"User {user.email} created as {user.role}. Give them the initial password; "
+        "they can log in now.",
         "success",
     )
     return redirect(url_for("team.index"))
@@ -101,7 +103,8 @@ def activate(user_id):
 
 
 def _is_last_admin(user) -> bool:
-    """Return whether removing this user's admin rights would leave the team without an active admin."""
+    """Return whether removing this user's admin rights would leave the team without an active
+    admin."""
     if not (user.active and user.is_admin):
         return False
     others = db.session.scalar(

@@ -151,7 +151,8 @@ SELECTORS = {
 }
 DEFAULT = Selectors(SELECTORS)
 
-ROWS_JS = """([row, title, option, soldOut]) => Array.from(document.querySelectorAll(row)).map(r => ({
+ROWS_JS = """([row, title, option, soldOut]) => \
+Array.from(document.querySelectorAll(row)).map(r => ({
   name: ((r.querySelector(title)?.innerText || "").split(":")[0] || "").trim(),
   options: Array.from(r.querySelectorAll(option)).map(o => ({
     col: o.dataset.skuCol, value: (o.getAttribute("title") || o.innerText || "").trim(),
@@ -178,12 +179,14 @@ REVIEW_JS = """s => ({
   lines: Array.from(document.querySelectorAll(s.line)).map(l => [
     l.querySelector(s.title)?.getAttribute("href") || "", l.querySelector(s.sku)?.innerText || "",
     l.querySelector(s.quantity)?.value || ""]),
-  rows: Array.from(document.querySelectorAll(s.row)).map(r => Array.from(r.children).map(c => c.innerText)),
+  rows: Array.from(document.querySelectorAll(s.row)).map(r => \
+Array.from(r.children).map(c => c.innerText)),
   total: document.querySelector(s.total)?.innerText ?? null,
   name: document.querySelector(s.name)?.innerText ?? null,
   detail: document.querySelector(s.detail)?.innerText ?? null,
 })"""
-OPTIONS_JS = """([option, name, price, days]) => Array.from(document.querySelectorAll(option)).map(o => [
+OPTIONS_JS = """([option, name, price, days]) => \
+Array.from(document.querySelectorAll(option)).map(o => [
   o.querySelector(name)?.innerText || "", o.querySelector(price)?.innerText || "",
   o.querySelector(days)?.innerText || "", o.querySelector("input")?.checked || false])"""
 

@@ -250,7 +250,8 @@ class AmazonAdapter(base.SupplierAdapter):
             """s => [document.querySelector(s.error)?.innerText ?? null,
                      document.querySelector(s.balance)?.dataset.amount ?? null,
                      !!document.querySelector(s.use),
-                     Array.from(document.querySelectorAll(s.rows)).map(r => r.dataset.last4 || "")]""",
+                     Array.from(document.querySelectorAll(s.rows))"""
+            '.map(r => r.dataset.last4 || "")]',
             {
                 "error": s.payment_error,
                 "balance": s.gc_balance,

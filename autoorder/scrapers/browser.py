@@ -53,7 +53,8 @@ def chromium_executable(configured: str | None = None) -> str | None:
     if glob.glob(os.path.join(cache, "chromium*")):
         return None
     raise BrowserNotFoundError(
-        "no Chromium found: install Debian's (sudo apt-get install chromium) or set AUTOORDER_CHROMIUM_PATH"
+        "no Chromium found: install Debian's (sudo apt-get install chromium) or set "
+        "AUTOORDER_CHROMIUM_PATH"
     )
 
 
@@ -105,14 +106,15 @@ class BrowserPool:
                 try:
                     if thing is not None:
                         thing.close() if thing is self._browser else thing.stop()
-                except Exception:  # noqa: BLE001 - closing a dead browser must not mask the real error
-                    pass
+                except Exception:  # noqa: BLE001
+                    pass  # closing a dead browser must not mask the real error
         self._browser = self._playwright = self._pid = None
 
     @contextmanager
     def page(self, executable: str | None = None, storage_state: dict | None = None, guard=None):
         """Yield ``(context, page)`` in a fresh context; the context is always closed.
-        ``guard``: a route handler every request of the context passes (SupplierAdapter.request_guard).
+        ``guard``: a route handler every request of the context passes
+        (SupplierAdapter.request_guard).
 
         One page at a time per process: a caller that asks again while holding a page would
         wait for itself forever, so that is refused at once instead.

@@ -1,4 +1,5 @@
-"""NovaMart Supply, the demo supplier shop (sandbox/shop): sign-in, checkout, order history, tracking."""
+"""NovaMart Supply, the demo supplier shop (sandbox/shop): sign-in, checkout, order history,
+tracking."""
 
 import dataclasses
 import json
@@ -35,7 +36,8 @@ AMOUNT_PARTS = ("item", "shipping", "tax", "total")
 
 # Every selector of the shop, by page, one per line; each an ordered list of fallbacks. Verified
 # against the shop's page contract (sandbox/shop/README.md) and the fixtures in
-# tests/scrapers/fixtures/demo_shop/. A user overrides any of them per supplier (scrapers.selectors).
+# tests/scrapers/fixtures/demo_shop/. A user overrides any of them per supplier
+# (scrapers.selectors).
 SELECTORS = {
     "every_page": {
         "cart_count": ["#cart-count"],  # in every page's header
@@ -259,7 +261,8 @@ class DemoShopAdapter(base.SupplierAdapter):
         need(page, s.product_title)
         _choose_variant(page, request.variant, s)
         variant_id, stock = page.evaluate(
-            "([v, s]) => [document.querySelector(v)?.value, document.querySelector(s)?.dataset.stock]",
+            "([v, s]) => [document.querySelector(v)?.value, "
+            "document.querySelector(s)?.dataset.stock]",
             [s.variant_id, s.stock],
         )
         for selector, value in ((s.variant_id, variant_id), (s.stock, stock)):
@@ -283,7 +286,8 @@ class DemoShopAdapter(base.SupplierAdapter):
         return variant_id
 
     def _checkout_steps(self, page, request, credentials) -> None:
-        """Walk address -> payment -> (upsell) to the review page, retrying a flaky page a couple of times."""
+        """Walk address -> payment -> (upsell) to the review page, retrying a flaky page a couple
+        of times."""
         s = self.s
         retries: dict[str, int] = {}
         for _ in range(12):
@@ -406,7 +410,8 @@ class DemoShopAdapter(base.SupplierAdapter):
         return f"{self.base_url}{ORDERS_PATH}/{supplier_order_number}"
 
     def parse_tracking(self, html: str) -> base.TrackingInfo:
-        """Read status, carrier and tracking number from an order page; PageChangedError if they are absent."""
+        """Read status, carrier and tracking number from an order page; PageChangedError if they
+        are absent."""
         s = self.s
         soup = BeautifulSoup(
             html, "lxml", parse_only=tracking_strainer(s)
@@ -532,7 +537,8 @@ def match_options(groups: dict[str, list[str]], parts: list[str]) -> list[tuple[
 
 
 def _choose_variant(page, label: str | None, s=DEFAULT) -> None:
-    """Click the option buttons that make up ``label`` (e.g. "Black / L"); PageChangedError if impossible."""
+    """Click the option buttons that make up ``label`` (e.g. "Black / L"); PageChangedError if
+    impossible."""
     groups: dict[str, list[str]] = {}
     buttons = page.eval_on_selector_all(
         s.option_button, "bs => bs.map(b => [b.dataset.option, b.dataset.value])"
@@ -593,7 +599,8 @@ REVIEW_JS = """s => {
   const q = sel => document.querySelector(sel);
   return [Array.from(document.querySelectorAll(s.line)).map(r => r.dataset.variantId),
           q(s.quantity) ? q(s.quantity).innerText : null,
-          Object.fromEntries(Object.entries(s.amounts).map(([k, sel]) => [k, q(sel)?.getAttribute("data-amount")]))];
+          Object.fromEntries(Object.entries(s.amounts).map(([k, sel]) => \
+[k, q(sel)?.getAttribute("data-amount")]))];
 }"""
 
 

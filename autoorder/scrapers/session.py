@@ -10,8 +10,8 @@ tracking job, the login test, the canary). A session alone
 * takes the supplier account's lock (``account_lock``) where it changes the account's state on its
   own — a sign-in (``login``); a checkout (``buy``) and a recovery look-up (``find``) run inside the
   lock the order job already holds, which the guard checks right before the click,
-* captures failure artefacts: a screenshot, the page's HTML and a Playwright trace, with password and
-  card fields blanked first and every known secret scrubbed from what is kept.
+* captures failure artefacts: a screenshot, the page's HTML and a Playwright trace, with password
+  and card fields blanked first and every known secret scrubbed from what is kept.
 
 A failing step raises as before; the artefacts ride on the exception (``exc.artefacts``) and are
 also kept in ``session.failure``. Nothing here commits except ``login`` (it saves the new session).
@@ -135,7 +135,8 @@ def scrub(data: bytes, secrets: list[str]) -> bytes:
 
 @dataclass
 class Artefacts:
-    """What a failed step left: a PNG, the page's HTML and a Playwright trace (zip), all scrubbed."""
+    """What a failed step left: a PNG, the page's HTML and a Playwright trace (zip), all
+    scrubbed."""
 
     screenshot: bytes | None = None
     html: bytes | None = None
