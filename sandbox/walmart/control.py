@@ -46,6 +46,14 @@ def order_json(order) -> dict:
     }
 
 
+def fedex_number(rng) -> str:
+    """A FedEx Express 12-digit number with its check digit (weights 3,1,7; mod 11, mod 10)."""
+    body = [rng.randrange(10) for _ in range(11)]
+    body[0] = 7
+    check = sum(d * w for d, w in zip(body, [3, 1, 7] * 4, strict=False)) % 11 % 10
+    return "".join(map(str, body)) + str(check)
+
+
 @bp.get("/health")
 def health():
     return {"ok": True, "pid": os.getpid(), "seed": _store().seed}
@@ -171,8 +179,7 @@ def ship(number):
                 return _err("status must be shipped, delivered or returned")
             shipment.update(
                 carrier=carrier,
-                tracking_number=given.get("tracking_number")
-                or f"{s.rng.randrange(10**11, 10**12)}",
+                tracking_number=given.get("tracking_number") or fedex_number(s.rng),
                 status=status,
             )
         order["status"] = "shipped"

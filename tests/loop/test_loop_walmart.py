@@ -1,0 +1,216 @@
+"""The order loop on Walmart: eBay emulator → autoorder (real Redis, real SQL, real Chromium,
+real worker processes) → the Walmart replica (sandbox/walmart) → tracking back to eBay.
+
+A sale bought with the bot's card whose two shipments reach eBay as two fulfillments, another
+with the account's gift-card balance and a low balance that places nothing, the challenges that
+hand a sale to a person (press and hold, an e-mailed code), a worker killed after the place-order
+click recovered by the order-history match with exactly one Walmart order, and the canary walking
+to the review page.
+"""
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from autoorder import clock
+from autoorder.extensions import db
+from autoorder.jobs.tracking import refresh_tracking
+from autoorder.models import Order
+from sandbox.walmart.testing import start_walmart
+from tests.factories import make_bot, make_listing, make_supplier, make_user
+from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
+from tests.loop.test_loop_ordering import _buy, _sell_and_detect
+from tests.stand import ITEM
+
+pytestmark = [pytest.mark.browser]
+
+EMAIL, PASSWORD = "seller-bot@replica.test", "wmt-pass-1"
+BOTTLE = "123456789"  # $14.97 on the replica, sold by Walmart.com
+BUYER = {
+    "name": "Dana Whitfield",
+    "username": "dana_w",
+    "address": {
+        "addressLine1": "742 Evergreen Terrace",
+        "city": "Springfield",
+        "stateOrProvince": "OR",
+        "postalCode": "97403",
+        "countryCode": "US",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def walmart_proc(tmp_path_factory):
+    server = start_walmart(seed=9, log_path=tmp_path_factory.mktemp("walmart") / "walmart.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def walmart(loop, walmart_proc):
+    walmart_proc.reset()
+    walmart_proc.control(
+        "POST",
+        "/sandbox/accounts",
+        {"email": EMAIL, "password": PASSWORD, "gift_card_balance": "25.00"},
+    )
+    return walmart_proc
+
+
+def setup_walmart(loop, walmart, *, payment_method="card", variant="Sold by: Walmart"):
+    """One team selling ITEM on eBay, bought on the Walmart replica by one bot."""
+    with loop.app.app_context():
+        user = make_user(role="admin")
+        loop.team_id = user.team_id
+        supplier = make_supplier(key="walmart", name="Walmart", base_url=walmart.url)
+        bot = make_bot(
+            user.team,
+            supplier,
+            name="walmart",
+            account_email=EMAIL,
+            password=PASSWORD,
+            payment_method=payment_method,
+            card="4111111111111111" if payment_method == "card" else None,
+        )
+        loop.bot_id = bot.id
+        loop.listing_id = make_listing(
+            user.team,
+            bot,
+            ebay_item_id=ITEM["legacyItemId"],
+            sku=ITEM["sku"],
+            supplier_product_url=f"{walmart.url}/ip/Stainless-Steel-Water-Bottle/{BOTTLE}",
+            supplier_variant=variant,
+            max_buy_price=Decimal("60.00"),
+        ).id
+        loop.add_credits(10)
+        db.session.commit()
+        from autoorder.demo import connect_emulator_account
+
+        loop.account_id = connect_emulator_account(loop.team_id, "seller").id
+
+
+def walmart_orders(walmart) -> list[dict]:
+    return walmart.control("GET", "/sandbox/orders")["orders"]
+
+
+def check_tracking(loop, order_id) -> str:
+    with loop.app.app_context():
+        db.session.get(Order, order_id).next_tracking_check_at = clock.now()
+        db.session.commit()
+        return refresh_tracking(order_id)
+
+
+def test_card_sale_is_bought_on_walmart_and_each_shipment_reaches_ebay(loop, walmart):
+    setup_walmart(loop, walmart)
+    walmart.control("POST", "/sandbox/faults", {"name": "split_shipments"})
+    order_id = _sell_and_detect(loop, buyer=BUYER, quantity=2)
+    outcome = _buy(loop, order_id)
+    (placed,) = walmart_orders(walmart)
+    assert outcome == f"succeeded {placed['display_id']}"
+    assert placed["lines"] == [{"item_id": BOTTLE, "quantity": 2}]
+    assert placed["payment_method"] == "card" and placed["card_last4"] == "1111"
+    to = placed["ship_to"]
+    assert (to["firstName"], to["lastName"], to["postalCode"]) == ("Dana", "Whitfield", "97403")
+    order = loop.order(order_id)
+    assert order.supplier_order_number == placed["display_id"]
+    assert order.supplier_cost == Decimal(placed["totals"]["total"])
+
+    assert check_tracking(loop, order_id) != "uploaded"  # not shipped yet
+    walmart.control(
+        "POST",
+        f"/sandbox/orders/{placed['id']}/ship",
+        {
+            "packages": [
+                {"carrier": "fedex", "tracking_number": "449044304137821", "status": "delivered"},
+                {"carrier": "usps", "tracking_number": "9400111202555842332669"},
+            ]
+        },
+    )
+    assert check_tracking(loop, order_id) == "uploaded"
+    with loop.app.app_context():
+        order = db.session.get(Order, order_id)
+        kept = sorted((s.tracking_number, s.carrier, s.status) for s in order.shipments)
+        assert order.tracking_number == "449044304137821"
+    assert kept == [
+        ("449044304137821", "FedEx", "delivered"),
+        ("9400111202555842332669", "USPS", "shipped"),
+    ]
+    uploaded = {
+        line.get("shipmentTrackingNumber") or line.get("trackingNumber")
+        for line in loop.fulfillments()
+    }
+    assert uploaded == {"449044304137821", "9400111202555842332669"}  # one fulfillment per parcel
+
+
+def test_gift_card_balance_pays_and_a_low_balance_places_nothing(loop, walmart):
+    setup_walmart(loop, walmart, payment_method="gift_card")
+    first = _sell_and_detect(loop, buyer=BUYER)
+    assert _buy(loop, first).startswith("succeeded")
+    (placed,) = walmart_orders(walmart)
+    assert placed["payment_method"] == "gift_card"
+    balance = walmart.control("GET", f"/sandbox/accounts/{EMAIL}")["gift_card_balance"]
+    assert Decimal(balance) == Decimal("25.00") - Decimal(placed["totals"]["gift_card"])
+    second = _sell_and_detect(loop, buyer=BUYER)  # the rest of the balance is too little
+    _buy(loop, second)
+    order = loop.order(second)
+    assert order.status == "waiting" and order.wait_reason == "gift_card_low"  # for a top-up
+    left = Decimal(balance)  # the ledger started from the balance the checkout showed
+    assert any(f"balance low: {left} left" in (e.reason or "") for e in order.events)
+    assert len(walmart_orders(walmart)) == 1
+
+
+@pytest.mark.parametrize(
+    "fault,words",
+    [("press_hold", '"press and hold"'), ("code", "one-time code")],
+)
+def test_a_challenge_hands_the_sale_to_a_person_and_buys_nothing(loop, walmart, fault, words):
+    setup_walmart(loop, walmart)
+    walmart.control("POST", "/sandbox/faults", {"name": fault})
+    order_id = _sell_and_detect(loop, buyer=BUYER)
+    assert not _buy(loop, order_id).startswith("succeeded")
+    order = loop.order(order_id)
+    assert (order.status, order.failure_code) == ("needs_you", "challenge")
+    assert words in order.failure_message
+    assert walmart_orders(walmart) == []
+
+
+def test_a_marketplace_seller_is_refused_when_the_listing_wants_walmart(loop, walmart):
+    setup_walmart(loop, walmart)
+    walmart.control("POST", "/sandbox/faults", {"name": "marketplace", "item_id": BOTTLE})
+    order_id = _sell_and_detect(loop, buyer=BUYER)
+    assert not _buy(loop, order_id).startswith("succeeded")
+    order = loop.order(order_id)
+    assert (order.status, order.failure_code) == ("needs_attention", "seller_not_allowed")
+    assert walmart_orders(walmart) == []
+
+
+def test_worker_killed_after_the_click_is_recovered_from_the_order_history(loop, walmart):
+    loop.app.config["ORDER_LEASE_SECONDS"] = 4
+    loop.app.config["ACCOUNT_LOCK_SECONDS"] = 4
+    setup_walmart(loop, walmart)
+    order_id = _sell_and_detect(loop, buyer=BUYER)
+    loop.make_due(order_id)
+    walmart.control("POST", "/sandbox/faults", {"name": "slow_place", "delay": 4})
+    _enqueue(loop, order_id)
+    worker = loop.start_worker()
+    _wait_for_attempt(loop, order_id, "placing", timeout=120)
+    deadline = time.monotonic() + 30
+    while not walmart_orders(walmart) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the click reached Walmart: the order exists, its answer is late
+    _kill_group(worker)
+    walmart.control("DELETE", "/sandbox/faults")
+    order = _recover(loop, order_id)
+    (placed,) = walmart_orders(walmart)  # exactly one Walmart order
+    assert order.status == "succeeded", order.failure_message
+    assert order.supplier_order_number == placed["display_id"]
+
+
+def test_the_canary_walks_walmart_to_the_review_page(loop, walmart):
+    setup_walmart(loop, walmart)
+    result = loop.app.test_cli_runner().invoke(args=["bots", "check", str(loop.bot_id)])
+    assert result.exit_code == 0, result.output
+    for step in ("sign_in", "empty_cart", "add_to_cart", "checkout", "review"):
+        assert f"ok     {step}" in result.output
+    assert "stopped before place-order" in result.output
+    assert walmart_orders(walmart) == []
