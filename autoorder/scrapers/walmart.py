@@ -159,6 +159,11 @@ class WalmartAdapter(base.SupplierAdapter):
             item_id = pages.item_id_of(raw)
         except pages.ShortLinkError as exc:
             raise ValueError(str(exc)) from None
+        if item_id is None and "://" in raw:  # a Walmart page, but no item (search, category)
+            raise ValueError(
+                "This is not a Walmart item page: paste the product's URL "
+                "(https://www.walmart.com/ip/<name>/<item id>) or its item id."
+            )
         return pages.item_url(base_url, item_id) if item_id else None
 
     # --- the person's hand-off (autoorder.handoff) ---------------------------------------------

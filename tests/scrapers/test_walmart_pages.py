@@ -47,6 +47,8 @@ def test_product_ref_keeps_walmart_urls_on_the_supplier_and_refuses_short_links(
     assert ref(f"{BASE}/ip/slug/56011600", BASE) == f"{BASE}/ip/56011600"  # the replica's own
     assert ref("https://www.amazon.com/dp/B0CHX1W1XY", BASE) is None
     assert ref("https://evil.example/ip/x/56011600", BASE) is None
+    with pytest.raises(ValueError, match="not a Walmart item page"):
+        ref("https://www.walmart.com/search?q=mario", BASE)
     with pytest.raises(ValueError, match="short link"):
         ref("https://walmrt.us/3xYz", BASE)
     assert WalmartAdapter(BASE).product_url_for_id("56011600") == f"{BASE}/ip/56011600"
