@@ -80,6 +80,14 @@ def create_app(seed: int = 0, *, decline_cards=DEFAULT_DECLINE_CARDS) -> Flask:
     app.jinja_env.filters["usd"] = lambda v: f"${Decimal(v):,.2f}"
     app.jinja_env.globals["next_data"] = next_data
 
+    @app.before_request
+    def stale_cookies():
+        """A stale session cookie is answered 403 on every page, the sign-in page included:
+        the browser must drop its cookies and sign in afresh."""
+        if not request.path.startswith("/sandbox/") and session_state() == "stale":
+            return stale_answer()
+        return None
+
     @app.after_request
     def headers(response):
         response.headers["Content-Security-Policy"] = CSP

@@ -121,7 +121,8 @@ def test_stale_cookies_answer_403_until_a_new_sign_in(walmart):
     walmart.post("/sandbox/sessions/expire")
     assert walmart.get("/orders").status_code == 403
     assert walmart.get("/orchestra/orders/graphql/getOrder/x?variables={}").status_code == 403
-    walmart.get("/account/login")
+    assert walmart.get("/account/login").status_code == 403  # the sign-in page too
+    walmart.delete_cookie("auth")  # the browser drops its cookies
     sign_in(walmart)
     assert walmart.get("/orders").status_code == 200
 
