@@ -118,6 +118,34 @@ SELECTORS = {
 }
 
 
+STEPS = ("review", "address", "shipping", "payment")
+# The checkout page in one round trip: which step it shows, its error, and what that step offers
+# (address book entries, delivery options, gift-card balance, saved cards' last four digits).
+CHECKOUT_JS = """s => {
+  const one = sel => document.querySelector(sel), all = sel => Array.from(document.querySelectorAll(sel));
+  const text = (el, sel) => el.querySelector(sel)?.innerText ?? "";
+  const step = ["review", "address", "shipping", "payment"].find(k => one(s[k])) ?? null;
+  return {
+    step, error: one(s.error)?.innerText ?? null,
+    cards: all(s.card).map(c => [text(c, s.card_name), text(c, s.card_lines)]),
+    options: all(s.option).map(o => [text(o, s.option_name), text(o, s.option_price),
+                                      text(o, s.option_days)]),
+    balance: one(s.balance)?.dataset.amount ?? null,
+    saved: all(s.saved).map(c => c.dataset.last4 || ""),
+  };
+}"""
+# The product's page data (__NEXT_DATA__ props.pageProps.initialData.data.product), or null.
+PRODUCT_JS = """selectors => {
+  for (const sel of selectors) {
+    const el = document.querySelector(sel);
+    if (!el) continue;
+    try { return JSON.parse(el.textContent).props.pageProps.initialData.data.product ?? null; }
+    catch (e) { return null; }
+  }
+  return null;
+}"""
+
+
 class SellerNotAllowedError(SupplierError):
     """The listing asks for an item sold by Walmart (``Sold by: Walmart``) and a marketplace
     seller sells it now: nothing was added; a person decides (another source, or drop the rule)."""
@@ -246,9 +274,12 @@ class WalmartAdapter(base.SupplierAdapter):
         raise SupplierError("the Walmart cart could not be emptied")
 
     def _product(self, page) -> dict:
-        need(page, self.s.product_title)
-        data = pages.page_data(page.content(), self.s)
-        product = data.get("product") if isinstance(data, dict) else None
+        """The product's page data, parsed in the browser (one round trip; the page's HTML is
+        not copied over)."""
+        product = page.evaluate(PRODUCT_JS, self.s.each("next_data"))
+        if product is None:  # not there yet (or not a product page): wait for it, then read again
+            need(page, self.s.product_title)
+            product = page.evaluate(PRODUCT_JS, self.s.each("next_data"))
         if not isinstance(product, dict) or not product.get("usItemId"):
             raise PageChangedError(f"the Walmart product page carries no product data ({page.url})")
         return product
@@ -315,30 +346,46 @@ class WalmartAdapter(base.SupplierAdapter):
         if not page.url.startswith(self.base_url + CART_PATH):
             page.goto(self.base_url + CART_PATH)
         submit(page, s.cart_checkout)
-        steps = {
-            "review": s.place_order,
-            "address": s.address_step,
-            "shipping": s.shipping_step,
-            "payment": s.payment_form,
-        }
         seen: list[str] = []
         for _ in range(CHECKOUT_STEPS):
-            step = which(page, steps)
-            error = self._text_if_present(page, s.checkout_error)
-            if error is not None:
-                self._refuse(step, error)
+            state = page.evaluate(CHECKOUT_JS, self._checkout_selectors())
+            if state["step"] is None:  # not there yet: wait for any step, then read again
+                which(page, {k: v for k, v in self._checkout_selectors().items() if k in STEPS})
+                state = page.evaluate(CHECKOUT_JS, self._checkout_selectors())
+            step = state["step"]
+            if state["error"] is not None:
+                self._refuse(step, " ".join(state["error"].split()))
             if step == "review":
                 return
             if seen.count(step) >= 2:
                 raise SupplierError(f"the Walmart checkout keeps asking for the {step} step")
             seen.append(step)
             if step == "address":
-                self._address(page, values)
+                self._address(page, values, state["cards"])
             elif step == "shipping":
-                self._shipping(page, request)
+                self._shipping(page, request, state["options"])
             else:
-                self._payment(page, credentials)
+                self._payment(page, credentials, state["balance"], state["saved"])
         raise SupplierError("the Walmart checkout did not reach the review")
+
+    def _checkout_selectors(self) -> dict:
+        s = self.s
+        return {
+            "review": s.place_order,
+            "address": s.address_step,
+            "shipping": s.shipping_step,
+            "payment": s.payment_form,
+            "error": s.checkout_error,
+            "card": s.address_card,
+            "card_name": s.address_card_name,
+            "card_lines": s.address_card_lines,
+            "option": s.shipping_option,
+            "option_name": s.shipping_option_name,
+            "option_price": s.shipping_option_price,
+            "option_days": s.shipping_option_days,
+            "balance": s.gift_card_balance,
+            "saved": s.saved_card,
+        }
 
     def _refuse(self, step, error) -> None:
         if step == "address":
@@ -356,14 +403,9 @@ class WalmartAdapter(base.SupplierAdapter):
         text = page.evaluate("s => document.querySelector(s)?.innerText ?? null", selector)
         return " ".join(text.split()) if text is not None else None
 
-    def _address(self, page, values) -> None:
+    def _address(self, page, values, cards) -> None:
         """The address book's entry for the sale's ship-to, or the ship-to added as new."""
         s = self.s
-        cards = page.evaluate(
-            """s => Array.from(document.querySelectorAll(s.card)).map(c => [
-                 c.querySelector(s.name)?.innerText ?? "", c.querySelector(s.lines)?.innerText ?? ""])""",
-            {"card": s.address_card, "name": s.address_card_name, "lines": s.address_card_lines},
-        )
         name = f"{values['firstName']} {values['lastName']}"
         for index, (card_name, card_lines) in enumerate(cards):
             lines = pages.norm(card_lines)
@@ -395,23 +437,12 @@ class WalmartAdapter(base.SupplierAdapter):
             raise PageChangedError(f"the Walmart address form has no field {', '.join(missing)}")
         submit(page, s.address_submit)
 
-    def _shipping(self, page, request) -> None:
+    def _shipping(self, page, request, raw) -> None:
         s = self.s
         try:
             rule = shipping.parse_rule(request.shipping_rule)
         except ValueError as exc:
             raise base.ShippingMethodError(f"the listing's shipping rule: {exc}") from None
-        raw = page.evaluate(
-            """s => Array.from(document.querySelectorAll(s.option)).map(o => [
-                 o.querySelector(s.name)?.innerText ?? "", o.querySelector(s.price)?.innerText ?? "",
-                 o.querySelector(s.days)?.innerText ?? ""])""",
-            {
-                "option": s.shipping_option,
-                "name": s.shipping_option_name,
-                "price": s.shipping_option_price,
-                "days": s.shipping_option_days,
-            },
-        )
         options = []
         for name, price, days in raw:
             number = re.search(r"(\d+)", days or "")
@@ -429,13 +460,8 @@ class WalmartAdapter(base.SupplierAdapter):
         act(page, f"{s.shipping_option} >> nth={options.index(chosen)} >> input", "check")
         submit(page, s.shipping_continue)
 
-    def _payment(self, page, credentials) -> None:
+    def _payment(self, page, credentials, balance, cards) -> None:
         s = self.s
-        balance, cards = page.evaluate(
-            """s => [document.querySelector(s.balance)?.dataset.amount ?? null,
-                     Array.from(document.querySelectorAll(s.card)).map(c => c.dataset.last4 || "")]""",
-            {"balance": s.gift_card_balance, "card": s.saved_card},
-        )
         if balance is not None:
             self.gift_card_balance = pages.money(balance, "the gift-card balance")
         if credentials.payment_method == "gift_card":
