@@ -214,3 +214,34 @@ def test_the_canary_walks_walmart_to_the_review_page(loop, walmart):
         assert f"ok     {step}" in result.output
     assert "stopped before place-order" in result.output
     assert walmart_orders(walmart) == []
+
+
+@pytest.mark.slow
+def test_the_e_mailed_code_typed_in_the_hand_off_lets_the_bot_buy_once(loop, walmart):
+    """Real order worker and hand-off process: the sale needs you, a person types the code
+    Walmart e-mailed into the code box, the bot buys the sale by itself, exactly once."""
+    from sqlalchemy import select
+
+    from autoorder.models import User
+    from tests.loop.test_loop_handoff import Person, _bought, _live_handoff, _processes, _sell
+
+    walmart.control(
+        "POST", "/sandbox/accounts", {"email": EMAIL, "password": PASSWORD, "sign_in": "code"}
+    )
+    setup_walmart(loop, walmart)
+    with loop.app.app_context():
+        member = db.session.scalar(select(User).where(User.team_id == loop.team_id)).email
+    _processes(loop)
+    order_id = _sell(loop)
+    live = _live_handoff(loop, order_id)
+    assert live.kind == "code" and walmart_orders(walmart) == []
+    person = Person(loop, member)
+    person.next_frame(live.id)  # the code page is on screen
+    code = walmart.control("GET", f"/sandbox/accounts/{EMAIL}")["last_code"]
+    entered = person.client.post(
+        f"/handoffs/{live.id}/code", data={"code": code, "csrf_token": person.token}
+    )
+    assert entered.status_code == 302
+    _bought(loop, order_id)
+    (placed,) = walmart_orders(walmart)
+    assert loop.order(order_id).supplier_order_number == placed["display_id"]
