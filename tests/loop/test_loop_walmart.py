@@ -15,8 +15,9 @@ import pytest
 
 from autoorder import clock
 from autoorder.extensions import db
+from autoorder.jobs.bots import test_bot_login as login_test_job
 from autoorder.jobs.tracking import refresh_tracking
-from autoorder.models import Order
+from autoorder.models import Order, OrderBot
 from sandbox.walmart.testing import start_walmart
 from tests.factories import make_bot, make_listing, make_supplier, make_user
 from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
@@ -183,6 +184,20 @@ def test_a_marketplace_seller_is_refused_when_the_listing_wants_walmart(loop, wa
     order = loop.order(order_id)
     assert (order.status, order.failure_code) == ("needs_attention", "seller_not_allowed")
     assert walmart_orders(walmart) == []
+
+
+def test_the_login_test_signs_in_and_names_what_stops_it(loop, walmart):
+    setup_walmart(loop, walmart)
+    with loop.app.app_context():
+        assert login_test_job(loop.bot_id) == "ok"
+        assert db.session.get(OrderBot, loop.bot_id).browser_state  # kept for the orders
+        walmart.control("POST", "/sandbox/faults", {"name": "press_hold"})
+        assert login_test_job(loop.bot_id) == "challenge"
+        result = db.session.get(OrderBot, loop.bot_id).last_login_check_result
+        assert "Robot or human" in result["message"]
+        walmart.control("DELETE", "/sandbox/faults")
+        walmart.control("POST", "/sandbox/accounts", {"email": EMAIL, "password": "changed"})
+        assert login_test_job(loop.bot_id) == "login_failed"
 
 
 def test_worker_killed_after_the_click_is_recovered_from_the_order_history(loop, walmart):
