@@ -3,9 +3,10 @@ real worker processes) → the Walmart replica (sandbox/walmart) → tracking ba
 
 A sale bought with the bot's card whose two shipments reach eBay as two fulfillments, another
 with the account's gift-card balance and a low balance that places nothing, the challenges that
-hand a sale to a person (press and hold, an e-mailed code), a worker killed after the place-order
-click recovered by the order-history match with exactly one Walmart order, and the canary walking
-to the review page.
+hand a sale to a person (press and hold, an e-mailed code) and that person passing each through
+the hand-off (the code box; a press and hold in the live view), the login test, a worker killed
+after the place-order click recovered by the order-history match with exactly one Walmart order,
+and the canary walking to the review page.
 """
 
 import time
@@ -257,6 +258,48 @@ def test_the_e_mailed_code_typed_in_the_hand_off_lets_the_bot_buy_once(loop, wal
         f"/handoffs/{live.id}/code", data={"code": code, "csrf_token": person.token}
     )
     assert entered.status_code == 302
+    _bought(loop, order_id)
+    (placed,) = walmart_orders(walmart)
+    assert loop.order(order_id).supplier_order_number == placed["display_id"]
+
+
+@pytest.mark.slow
+def test_a_person_presses_and_holds_in_the_live_view_and_the_bot_buys_once(loop, walmart):
+    """The "Robot or human?" page in the hand-off's live view: the person finds the button in the
+    frame, holds it down for a few seconds through the dashboard, and the bot buys by itself."""
+    import base64
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from autoorder.models import User
+    from tests.loop.test_loop_handoff import (
+        Person,
+        _bought,
+        _centre,
+        _live_handoff,
+        _processes,
+        _sell,
+    )
+
+    walmart.control("POST", "/sandbox/faults", {"name": "press_hold"})
+    setup_walmart(loop, walmart)
+    with loop.app.app_context():
+        member = db.session.scalar(select(User).where(User.team_id == loop.team_id)).email
+    _processes(loop)
+    order_id = _sell(loop)
+    live = _live_handoff(loop, order_id)
+    assert live.kind == "press_hold" and walmart_orders(walmart) == []
+    walmart.control("DELETE", "/sandbox/faults")  # once passed, the page lets the browser in
+    person = Person(loop, member)
+    frame = person.next_frame(live.id)
+    image = Image.open(io.BytesIO(base64.b64decode(frame["jpeg"]))).convert("RGB")
+    scale = frame["w"] / image.width
+    x, y = (v * scale for v in _centre(image, (239, 239, 239), tolerance=12))  # the button
+    assert person.send(live.id, {"t": "down", "x": x, "y": y}).status_code == 204
+    time.sleep(4)  # press … and hold
+    assert person.send(live.id, {"t": "up", "x": x, "y": y}).status_code == 204
     _bought(loop, order_id)
     (placed,) = walmart_orders(walmart)
     assert loop.order(order_id).supplier_order_number == placed["display_id"]
