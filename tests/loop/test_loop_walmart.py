@@ -299,7 +299,8 @@ def test_a_person_presses_and_holds_in_the_live_view_and_the_bot_buys_once(loop,
     x, y = (v * scale for v in _centre(image, (239, 239, 239), tolerance=12))  # the button
     assert person.send(live.id, {"t": "down", "x": x, "y": y}).status_code == 204
     time.sleep(4)  # press … and hold
-    assert person.send(live.id, {"t": "up", "x": x, "y": y}).status_code == 204
+    released = person.send(live.id, {"t": "up", "x": x, "y": y}).status_code
+    assert released in (204, 409)  # 409: the page let the browser in, the hand-off had ended
     _bought(loop, order_id)
     (placed,) = walmart_orders(walmart)
     assert loop.order(order_id).supplier_order_number == placed["display_id"]
