@@ -30,6 +30,7 @@ BENCHES=(
   "tracking_sweep|BENCH_SWEEP=4 BENCH_CHUNK=2 BENCH_BASE_CHUNK=2|bench/order_loop.py 2"
   "order_one_amazon|BENCH_PAIRS=1|bench/order_one_amazon.py"
   "parse_amazon_history|BENCH_ROUNDS=1|bench/parse_amazon_history.py"
+  "order_one_walmart|BENCH_PAIRS=1|bench/order_one_walmart.py"
   "scale|BENCH_ORDERS=2000 BENCH_RUNS=2|bench/scale.py"
   "handoff_live_view|BENCH_SECONDS=1 BENCH_CLICKS=2|bench/handoff_live_view.py"
   "listings_import|BENCH_ROWS=200 BENCH_RUNS=1|bench/listings_import.py"

@@ -4,9 +4,10 @@ from autoorder.scrapers.aliexpress import AliexpressAdapter
 from autoorder.scrapers.amazon import AmazonAdapter
 from autoorder.scrapers.base import SupplierAdapter, UnknownSupplierError
 from autoorder.scrapers.demo_shop import DemoShopAdapter
+from autoorder.scrapers.walmart import WalmartAdapter
 
 ADAPTERS: dict[str, type[SupplierAdapter]] = {
-    A.key: A for A in (DemoShopAdapter, AliexpressAdapter, AmazonAdapter)
+    A.key: A for A in (DemoShopAdapter, AliexpressAdapter, AmazonAdapter, WalmartAdapter)
 }
 
 

@@ -22,6 +22,12 @@ CASES = [
     ("amazon", FIXTURES / "amazon/auth/signin.html", None),
     ("amazon", FIXTURES / "amazon/auth/post_signin_invalid_password.html", None),
 ]
+CASES += [  # Walmart on its replica's saved sign-in pages
+    ("walmart", FIXTURES / "walmart/auth/blocked.html", "press_hold"),
+    ("walmart", FIXTURES / "walmart/auth/code.html", "code"),
+    ("walmart", FIXTURES / "walmart/auth/password.html", None),
+    ("walmart", FIXTURES / "walmart/auth/email.html", None),
+]
 
 
 @pytest.fixture(scope="module")
