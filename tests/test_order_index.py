@@ -225,6 +225,78 @@ def test_reindex_repairs_counts_that_drifted(app, seller):
         assert order_index.team_counts(seller) == {"failed": 1}
 
 
+def test_a_whole_value_finds_those_sales_only_a_part_searches_inside(app, client, seller):
+    """A query that is a whole eBay order number or buyer username (etc.) answers from the exact
+    indexes alone; the trigram search runs only when nothing matches exactly."""
+    with app.app_context():
+        team = db.session.get(Team, seller)
+        exact = make_order(team, buyer_username="corgarby7", buyer_name="Al Corgarby")
+        inside = make_order(team, buyer_username="zed", buyer_name="Corgarby7x Inc")
+        db.session.commit()
+        exact_id, inside_id = exact.id, inside.id
+        order_number = exact.ebay_order_id
+    assert found(client, "corgarby7") == [exact_id]
+    assert found(client, "CORGARBY7") == [exact_id]
+    assert sorted(found(client, "corgarby")) == sorted([exact_id, inside_id])
+    assert found(client, order_number) == [exact_id]
+
+
+class Statements:
+    def __init__(self, app):
+        self.seen = []
+        with app.app_context():
+            self.engine = db.engine
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._log)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._log)
+
+    def _log(self, conn, cursor, statement, params, context, executemany):
+        self.seen.append(statement)
+
+    def count(self, needle: str) -> int:
+        return sum(needle in s for s in self.seen)
+
+
+def test_the_page_searches_once_for_its_counts_and_rows(app, client, seller, monkeypatch):
+    from autoorder.routes import sales_read_model
+
+    with app.app_context():
+        team = db.session.get(Team, seller)
+        made = [
+            make_order(
+                team,
+                buyer_name=f"Dana Holbrook {n}",
+                status=status,
+                sold_at=DAY - timedelta(minutes=n),
+            )
+            for n, status in enumerate(["waiting", "failed", "failed", "succeeded", "waiting"])
+        ]
+        make_order(team, buyer_name="Someone Else")
+        db.session.commit()
+        ids = [o.id for o in made]
+    with Statements(app) as statements:
+        html = client.get("/", query_string={"q": "holbrook"}).get_data(as_text=True)
+    assert row_ids(html) == ids
+    assert statements.count("LIKE") == 1, statements.seen  # one trigram search, not one per use
+    counts = dict(COUNT_RE.findall(html))
+    assert (counts["waiting"], counts["failed"], counts["succeeded"]) == ("2", "2", "1")
+
+    # More matches than a request keeps as ids: the search stays a subquery; the same answers.
+    monkeypatch.setattr(sales_read_model, "SEARCH_KEEP", 3)
+    broad = client.get("/", query_string={"q": "holbrook"}).get_data(as_text=True)
+    assert row_ids(broad) == ids and dict(COUNT_RE.findall(broad)) == counts
+    failed = client.get("/", query_string={"q": "holbrook", "cart": "failed"})
+    assert row_ids(failed.get_data(as_text=True)) == ids[1:3]
+
+
 # ---------------------------------------------------------------- the same answers on both DBs
 
 NAMES = ["Jane Buyer", "JANE DOE", "Zoë Ölund", "O'Brien", 'Al "Bo" Cat', "Ana_Lee", "100% Joe"]

@@ -7,9 +7,10 @@ import time as time_module
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_login import current_user
-from sqlalchemy import column, func, literal_column, select, table, union
+from sqlalchemy import Integer, any_, column, func, literal, literal_column, select, table, union
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from autoorder import actions, bot_limits, clock, order_index
 from autoorder.auth import team_select
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 SLOW_POLL_SECONDS = 30  # after a 286: only watches for new sales and for rows changed by others
-NEW_SALE_LOOKBACK = timedelta(days=2)  # bounds the new-sale scan to the (team_id, sold_at) index
+NEW_SALE_LOOKBACK = timedelta(days=2)  # a sale sold longer ago is not shown as new on page 1
 COMMIT_LAG = timedelta(
     seconds=30
 )  # a sale flushed just before the page rendered may commit after it
@@ -94,7 +95,7 @@ def apply_filters(query, filters: dict, *, cart: bool = True):
             Order.sold_at < datetime.combine(filters["sold_to"] + timedelta(days=1), time.min, UTC)
         )
     if "q" in filters:
-        query = query.where(Order.id.in_(search_ids(filters["q"])))
+        query = query.where(search_clause(filters["q"]))
     return query
 
 
@@ -111,35 +112,75 @@ SEARCH_HINT = (
 )
 
 
-def search_ids(text: str):
-    """The ids of the team's sales that ``text`` finds, as a UNION of index lookups.
+SEARCH_KEEP = 20_000  # matches a request keeps as a list of ids; more: it stays a subquery
 
-    Exact: the whole eBay order, supplier order or tracking number or buyer username (as typed,
-    upper- or lower-cased), each through a (team_id, column) b-tree. Substring (3 characters or
-    more): ``search_text LIKE '%text%'`` (lower-cased) through the trigram index — pg_trgm on
-    PostgreSQL; on SQLite the FTS5 trigram table gives the candidates and the same LIKE decides.
+
+def search_clause(text: str):
+    """``Order.id`` among the sales ``text`` finds (search_ids). A list of ids goes to PostgreSQL
+    as one array parameter (``= ANY``) and to SQLite as an IN list (up to 32,766 parameters)."""
+    found = search_ids(text)
+    if isinstance(found, list) and found and not order_index.is_sqlite():
+        return Order.id == any_(literal(found, ARRAY(Integer)))
+    return Order.id.in_(found)
+
+
+def search_ids(text: str):
+    """The ids of the team's sales that ``text`` finds (for ``Order.id.in_``).
+
+    Exact first: the whole eBay order, supplier order or tracking number or buyer username (as
+    typed, upper- or lower-cased), each through a (team_id, column) b-tree. A query that is such a
+    whole value finds those sales only: the substring search is not run (it would cost a trigram
+    scan of every common trigram of a long number or username to add sales whose name or address
+    merely contains it). Otherwise, with 3 characters or more, the substring search:
+    ``search_text LIKE '%text%'`` (lower-cased) through the trigram index — pg_trgm on PostgreSQL;
+    on SQLite the FTS5 trigram table gives the candidates and the same LIKE decides.
+
+    The answer is worked out once per request (the page's counts and rows both use it) and kept
+    as a list of ids while it has at most SEARCH_KEEP of them; a broader search stays a subquery.
     """
+    kept = _request_searches()
+    key = (current_user.team_id, text)
+    if kept is not None and key in kept:
+        return kept[key]
     variants = sorted({text, text.upper(), text.lower()})
-    parts = [
-        team_select(Order).with_only_columns(Order.id).where(column.in_(variants))
-        for column in EXACT_COLUMNS
-    ]
-    if len(text) >= order_index.SEARCH_MIN:
-        needle = order_index.normalise_query(text)
-        substring = team_select(Order).with_only_columns(Order.id)
-        if order_index.is_sqlite():
-            fts = table(order_index.FTS_TABLE, column("rowid"))
-            substring = substring.where(
-                Order.id.in_(
-                    select(fts.c.rowid).where(
-                        literal_column(order_index.FTS_TABLE).op("MATCH")(
-                            order_index.fts_phrase(needle)
-                        )
+    query = union(
+        *(
+            team_select(Order).with_only_columns(Order.id).where(column.in_(variants))
+            for column in EXACT_COLUMNS
+        )
+    )
+    ids = db.session.scalars(query.limit(SEARCH_KEEP + 1)).all()
+    if not ids and len(text) >= order_index.SEARCH_MIN:
+        query = _substring(text)
+        ids = db.session.scalars(query.limit(SEARCH_KEEP + 1)).all()
+    found = ids if len(ids) <= SEARCH_KEEP else query
+    if kept is not None:
+        kept[key] = found
+    return found
+
+
+def _substring(text: str):
+    needle = order_index.normalise_query(text)
+    substring = team_select(Order).with_only_columns(Order.id)
+    if order_index.is_sqlite():
+        fts = table(order_index.FTS_TABLE, column("rowid"))
+        substring = substring.where(
+            Order.id.in_(
+                select(fts.c.rowid).where(
+                    literal_column(order_index.FTS_TABLE).op("MATCH")(
+                        order_index.fts_phrase(needle)
                     )
                 )
             )
-        parts.append(substring.where(Order.search_text.contains(needle, autoescape=True)))
-    return union(*parts)
+        )
+    return substring.where(Order.search_text.contains(needle, autoescape=True))
+
+
+def _request_searches() -> dict | None:
+    """This request's searches (None outside a request: nothing kept)."""
+    if not has_request_context():
+        return None
+    return request.environ.setdefault("autoorder.searches", {})
 
 
 def status_counts(filters: dict) -> dict[str, int]:
