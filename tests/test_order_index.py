@@ -388,3 +388,19 @@ def test_search_and_counts_are_the_same_on_sqlite_and_postgresql(tmp_path):
     assert sqlite["%"][0] == [] and sqlite["nothing here"][0] == []
     for query in sqlite:
         assert sqlite[query] == postgres[query], query
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_each_search_with_its_own_values(app, client, seller):
+    """psycopg would prepare a statement run five times on a connection, and PostgreSQL would then
+    plan it for any team (a generic plan: at a million orders the search ANDed the whole team's
+    bitmap). The app keeps no prepared statements: each execution is planned with its values."""
+    with app.app_context():
+        make_order(db.session.get(Team, seller), buyer_name="Vel Dunsen")
+        db.session.commit()
+    for _ in range(8):
+        assert len(found(client, "dunsen")) == 1
+    with app.app_context():
+        for _ in range(8):
+            db.session.execute(select(Order.id).where(Order.search_text.contains("dunsen"))).all()
+        assert db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
