@@ -286,6 +286,7 @@ def test_the_page_searches_once_for_its_counts_and_rows(app, client, seller, mon
         html = client.get("/", query_string={"q": "holbrook"}).get_data(as_text=True)
     assert row_ids(html) == ids
     assert statements.count("LIKE") == 1, statements.seen  # one trigram search, not one per use
+    assert statements.count("GROUP BY orders.status") == 0  # counts: from the search itself
     counts = dict(COUNT_RE.findall(html))
     assert (counts["waiting"], counts["failed"], counts["succeeded"]) == ("2", "2", "1")
 

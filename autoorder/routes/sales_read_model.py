@@ -138,6 +138,21 @@ def search_ids(text: str):
     The answer is worked out once per request (the page's counts and rows both use it) and kept
     as a list of ids while it has at most SEARCH_KEEP of them; a broader search stays a subquery.
     """
+    found = _search(text)
+    return found.ids if found.ids is not None else found.query
+
+
+@dataclass
+class Search:
+    """One request's answer to a search: the ids (None: more than SEARCH_KEEP; then ``query``
+    selects them) and how many of them are in each cart status."""
+
+    ids: list[int] | None
+    counts: dict[str, int] | None
+    query: object
+
+
+def _search(text: str) -> Search:
     kept = _request_searches()
     key = (current_user.team_id, text)
     if kept is not None and key in kept:
@@ -145,15 +160,21 @@ def search_ids(text: str):
     variants = sorted({text, text.upper(), text.lower()})
     query = union(
         *(
-            team_select(Order).with_only_columns(Order.id).where(column.in_(variants))
+            team_select(Order).with_only_columns(Order.id, Order.status).where(column.in_(variants))
             for column in EXACT_COLUMNS
         )
     )
-    ids = db.session.scalars(query.limit(SEARCH_KEEP + 1)).all()
-    if not ids and len(text) >= order_index.SEARCH_MIN:
+    rows = db.session.execute(query.limit(SEARCH_KEEP + 1)).all()
+    if not rows and len(text) >= order_index.SEARCH_MIN:
         query = _substring(text)
-        ids = db.session.scalars(query.limit(SEARCH_KEEP + 1)).all()
-    found = ids if len(ids) <= SEARCH_KEEP else query
+        rows = db.session.execute(query.limit(SEARCH_KEEP + 1)).all()
+    if len(rows) <= SEARCH_KEEP:
+        counts: dict[str, int] = {}
+        for _, status in rows:
+            counts[status] = counts.get(status, 0) + 1
+        found = Search([order_id for order_id, _ in rows], counts, None)
+    else:
+        found = Search(None, None, select(query.subquery().c.id))
     if kept is not None:
         kept[key] = found
     return found
@@ -161,7 +182,7 @@ def search_ids(text: str):
 
 def _substring(text: str):
     needle = order_index.normalise_query(text)
-    substring = team_select(Order).with_only_columns(Order.id)
+    substring = team_select(Order).with_only_columns(Order.id, Order.status)
     if order_index.is_sqlite():
         fts = table(order_index.FTS_TABLE, column("rowid"))
         substring = substring.where(
@@ -187,10 +208,15 @@ def status_counts(filters: dict) -> dict[str, int]:
     """{cart status: number of sales} under every filter but the cart status.
 
     With no filter but the envelope, from the maintained counts (a few rows per team, see
-    autoorder.order_index); with others, one GROUP BY over the sales they select.
+    autoorder.order_index); with a search alone, from the search's own answer (it read each
+    match's status); with others, one GROUP BY over the sales they select.
     """
     if set(filters) <= {"cart", "envelope"}:
         return order_index.team_counts(current_user.team_id, filters.get("envelope"))
+    if set(filters) - {"cart"} == {"q"}:
+        found = _search(filters["q"])
+        if found.counts is not None:
+            return dict(found.counts)
     return dict(
         db.session.execute(
             apply_filters(team_select(Order), filters, cart=False)
