@@ -317,8 +317,9 @@ def measure(label: str, url: str, work: Path) -> list[str]:
                     "AND failure_code = 'out_of_credits' LIMIT 500"
                 ),
                 "poll's new sales": (
-                    "SELECT id FROM orders WHERE team_id = :team AND sold_at >= :two_days "
-                    "AND created_at >= :recent ORDER BY sold_at DESC, id DESC LIMIT 50"
+                    "SELECT id, sold_at FROM orders WHERE team_id = :team "
+                    "AND created_at >= :recent AND sold_at >= :two_days "
+                    "ORDER BY created_at DESC, id DESC LIMIT 50"
                 ),
                 "counts": (
                     "SELECT status, sum(n) FROM order_status_counts WHERE team_id = :team "
