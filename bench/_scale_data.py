@@ -241,7 +241,8 @@ def _fill_postgresql(url: str, team_ids, bot_ids) -> None:
                 copy.write_row((*row, "system"))
         cur.execute("SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))")
         cur.execute(
-            "CREATE INDEX ix_orders_search_trgm ON orders USING gin (search_text gin_trgm_ops)"
+            "CREATE INDEX ix_orders_search_trgm ON orders USING gin (search_text gin_trgm_ops) "
+            "WITH (fastupdate = off)"  # as migration c5e7a9b1d3f5 leaves it
         )
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
