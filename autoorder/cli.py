@@ -24,6 +24,7 @@ def register(app):
         suppliers_group,
         bots_group,
         orders_group,
+        credits_group,
     ):
         app.cli.add_command(command)
 
@@ -278,6 +279,33 @@ def orders_reindex(check):
         return
     outcome = order_index.rebuild()
     click.echo(f"search text updated on {outcome['search_text_updated']} sales; counts rebuilt")
+
+
+@click.group("credits")
+def credits_group():
+    """Auto-order credits: the teams' balances."""
+
+
+@credits_group.command("recompute")
+@click.option(
+    "--check", is_flag=True, help="only compare the balances with the ledger; exit 1 if off"
+)
+@with_appcontext
+def credits_recompute(check):
+    """Recompute every team's credit balance from its ledger (the ledger is the truth; the
+    balance is kept in step with it on every entry). Safe while workers run."""
+    from autoorder import credits
+
+    wrong = credits.check_balances()
+    for team_id, kept, summed in wrong:
+        click.echo(f"team {team_id}: balance {kept}, ledger sum {summed}")
+    if check:
+        if wrong:
+            raise click.ClickException(f"{len(wrong)} credit balances differ from the ledger")
+        click.echo("credit balances agree with the ledger")
+        return
+    credits.recompute_balances()
+    click.echo(f"credit balances recomputed ({len(wrong)} were off)")
 
 
 @click.group("bots")

@@ -55,8 +55,6 @@ def enqueue_once(
     longer ago than that is presumed dead and a fresh copy is enqueued under a new id. A job
     scheduled for later is replaced when the work is wanted now (``at`` is None).
     """
-    from datetime import UTC, datetime
-
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
@@ -64,25 +62,17 @@ def enqueue_once(
     try:
         existing = Job.fetch(job_id, connection=connection)
         status = existing.get_status(refresh=True)
-        since = existing.started_at or existing.enqueued_at  # a started job may lack started_at
-        since = since.replace(tzinfo=UTC) if since else None
-        if status == "queued" and _lost_from_its_queue(existing, connection):
-            # A worker killed between taking the job off its queue and marking it started:
-            # RQ still says "queued" but no worker will ever see it.
-            delete_job(existing, connection)
-        elif (
-            status == "started"
-            and restart_after is not None
-            and (since is None or (datetime.now(UTC) - since).total_seconds() > restart_after)
-        ):
-            job_id = f"{job_id}-{uuid.uuid4().hex[:8]}"
-        elif status == "scheduled" and at is None:
-            delete_job(
-                existing, connection
-            )  # wanted now, not at the time it was scheduled for (e.g. "order now")
-        elif status in PENDING:
+        job_id, stale = _decide(
+            existing,
+            status,
+            job_id,
+            at=at,
+            restart_after=restart_after,
+            lost=lambda: _lost_from_its_queue(existing, connection),
+        )
+        if job_id is None:
             return None
-        else:
+        if stale:
             delete_job(existing, connection)
     except NoSuchJobError:
         pass
@@ -100,6 +90,113 @@ def enqueue_once(
     if at is not None:
         return queue.enqueue_at(at, func, *args, **options)
     return queue.enqueue(func, *args, **options)
+
+
+def _decide(existing, status, job_id: str, *, at, restart_after, lost) -> tuple[str | None, bool]:
+    """What to do about a job already under ``job_id``: (the id to enqueue under, or None to leave
+    a pending job be; whether to delete the existing job first). ``lost()`` says whether a
+    "queued" job is missing from its queue (asked only for queued jobs)."""
+    from datetime import UTC, datetime
+
+    since = existing.started_at or existing.enqueued_at  # a started job may lack started_at
+    since = since.replace(tzinfo=UTC) if since else None
+    if status == "queued" and lost():
+        # A worker killed between taking the job off its queue and marking it started:
+        # RQ still says "queued" but no worker will ever see it.
+        return job_id, True
+    if (
+        status == "started"
+        and restart_after is not None
+        and (since is None or (datetime.now(UTC) - since).total_seconds() > restart_after)
+    ):
+        return f"{job_id}-{uuid.uuid4().hex[:8]}", False
+    if status == "scheduled" and at is None:
+        return job_id, True  # wanted now, not at the time it was scheduled for ("order now")
+    if status in PENDING:
+        return None, False
+    return job_id, True  # finished, failed, stopped, cancelled: replaced
+
+
+def enqueue_many_once(
+    queue_name: str,
+    func,
+    jobs: list[tuple[str, tuple]],
+    *,
+    timeout: int = 300,
+    connection: Redis | None = None,
+    restart_after: float | None = None,
+    on_failure: str | None = None,
+) -> list:
+    """``enqueue_once`` (now, not scheduled) for many ``(job_id, args)`` in a few Redis round
+    trips instead of a few per job: one pipeline reads every existing job, one asks whether the
+    "queued" ones are still in their queue, one enqueues every new job (``Queue.enqueue_many``).
+    The same rules decide per job (``_decide``): the same ids, a pending job left be, a stale one
+    deleted first (one by one: rare), a dead "started" one enqueued afresh under a new id.
+    Returns the jobs enqueued."""
+    from rq import Callback, Queue
+    from rq.job import Job
+
+    if not jobs:
+        return []
+    connection = connection or redis_connection()
+    found = Job.fetch_many([job_id for job_id, _ in jobs], connection=connection)
+    queued = [job for job in found if job is not None and job.get_status(refresh=False) == "queued"]
+    lost = _lost_from_their_queues(queued, connection)
+    wanted = []
+    for (job_id, args), existing in zip(jobs, found, strict=True):
+        if existing is not None:
+            job_id, stale = _decide(
+                existing,
+                existing.get_status(refresh=False),
+                job_id,
+                at=None,
+                restart_after=restart_after,
+                lost=lambda job=existing: job.id in lost,
+            )
+            if job_id is None:
+                continue
+            if stale:
+                delete_job(existing, connection)
+        wanted.append(
+            Queue.prepare_data(
+                func,
+                args=args,
+                job_id=job_id,
+                timeout=timeout,
+                result_ttl=3600,
+                failure_ttl=7 * 86400,
+                on_failure=Callback(on_failure) if on_failure else None,
+            )
+        )
+    if not wanted:
+        return []
+    queue = get_queue(queue_name, connection)
+    with connection.pipeline() as pipe:
+        enqueued = queue.enqueue_many(wanted, pipeline=pipe)
+        pipe.execute()
+    return enqueued
+
+
+def _lost_from_their_queues(jobs, connection: Redis) -> set[str]:
+    """The ids of these "queued" jobs that are in no queue (``_lost_from_its_queue``, in one
+    pipeline)."""
+    from rq import Queue
+
+    if not jobs:
+        return set()
+    with connection.pipeline(transaction=False) as pipe:
+        for job in jobs:
+            queue = Queue(job.origin, connection=connection)
+            pipe.lpos(queue.key, job.id)
+            pipe.lpos(queue.intermediate_queue_key, job.id)
+        positions = pipe.execute()
+    return {
+        job.id
+        for job, (main, taken) in zip(
+            jobs, zip(positions[::2], positions[1::2], strict=True), strict=True
+        )
+        if main is None and taken is None
+    }
 
 
 def _lost_from_its_queue(job, connection: Redis) -> bool:

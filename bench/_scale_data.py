@@ -8,13 +8,16 @@ COPY on PostgreSQL, executemany in one transaction on SQLite — with search_tex
 then ``order_index.rebuild`` fills the FTS5 table (SQLite) and the status counts.
 
 Cached: SQLite in ``bench/.cache/scale-<orders>-<head>.sqlite3``; PostgreSQL in the database
-``autoorder_bench_scale_<orders>`` (made with the admin URL's role), re-used while its migration
-head and order count match. BENCH_FRESH=1 rebuilds. ``drop_cache()`` removes both.
+``autoorder_bench_scale_<orders>`` (made with the admin URL's role), re-used while its order count
+matches and its revision is the migration head — or an earlier revision of the same chain: then
+the newer migrations bring it forward (a SQLite cache is copied first; the PostgreSQL database is
+migrated in place). BENCH_FRESH=1 rebuilds.
 """
 
 import json
 import os
 import random
+import shutil
 import sqlite3
 import sys
 import time
@@ -27,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
-from autoorder import create_app, order_index  # noqa: E402
+from autoorder import create_app, credits, order_index  # noqa: E402
 from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import User  # noqa: E402
@@ -238,7 +241,8 @@ def _fill_postgresql(url: str, team_ids, bot_ids) -> None:
                 copy.write_row((*row, "system"))
         cur.execute("SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))")
         cur.execute(
-            "CREATE INDEX ix_orders_search_trgm ON orders USING gin (search_text gin_trgm_ops)"
+            "CREATE INDEX ix_orders_search_trgm ON orders USING gin (search_text gin_trgm_ops) "
+            "WITH (fastupdate = off)"  # as migration c5e7a9b1d3f5 leaves it
         )
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -288,25 +292,55 @@ def _fill_sqlite(path: str, team_ids, bot_ids) -> None:
 
 
 def _finish(url: str) -> None:
-    """The FTS5 table (SQLite) and the status counts, as `flask orders reindex` makes them."""
+    """The FTS5 table (SQLite) and the status counts, as `flask orders reindex` makes them, and
+    the credit balances (the ledger went in by COPY), as `flask credits recompute` does."""
     app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url))
     with app.app_context():
         order_index.rebuild(texts=False)
+        credits.recompute_balances()
         db.session.remove()
         db.engine.dispose()
 
 
-def _valid(url: str) -> bool:
+def _state(url: str) -> str | None:
+    """ "current": built and at the migration head; "older": built at an earlier revision of this
+    chain (the migrations bring it forward, as they would a real install); None: build it."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
             count = conn.execute(text("SELECT count(*) FROM orders")).scalar()
-            return version == head() and count == ORDERS
     except Exception:  # noqa: BLE001 - no database, no tables: build it
-        return False
+        return None
     finally:
         engine.dispose()
+    if count != ORDERS:
+        return None
+    if version == head():
+        return "current"
+    chain = {rev.revision for rev in ScriptDirectory(MIGRATIONS).walk_revisions()}
+    return "older" if version in chain else None
+
+
+def _valid(url: str) -> bool:
+    return _state(url) == "current"
+
+
+def _upgrade(url: str) -> None:
+    """Run the newer migrations on a cached database (their backfills included), then ANALYZE."""
+    from flask_migrate import upgrade
+
+    started = time.perf_counter()
+    app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        db.session.remove()
+        db.engine.dispose()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    print(f"  migrated to {head()} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def prepare(kind: str, admin_url: str | None = None) -> str:
@@ -319,15 +353,25 @@ def prepare(kind: str, admin_url: str | None = None) -> str:
         if not fresh and path.exists() and _valid(url):
             print(f"  cached: {path}", flush=True)
             return url
+        if not fresh:  # an older cache (another revision): copy it forward, keep the original
+            for old in CACHE.glob(f"scale-{ORDERS}-*.sqlite3"):
+                if _state(f"sqlite:///{old}") == "older":
+                    shutil.copyfile(old, path)
+                    print(f"  cached at an older revision: {old.name}", flush=True)
+                    _upgrade(url)
+                    return url
         for old in CACHE.glob(f"scale-{ORDERS}-*.sqlite3"):
             old.unlink()
     else:
         name = f"autoorder_bench_scale_{ORDERS}"
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         url = admin.url.set(database=name).render_as_string(hide_password=False)
-        if not fresh and _valid(url):
+        state = None if fresh else _state(url)
+        if state:
             admin.dispose()
-            print(f"  cached: database {name}", flush=True)
+            print(f"  cached: database {name} ({state})", flush=True)
+            if state == "older":
+                _upgrade(url)
             return url
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -225,6 +225,79 @@ def test_reindex_repairs_counts_that_drifted(app, seller):
         assert order_index.team_counts(seller) == {"failed": 1}
 
 
+def test_a_whole_value_finds_those_sales_only_a_part_searches_inside(app, client, seller):
+    """A query that is a whole eBay order number or buyer username (etc.) answers from the exact
+    indexes alone; the trigram search runs only when nothing matches exactly."""
+    with app.app_context():
+        team = db.session.get(Team, seller)
+        exact = make_order(team, buyer_username="corgarby7", buyer_name="Al Corgarby")
+        inside = make_order(team, buyer_username="zed", buyer_name="Corgarby7x Inc")
+        db.session.commit()
+        exact_id, inside_id = exact.id, inside.id
+        order_number = exact.ebay_order_id
+    assert found(client, "corgarby7") == [exact_id]
+    assert found(client, "CORGARBY7") == [exact_id]
+    assert sorted(found(client, "corgarby")) == sorted([exact_id, inside_id])
+    assert found(client, order_number) == [exact_id]
+
+
+class Statements:
+    def __init__(self, app):
+        self.seen = []
+        with app.app_context():
+            self.engine = db.engine
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._log)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._log)
+
+    def _log(self, conn, cursor, statement, params, context, executemany):
+        self.seen.append(statement)
+
+    def count(self, needle: str) -> int:
+        return sum(needle in s for s in self.seen)
+
+
+def test_the_page_searches_once_for_its_counts_and_rows(app, client, seller, monkeypatch):
+    from autoorder.routes import sales_read_model
+
+    with app.app_context():
+        team = db.session.get(Team, seller)
+        made = [
+            make_order(
+                team,
+                buyer_name=f"Dana Holbrook {n}",
+                status=status,
+                sold_at=DAY - timedelta(minutes=n),
+            )
+            for n, status in enumerate(["waiting", "failed", "failed", "succeeded", "waiting"])
+        ]
+        make_order(team, buyer_name="Someone Else")
+        db.session.commit()
+        ids = [o.id for o in made]
+    with Statements(app) as statements:
+        html = client.get("/", query_string={"q": "holbrook"}).get_data(as_text=True)
+    assert row_ids(html) == ids
+    assert statements.count("LIKE") == 1, statements.seen  # one trigram search, not one per use
+    assert statements.count("GROUP BY orders.status") == 0  # counts: from the search itself
+    counts = dict(COUNT_RE.findall(html))
+    assert (counts["waiting"], counts["failed"], counts["succeeded"]) == ("2", "2", "1")
+
+    # More matches than a request keeps as ids: the search stays a subquery; the same answers.
+    monkeypatch.setattr(sales_read_model, "SEARCH_KEEP", 3)
+    broad = client.get("/", query_string={"q": "holbrook"}).get_data(as_text=True)
+    assert row_ids(broad) == ids and dict(COUNT_RE.findall(broad)) == counts
+    failed = client.get("/", query_string={"q": "holbrook", "cart": "failed"})
+    assert row_ids(failed.get_data(as_text=True)) == ids[1:3]
+
+
 # ---------------------------------------------------------------- the same answers on both DBs
 
 NAMES = ["Jane Buyer", "JANE DOE", "Zoë Ölund", "O'Brien", 'Al "Bo" Cat', "Ana_Lee", "100% Joe"]
@@ -316,3 +389,31 @@ def test_search_and_counts_are_the_same_on_sqlite_and_postgresql(tmp_path):
     assert sqlite["%"][0] == [] and sqlite["nothing here"][0] == []
     for query in sqlite:
         assert sqlite[query] == postgres[query], query
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_each_search_with_its_own_values(app, client, seller):
+    """psycopg would prepare a statement run five times on a connection, and PostgreSQL would then
+    plan it for any team (a generic plan: at a million orders the search ANDed the whole team's
+    bitmap). The app keeps no prepared statements: each execution is planned with its values."""
+    with app.app_context():
+        make_order(db.session.get(Team, seller), buyer_name="Vel Dunsen")
+        db.session.commit()
+    for _ in range(8):
+        assert len(found(client, "dunsen")) == 1
+    with app.app_context():
+        for _ in range(8):
+            db.session.execute(select(Order.id).where(Order.search_text.contains("dunsen"))).all()
+        assert db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
+
+
+@pytest.mark.postgres
+def test_the_trigram_index_keeps_no_pending_list(app):
+    """Every status change rewrites a sale's row; with GIN's pending list its trigrams would wait
+    there, read in full by every search until a vacuum (twice the scan time at a million orders).
+    The migrations turn the list off, so a written row is searchable from the index at once."""
+    with app.app_context():
+        options = db.session.scalar(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_orders_search_trgm'")
+        )
+        assert "fastupdate=off" in (options or []), options

@@ -20,7 +20,7 @@ from autoorder.jobs.ordering import place_order
 from autoorder.jobs.privacy import erase_ebay_user
 from autoorder.jobs.sales import poll_ebay_account
 from autoorder.jobs.tracking import refresh_tracking
-from autoorder.queues import enqueue_once
+from autoorder.queues import enqueue_many_once, enqueue_once
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,9 @@ __all__ = [
     "enqueue_handoff",
     "enqueue_notification",
     "enqueue_order",
+    "enqueue_orders",
     "enqueue_tracking_check",
+    "enqueue_tracking_checks",
     "enqueue_poll",
     "enqueue_login_test",
     "load_login_checks",
@@ -62,6 +64,20 @@ def enqueue_order(
         order_id,
         job_id=job_id or order_job_id(order_id),
         at=at,
+        restart_after=restart_after,
+        timeout=current_app.config["ORDER_JOB_TIMEOUT"],
+        on_failure=flag_order,
+    )
+
+
+def enqueue_orders(order_ids, restart_after: float | None = None) -> list:
+    """enqueue_order (now) for many sales, in a few Redis round trips rather than a few per sale
+    (the due-orders and expired-leases duties): the same job ids, the same replacement rules
+    (queues.enqueue_many_once). Returns the jobs enqueued."""
+    return enqueue_many_once(
+        "orders",
+        place_order,
+        [(order_job_id(order_id), (order_id,)) for order_id in order_ids],
         restart_after=restart_after,
         timeout=current_app.config["ORDER_JOB_TIMEOUT"],
         on_failure=flag_order,
@@ -114,6 +130,17 @@ def enqueue_tracking_check(order_id: int):
         job_id=f"tracking-{order_id}",
         timeout=TRACKING_TIMEOUT,
         restart_after=TRACKING_TIMEOUT,  # "started" for longer: its worker died (safe to rerun)
+    )
+
+
+def enqueue_tracking_checks(order_ids) -> list:
+    """enqueue_tracking_check for many orders in a few Redis round trips (the duty)."""
+    return enqueue_many_once(
+        "tracking",
+        refresh_tracking,
+        [(f"tracking-{order_id}", (order_id,)) for order_id in order_ids],
+        timeout=TRACKING_TIMEOUT,
+        restart_after=TRACKING_TIMEOUT,
     )
 
 

@@ -127,21 +127,14 @@ def enqueue_pending_notifications() -> int:
     from autoorder.jobs.api import enqueue_notification  # the API imports this module
 
     now = clock.now()
-    db.session.execute(
-        update(NotificationDelivery)
-        .where(
-            NotificationDelivery.state == "sending",
-            NotificationDelivery.updated_at < now - STALE_SENDING,
-        )
-        .values(
-            state="failed",
-            error="interrupted while sending (its worker stopped); not sent again, so that it "
-            "cannot arrive twice",
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    stale = (
+        NotificationDelivery.state == "sending",
+        NotificationDelivery.updated_at < now - STALE_SENDING,
     )
-    db.session.commit()
+    # Looked for first: an UPDATE that matches nothing still costs a write transaction (on
+    # SQLite a journal sync) on every tick.
+    if db.session.scalar(select(NotificationDelivery.id).where(*stale).limit(1)) is not None:
+        _give_up_stale_sending(stale, now)
     pending = db.session.scalars(
         select(NotificationDelivery.notification_id)
         .where(
@@ -155,6 +148,21 @@ def enqueue_pending_notifications() -> int:
         .limit(BATCH)
     ).all()
     return sum(bool(enqueue_notification(notification_id)) for notification_id in pending)
+
+
+def _give_up_stale_sending(stale, now) -> None:
+    db.session.execute(
+        update(NotificationDelivery)
+        .where(*stale)
+        .values(
+            state="failed",
+            error="interrupted while sending (its worker stopped); not sent again, so that it "
+            "cannot arrive twice",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def send_daily_summaries() -> int:

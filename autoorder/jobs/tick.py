@@ -16,9 +16,9 @@ from autoorder.jobs import notify
 from autoorder.jobs.api import (
     enqueue_checkout_check,
     enqueue_erasure,
-    enqueue_order,
+    enqueue_orders,
     enqueue_poll,
-    enqueue_tracking_check,
+    enqueue_tracking_checks,
 )
 from autoorder.models import EbayAccount, Order
 from autoorder.orders import OrderStatus as S
@@ -47,9 +47,10 @@ def enqueue_due_polls() -> int:
 
 
 def enqueue_due_orders() -> int:
-    """Enqueue every waiting sale whose buffer has ended (and sales whose account was busy)."""
-    now, count = clock.now(), 0
-    for order_id in db.session.scalars(
+    """Enqueue every waiting sale whose buffer has ended (and sales whose account was busy), in
+    one batch of Redis round trips (jobs.api.enqueue_orders)."""
+    now = clock.now()
+    due = db.session.scalars(
         select(Order.id)
         .where(
             Order.status == S.WAITING,
@@ -59,24 +60,22 @@ def enqueue_due_orders() -> int:
         )
         .order_by(Order.order_after)
         .limit(BATCH)
-    ):
-        # A waiting sale's job claims it within seconds (or answers "account busy" at once):
-        # one still "started" after 15 s died with its worker.
-        count += bool(enqueue_order(order_id, restart_after=15))
-    return count
+    ).all()
+    # A waiting sale's job claims it within seconds (or answers "account busy" at once):
+    # one still "started" after 15 s died with its worker.
+    return len(enqueue_orders(due, restart_after=15))
 
 
 def recover_expired_leases() -> int:
     """Enqueue a resuming job for every in-progress order whose worker stopped renewing its lease."""
-    now, count = clock.now(), 0
-    for order_id in db.session.scalars(
+    now = clock.now()
+    expired = db.session.scalars(
         select(Order.id)
         .where(Order.status == S.IN_PROGRESS, Order.lease_expires_at < now)
         .limit(BATCH)
-    ):
-        # The lease expired: whatever RQ says, the job that held it is gone or hung.
-        count += bool(enqueue_order(order_id, restart_after=0))
-    return count
+    ).all()
+    # The lease expired: whatever RQ says, the job that held it is gone or hung.
+    return len(enqueue_orders(expired, restart_after=0))
 
 
 def enqueue_due_tracking() -> int:
@@ -85,7 +84,7 @@ def enqueue_due_tracking() -> int:
     autoorder.tracking). One query per status, so that each uses ix_orders_tracking_due."""
     now, count = clock.now(), 0
     for statuses in ((T.NOT_DUE, T.SEARCHING), (T.UPLOADED,)):
-        for order_id in db.session.scalars(
+        due = db.session.scalars(
             select(Order.id)
             .where(
                 Order.tracking_status.in_(statuses),
@@ -94,9 +93,8 @@ def enqueue_due_tracking() -> int:
             )
             .order_by(Order.next_tracking_check_at)
             .limit(BATCH)
-        ):
-            if enqueue_tracking_check(order_id):
-                count += 1
+        ).all()
+        count += len(enqueue_tracking_checks(due))
     return count
 
 

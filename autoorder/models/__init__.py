@@ -2,7 +2,7 @@
 
 from sqlalchemy import event
 
-from autoorder.models.credits import CreditEntry, CreditPackage
+from autoorder.models.credits import CreditBalance, CreditEntry, CreditPackage
 from autoorder.models.ebay_account import (
     EbayAccount,
     EbayApiUsage,
@@ -52,6 +52,7 @@ for _model in APPEND_ONLY:
 
 __all__ = [
     "AppendOnlyError",
+    "CreditBalance",
     "CreditEntry",
     "CreditPackage",
     "EbayAccount",

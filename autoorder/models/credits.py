@@ -1,8 +1,10 @@
-"""Credit packages and the append-only credit ledger (balance = sum of entries)."""
+"""Credit packages, the append-only credit ledger, and each team's balance (the ledger's sum,
+kept in step with every ledger insert in the same transaction: reading it is one row, whatever
+the size of the ledger)."""
 
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, func, select
+from sqlalchemy import ForeignKey, Index, Numeric, String, event, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autoorder import clock
@@ -43,7 +45,16 @@ class CreditEntry(db.Model):
 
     @staticmethod
     def balance(team_id: int) -> int:
-        """Return the team's credit balance: the sum of its ledger."""
+        """Return the team's credit balance: its maintained balance row (equal to the sum of its
+        ledger; see CreditBalance), one primary-key lookup."""
+        total = db.session.scalar(
+            select(CreditBalance.balance).where(CreditBalance.team_id == team_id)
+        )
+        return int(total or 0)
+
+    @staticmethod
+    def ledger_sum(team_id: int) -> int:
+        """The sum of the team's ledger (a scan of its entries: for checks and repairs)."""
         total = db.session.scalar(
             select(func.coalesce(func.sum(CreditEntry.delta), 0)).where(
                 CreditEntry.team_id == team_id
@@ -53,3 +64,38 @@ class CreditEntry(db.Model):
 
     def __repr__(self):
         return f"<CreditEntry {self.id} team={self.team_id} {self.delta:+d} {self.reason}>"
+
+
+class CreditBalance(db.Model):
+    """A team's credit balance: the sum of its ledger entries, maintained.
+
+    Every ledger insert adds its delta here in the same transaction (``_add_to_balance``, an
+    ``after_insert`` hook), with one atomic upsert — ``balance = balance + delta`` — so two
+    writers on PostgreSQL queue on the row and neither's delta is lost; a rolled-back entry
+    rolls its delta back with it. No row: a balance of 0. The ledger stays the truth:
+    ``autoorder.credits.rebuild_balances`` (``flask credits recompute``) recomputes these rows
+    from it, ``check_balances`` (``--check``) compares them.
+    """
+
+    __tablename__ = "credit_balances"
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id"), primary_key=True, autoincrement=False
+    )
+    balance: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self):
+        return f"<CreditBalance team={self.team_id} {self.balance}>"
+
+
+# Both PostgreSQL and SQLite (3.24+) speak this upsert; on conflict PostgreSQL re-reads the row
+# as committed by a concurrent writer (it waits for that writer's lock), so the sum is exact.
+ADD_TO_BALANCE = text(
+    "INSERT INTO credit_balances (team_id, balance) VALUES (:team_id, :delta) "
+    "ON CONFLICT (team_id) DO UPDATE SET balance = credit_balances.balance + excluded.balance"
+)
+
+
+@event.listens_for(CreditEntry, "after_insert")
+def _add_to_balance(mapper, connection, target):
+    connection.execute(ADD_TO_BALANCE, {"team_id": target.team_id, "delta": target.delta})

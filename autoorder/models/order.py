@@ -23,6 +23,8 @@ class Order(db.Model):
         # The sales page's order (sold_at desc, id desc) and its keyset pages (#19).
         Index("ix_orders_team_sold_id", "team_id", "sold_at", "id"),
         Index("ix_orders_team_status", "team_id", "status"),  # the dashboard's counts per status
+        # The poll's new sales (created since the page rendered): O(new), not O(sales in 2 days).
+        Index("ix_orders_team_created", "team_id", "created_at"),
         # Exact search (#19): eBay order numbers are in the unique constraint above.
         Index("ix_orders_team_buyer_username", "team_id", "buyer_username"),
         Index("ix_orders_team_tracking_number", "team_id", "tracking_number"),

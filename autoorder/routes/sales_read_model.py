@@ -7,9 +7,10 @@ import time as time_module
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from flask_login import current_user
-from sqlalchemy import column, func, literal_column, select, table, union
+from sqlalchemy import Integer, any_, column, func, literal, literal_column, select, table, union
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from autoorder import actions, bot_limits, clock, order_index
 from autoorder.auth import team_select
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 SLOW_POLL_SECONDS = 30  # after a 286: only watches for new sales and for rows changed by others
-NEW_SALE_LOOKBACK = timedelta(days=2)  # bounds the new-sale scan to the (team_id, sold_at) index
+NEW_SALE_LOOKBACK = timedelta(days=2)  # a sale sold longer ago is not shown as new on page 1
 COMMIT_LAG = timedelta(
     seconds=30
 )  # a sale flushed just before the page rendered may commit after it
@@ -94,7 +95,7 @@ def apply_filters(query, filters: dict, *, cart: bool = True):
             Order.sold_at < datetime.combine(filters["sold_to"] + timedelta(days=1), time.min, UTC)
         )
     if "q" in filters:
-        query = query.where(Order.id.in_(search_ids(filters["q"])))
+        query = query.where(search_clause(filters["q"]))
     return query
 
 
@@ -111,45 +112,111 @@ SEARCH_HINT = (
 )
 
 
-def search_ids(text: str):
-    """The ids of the team's sales that ``text`` finds, as a UNION of index lookups.
+SEARCH_KEEP = 20_000  # matches a request keeps as a list of ids; more: it stays a subquery
 
-    Exact: the whole eBay order, supplier order or tracking number or buyer username (as typed,
-    upper- or lower-cased), each through a (team_id, column) b-tree. Substring (3 characters or
-    more): ``search_text LIKE '%text%'`` (lower-cased) through the trigram index — pg_trgm on
-    PostgreSQL; on SQLite the FTS5 trigram table gives the candidates and the same LIKE decides.
+
+def search_clause(text: str):
+    """``Order.id`` among the sales ``text`` finds (search_ids). A list of ids goes to PostgreSQL
+    as one array parameter (``= ANY``) and to SQLite as an IN list (up to 32,766 parameters)."""
+    found = search_ids(text)
+    if isinstance(found, list) and found and not order_index.is_sqlite():
+        return Order.id == any_(literal(found, ARRAY(Integer)))
+    return Order.id.in_(found)
+
+
+def search_ids(text: str):
+    """The ids of the team's sales that ``text`` finds (for ``Order.id.in_``).
+
+    Exact first: the whole eBay order, supplier order or tracking number or buyer username (as
+    typed, upper- or lower-cased), each through a (team_id, column) b-tree. A query that is such a
+    whole value finds those sales only: the substring search is not run (it would cost a trigram
+    scan of every common trigram of a long number or username to add sales whose name or address
+    merely contains it). Otherwise, with 3 characters or more, the substring search:
+    ``search_text LIKE '%text%'`` (lower-cased) through the trigram index — pg_trgm on PostgreSQL;
+    on SQLite the FTS5 trigram table gives the candidates and the same LIKE decides.
+
+    The answer is worked out once per request (the page's counts and rows both use it) and kept
+    as a list of ids while it has at most SEARCH_KEEP of them; a broader search stays a subquery.
     """
+    found = _search(text)
+    return found.ids if found.ids is not None else found.query
+
+
+@dataclass
+class Search:
+    """One request's answer to a search: the ids (None: more than SEARCH_KEEP; then ``query``
+    selects them) and how many of them are in each cart status."""
+
+    ids: list[int] | None
+    counts: dict[str, int] | None
+    query: object
+
+
+def _search(text: str) -> Search:
+    kept = _request_searches()
+    key = (current_user.team_id, text)
+    if kept is not None and key in kept:
+        return kept[key]
     variants = sorted({text, text.upper(), text.lower()})
-    parts = [
-        team_select(Order).with_only_columns(Order.id).where(column.in_(variants))
-        for column in EXACT_COLUMNS
-    ]
-    if len(text) >= order_index.SEARCH_MIN:
-        needle = order_index.normalise_query(text)
-        substring = team_select(Order).with_only_columns(Order.id)
-        if order_index.is_sqlite():
-            fts = table(order_index.FTS_TABLE, column("rowid"))
-            substring = substring.where(
-                Order.id.in_(
-                    select(fts.c.rowid).where(
-                        literal_column(order_index.FTS_TABLE).op("MATCH")(
-                            order_index.fts_phrase(needle)
-                        )
+    query = union(
+        *(
+            team_select(Order).with_only_columns(Order.id, Order.status).where(column.in_(variants))
+            for column in EXACT_COLUMNS
+        )
+    )
+    rows = db.session.execute(query.limit(SEARCH_KEEP + 1)).all()
+    if not rows and len(text) >= order_index.SEARCH_MIN:
+        query = _substring(text)
+        rows = db.session.execute(query.limit(SEARCH_KEEP + 1)).all()
+    if len(rows) <= SEARCH_KEEP:
+        counts: dict[str, int] = {}
+        for _, status in rows:
+            counts[status] = counts.get(status, 0) + 1
+        found = Search([order_id for order_id, _ in rows], counts, None)
+    else:
+        found = Search(None, None, select(query.subquery().c.id))
+    if kept is not None:
+        kept[key] = found
+    return found
+
+
+def _substring(text: str):
+    needle = order_index.normalise_query(text)
+    substring = team_select(Order).with_only_columns(Order.id, Order.status)
+    if order_index.is_sqlite():
+        fts = table(order_index.FTS_TABLE, column("rowid"))
+        substring = substring.where(
+            Order.id.in_(
+                select(fts.c.rowid).where(
+                    literal_column(order_index.FTS_TABLE).op("MATCH")(
+                        order_index.fts_phrase(needle)
                     )
                 )
             )
-        parts.append(substring.where(Order.search_text.contains(needle, autoescape=True)))
-    return union(*parts)
+        )
+    return substring.where(Order.search_text.contains(needle, autoescape=True))
+
+
+def _request_searches() -> dict | None:
+    """This request's searches (None outside a request: nothing kept)."""
+    if not has_request_context():
+        return None
+    return request.environ.setdefault("autoorder.searches", {})
 
 
 def status_counts(filters: dict) -> dict[str, int]:
     """{cart status: number of sales} under every filter but the cart status.
 
     With no filter but the envelope, from the maintained counts (a few rows per team, see
-    autoorder.order_index); with others, one GROUP BY over the sales they select.
+    autoorder.order_index); with a search alone, from the search's own answer (it read each
+    match's status); with others, one GROUP BY over the sales they select.
     """
     if set(filters) <= {"cart", "envelope"}:
         return order_index.team_counts(current_user.team_id, filters.get("envelope"))
+    if set(filters) - {"cart"} == {"q"}:
+        found = _search(filters["q"])
+        if found.counts is not None:
+            return dict(found.counts)
     return dict(
         db.session.execute(
             apply_filters(team_select(Order), filters, cart=False)
@@ -201,20 +268,24 @@ def filter_args(filters: dict) -> dict:
 
 
 def new_sale_ids(filters: dict, known: dict, rendered_at: datetime) -> list[int]:
-    """Ids of the team's sales created since the page rendered that match its filters, newest first."""
+    """Ids of the team's sales created since the page rendered that match its filters, newest
+    (sold) first. Read newest-created first through (team_id, created_at), so that the scan is
+    the new sales whatever plan PostgreSQL caches for the statement (ordered by sold_at, its
+    generic plan walked (team_id, sold_at) through every sale of the lookback)."""
     query = (
         apply_filters(team_select(Order), filters)
-        .with_only_columns(Order.id)
+        .with_only_columns(Order.id, Order.sold_at)
         .where(
-            Order.sold_at >= rendered_at - NEW_SALE_LOOKBACK,
             Order.created_at >= rendered_at - COMMIT_LAG,
+            Order.sold_at >= rendered_at - NEW_SALE_LOOKBACK,
         )
-        .order_by(Order.sold_at.desc(), Order.id.desc())
+        .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(PAGE_SIZE)
     )
     if known:
         query = query.where(Order.id.not_in(known))
-    return list(db.session.scalars(query))
+    rows = sorted(db.session.execute(query), key=lambda row: (row.sold_at, row.id), reverse=True)
+    return [row.id for row in rows]
 
 
 def by_ids(ids, *columns):

@@ -150,12 +150,12 @@ def _due():
     captured = []
     import autoorder.jobs.tick as tick
 
-    original = tick.enqueue_order
-    tick.enqueue_order = lambda order_id, **kw: captured.append(order_id) or True
+    original = tick.enqueue_orders
+    tick.enqueue_orders = lambda order_ids, **kw: captured.extend(order_ids) or order_ids
     try:
         enqueue_due_orders()
     finally:
-        tick.enqueue_order = original
+        tick.enqueue_orders = original
     return captured
 
 

@@ -98,3 +98,31 @@ def _wait(predicate, timeout, what):
             pass
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_tick_with_nothing_due_writes_nothing_and_asks_redis_nothing(app, redis, monkeypatch):
+    """Nothing due: every duty only reads (a write that matches nothing still costs a write
+    transaction — a journal sync on SQLite — on every tick) and none talks to Redis."""
+    from sqlalchemy import event
+
+    from autoorder.extensions import db
+    from tests.factories import make_order, make_team
+    from tests.jobs.test_tick_enqueue import RoundTrips
+
+    with app.test_request_context():
+        make_order(make_team())  # waiting inside its buffer: not due
+        db.session.commit()
+        tick.tick()  # folds nothing, flags nothing: a steady state
+        statements = []
+
+        def seen(conn, cursor, statement, params, context, executemany):
+            statements.append(statement.split(None, 1)[0].upper())
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        trips = RoundTrips(monkeypatch)
+        try:
+            assert not any(tick.tick().values())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert statements and set(statements) <= {"SELECT"}, statements
+        assert trips.count == 0

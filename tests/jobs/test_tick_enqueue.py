@@ -87,3 +87,101 @@ def test_a_finished_job_whose_execution_record_expired_is_replaced(ctx, redis):
     assert raised, "RQ no longer raises here: this test no longer tests anything"
     again = enqueue_once("default", "tests.sample_jobs.add_note", 2, job_id="expired-1")
     assert again is not None and Job.fetch("expired-1", connection=redis).args == (2,)
+
+
+# --- many at once (the duties): the same ids and rules as enqueue_once, in a few round trips ------
+class RoundTrips:
+    """Counts what is sent to Redis: one send per command, one per pipeline (all its commands)."""
+
+    def __init__(self, monkeypatch):
+        from redis.connection import AbstractConnection
+
+        self.count = 0
+        original = AbstractConnection.send_packed_command
+
+        def counted(connection, command, check_health=True):
+            self.count += 1
+            return original(connection, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+
+
+def _job(redis, job_id):
+    from rq.job import Job
+
+    return Job.fetch(job_id, connection=redis)
+
+
+def test_many_enqueue_once_each_in_a_few_round_trips(ctx, redis, monkeypatch):
+    from autoorder.queues import enqueue_many_once, get_queue
+
+    jobs = [(f"many-{n}", (n, "x")) for n in range(200)]
+    trips = RoundTrips(monkeypatch)
+    enqueued = enqueue_many_once("default", "tests.sample_jobs.add_note", jobs, timeout=60)
+    assert [job.id for job in enqueued] == [job_id for job_id, _ in jobs]
+    assert trips.count <= 5, trips.count  # not a few per job (that was 600+)
+    assert get_queue("default", redis).job_ids == [job_id for job_id, _ in jobs]
+    job = _job(redis, "many-7")
+    assert (job.args, job.timeout, job.result_ttl, job.failure_ttl) == ((7, "x"), 60, 3600, 604800)
+
+    trips.count = 0
+    assert enqueue_many_once("default", "tests.sample_jobs.add_note", jobs) == []  # all pending
+    assert trips.count <= 5, trips.count
+    assert get_queue("default", redis).job_ids == [job_id for job_id, _ in jobs]  # none twice
+
+
+def test_many_enqueue_once_follows_enqueue_once_rules_job_by_job(ctx, redis):
+    """Each state an existing job can be in gets what enqueue_once gives it."""
+    from datetime import timedelta
+
+    from autoorder.queues import enqueue_many_once, enqueue_once, get_queue
+
+    add = "tests.sample_jobs.add_note"
+    for name in ("pending", "lost", "finished", "expired", "failed", "live", "dead"):
+        enqueue_once("default", add, 0, job_id=name)
+    enqueue_once("default", add, 0, job_id="later", at=clock.now() + timedelta(hours=1))
+    queue = get_queue("default", redis)
+    redis.lrem(queue.key, 0, "lost")  # taken off by a worker killed before it started it
+    for name, status in (("finished", "finished"), ("expired", "finished"), ("failed", "failed")):
+        redis.lrem(queue.key, 0, name)
+        _job(redis, name).set_status(status)
+    redis.zadd("rq:executions:expired", {"gone-execution": 9999999999})  # its record expired
+    for name, age in (("live", 5), ("dead", 60)):
+        redis.lrem(queue.key, 0, name)
+        job = _job(redis, name)
+        job.set_status("started")
+        job.started_at = datetime.now(UTC) - timedelta(seconds=age)
+        job.save()
+
+    names = ["pending", "lost", "finished", "expired", "failed", "later", "live", "dead", "new"]
+    enqueued = enqueue_many_once("default", add, [(name, (1,)) for name in names], restart_after=30)
+    ids = [job.id for job in enqueued]
+    assert ids[:5] == ["lost", "finished", "expired", "failed", "later"]
+    assert len(ids) == 7 and ids[5].startswith("dead-") and ids[6] == "new"
+    for name in ("lost", "finished", "expired", "failed", "later", "new"):
+        assert _job(redis, name).get_status() == "queued" and _job(redis, name).args == (1,)
+    assert _job(redis, "pending").args == (0,)  # left be
+    assert _job(redis, "live").get_status() == "started"  # alive: not doubled
+    assert ScheduledJobRegistry(queue=queue).get_job_ids() == []  # "later" is wanted now
+    assert sorted(queue.job_ids) == sorted(["pending", *ids])
+
+
+def test_the_due_orders_duty_enqueues_its_batch_in_a_few_round_trips(app, redis, monkeypatch):
+    from autoorder.extensions import db
+    from autoorder.jobs import tick
+    from tests.factories import make_order, make_team
+
+    with app.app_context():
+        team = make_team()
+        due = [
+            make_order(team, order_after=clock.now() - timedelta(minutes=1)).id for _ in range(120)
+        ]
+        db.session.commit()
+        trips = RoundTrips(monkeypatch)
+        assert tick.enqueue_due_orders() == 120
+        assert trips.count <= 6, trips.count  # the query aside: a few, not a few per sale
+        queue = get_queue("orders", redis)
+        assert sorted(queue.job_ids) == sorted(order_job_id(i) for i in due)
+        assert _job(redis, order_job_id(due[0])).args == (due[0],)
+        assert tick.enqueue_due_orders() == 0  # all queued already: none twice
+        assert len(queue.job_ids) == 120
