@@ -1,6 +1,7 @@
 """The order loop against the real stand-ins: eBay emulator + demo shop subprocesses, real Redis,
 real worker processes, real Chromium."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,6 +37,7 @@ class Loop:
         self.app, self.shop, self.ebay = app, shop, ebay
         self.redis_url, self.db_url, self.tmp_path = redis_url, db_url, tmp_path
         self.workers: list[subprocess.Popen] = []
+        self.item = stand.ITEM  # what ``sell`` sells on eBay
 
     def setup(
         self,
@@ -45,14 +47,25 @@ class Loop:
         credits_count=10,
         bot_email=stand.SHOP_EMAIL,
     ):
+        """The demo shop's team (``tests.stand.wire_team``)."""
         with self.app.app_context():
-            wired = stand.wire_team(
-                self.shop.url,
-                payment_method=payment_method,
-                card=card,
-                credits_count=credits_count,
-                bot_email=bot_email,
+            return self.adopt(
+                stand.wire_team(
+                    self.shop.url,
+                    payment_method=payment_method,
+                    card=card,
+                    credits_count=credits_count,
+                    bot_email=bot_email,
+                )
             )
+
+    def wire(self, **team):
+        """Another supplier's team (``tests.stand.wire_supplier_team``'s keywords)."""
+        self.item = team.get("item", stand.ITEM)
+        with self.app.app_context():
+            return self.adopt(stand.wire_supplier_team(**team))
+
+    def adopt(self, wired: stand.WiredTeam):
         self.team_id, self.bot_id = wired.team_id, wired.bot_id
         self.listing_id, self.account_id = wired.listing_id, wired.account_id
         return self
@@ -61,7 +74,7 @@ class Loop:
         stand.add_credits(self.team_id, count)
 
     def sell(self, **overrides) -> dict:
-        body = dict(stand.ITEM) | {"quantity": 1} | overrides
+        body = dict(self.item) | {"quantity": 1} | overrides
         return self.ebay.control("POST", "/sandbox/orders", body)
 
     def poll(self) -> str:
@@ -93,6 +106,16 @@ class Loop:
             order = db.session.get(Order, order_id)
             order.order_after = clock.now()
             db.session.commit()
+
+    def check_tracking(self, order_id) -> str:
+        """Make the order's tracking check due now and run it in-process."""
+        from autoorder import clock
+        from autoorder.jobs.tracking import refresh_tracking
+
+        with self.app.app_context():
+            db.session.get(Order, order_id).next_tracking_check_at = clock.now()
+            db.session.commit()
+            return refresh_tracking(order_id)
 
     def shop_orders(self) -> list[dict]:
         data = self.shop.control("GET", "/sandbox/orders")
@@ -150,10 +173,12 @@ class Loop:
         return support.run_flask(self.worker_env(), "worker", "--burst", timeout=timeout)
 
 
-@pytest.fixture
-def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
-    shop_proc.reset()
-    ebay_proc.control("POST", "/sandbox/reset", {"seed": 5})
+@contextlib.contextmanager
+def running_loop(app, supplier, ebay, redis_url, db_url, tmp_path):
+    """A ``Loop`` on ``supplier`` (a replica's server, reset by the caller) and a reset eBay
+    emulator, with the app's eBay settings pointed at the emulator for the test; its workers
+    killed and the settings restored afterwards."""
+    ebay.control("POST", "/sandbox/reset", {"seed": 5})
     saved = {
         k: app.config[k]
         for k in (
@@ -168,8 +193,8 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
         )
     }
     app.config.update(
-        EBAY_API_BASE_URL=ebay_proc.url,
-        EBAY_AUTH_BASE_URL=ebay_proc.url,
+        EBAY_API_BASE_URL=ebay.url,
+        EBAY_AUTH_BASE_URL=ebay.url,
         EBAY_CLIENT_ID="autoorder-demo",
         EBAY_CLIENT_SECRET="demo-secret",
         EBAY_REDIRECT_URI="autoorder-demo-RuName",
@@ -177,7 +202,16 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
         ORDER_LEASE_SECONDS=30,
         ACCOUNT_LOCK_SECONDS=30,
     )
-    loop = Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
-    yield loop
-    loop.kill_workers()
-    app.config.update(saved)
+    loop = Loop(app, supplier, ebay, redis_url, db_url, tmp_path)
+    try:
+        yield loop
+    finally:
+        loop.kill_workers()
+        app.config.update(saved)
+
+
+@pytest.fixture
+def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
+    shop_proc.reset()
+    with running_loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path) as loop:
+        yield loop
