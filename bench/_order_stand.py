@@ -60,6 +60,7 @@ class Stand:
     ):
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.workers: list[subprocess.Popen] = []
+        self.replicas: list = []  # supplier replicas a benchmark started (start_replica)
         self.redis = self.shop = self.ebay = None
         try:
             self.redis = support.RedisServer(self.tmp)
@@ -106,7 +107,7 @@ class Stand:
         POOL.close()
         for proc in self.workers:
             stop_process_group(proc)
-        for server in (self.shop, self.ebay, self.redis):
+        for server in (*self.replicas, self.shop, self.ebay, self.redis):
             if server is not None:
                 try:
                     server.stop()
@@ -117,23 +118,43 @@ class Stand:
         else:
             print(f"  (kept {self.tmp})")
 
+    def start_replica(self, start, name: str, *, seed: int):
+        """Another supplier's replica (``start``: its sandbox's ``testing.start_*``), logging to the
+        stand dir and stopped with the stand."""
+        server = start(seed=seed, log_path=self.tmp / f"{name}.log")
+        self.replicas.append(server)
+        return server
+
     # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) ----------------------
     def setup_team(self, *, credits_count: int = 1000, bot_email: str = SHOP_EMAIL):
+        """The demo shop's team (``tests.stand.wire_team``)."""
         with self.app.app_context():
-            wired = stand.wire_team(
-                self.shop.url, credits_count=credits_count, bot_email=bot_email, actor="bench"
+            return self._adopt(
+                stand.wire_team(
+                    self.shop.url, credits_count=credits_count, bot_email=bot_email, actor="bench"
+                )
             )
+
+    def setup_supplier_team(self, **team):
+        """Another supplier's team: ``tests.stand.wire_supplier_team``'s keywords (1000 credits
+        unless ``credits_count`` says otherwise)."""
+        team = {"credits_count": 1000, "actor": "bench"} | team
+        with self.app.app_context():
+            return self._adopt(stand.wire_supplier_team(**team))
+
+    def _adopt(self, wired: stand.WiredTeam):
         self.team_id, self.supplier_id, self.bot_id = wired.team_id, wired.supplier_id, wired.bot_id
         self.listing_id, self.account_id = wired.listing_id, wired.account_id
         return self
 
-    def sell(self, n: int) -> list[int]:
-        """n eBay sales (fixed US buyer), detected by the product's poll; return the new order ids."""
+    def sell(self, n: int, item: dict = ITEM) -> list[int]:
+        """n eBay sales of ``item`` (fixed US buyer), detected by the product's poll; return the new
+        order ids."""
         from autoorder.jobs.sales import poll_ebay_account
 
         for _ in range(n):
             self.ebay.control(
-                "POST", "/sandbox/orders", dict(ITEM) | {"quantity": 1, "buyer": BUYER}
+                "POST", "/sandbox/orders", dict(item) | {"quantity": 1, "buyer": BUYER}
             )
         with self.app.app_context():
             before = set(self.order_ids())

@@ -31,7 +31,7 @@ from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.listings_csv import COLUMNS  # noqa: E402
 from autoorder.models import Listing  # noqa: E402
-from bench._pg import own_schema  # noqa: E402
+from bench._pg import on_each_database  # noqa: E402
 from tests import support  # noqa: E402
 from tests.factories import make_bot, make_listing, make_supplier, make_user  # noqa: E402
 
@@ -153,15 +153,7 @@ def run(label: str, url: str) -> list[str]:
 
 
 def main():
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
-    pg = os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        with own_schema(pg, "bench_import") as url:  # never touches the test tables
-            results += run("PostgreSQL", url)
-    print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
-    print("\n".join(results))
+    results = on_each_database(run, "bench_import")
     if any("✗" in line for line in results):
         sys.exit(1)
 

@@ -36,7 +36,7 @@ from autoorder import create_app  # noqa: E402
 from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import Order, OrderEvent  # noqa: E402
-from bench._pg import own_schema  # noqa: E402
+from bench._pg import on_each_database  # noqa: E402
 from tests import support  # noqa: E402
 from tests.factories import make_bot, make_supplier, make_user  # noqa: E402
 
@@ -340,15 +340,7 @@ def measure(app, label: str, url: str) -> list[str]:
 
 
 def main():
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-sales-") as tmp:
-        results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
-    pg = os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        with own_schema(pg, "bench_sales") as url:  # never touches the test tables
-            results += run("PostgreSQL", url)
-    print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
-    print("\n".join(results))
+    on_each_database(run, "bench_sales")
 
 
 if __name__ == "__main__":
