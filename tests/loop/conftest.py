@@ -16,18 +16,22 @@ from sandbox.shop.testing import start_shop
 from tests import stand, support
 
 
-@pytest.fixture(scope="session")
-def shop_proc(tmp_path_factory):
-    server = start_shop(seed=11, log_path=tmp_path_factory.mktemp("shop") / "shop.log")
-    yield server
-    server.stop()
+def stand_in(name: str, start, *, seed: int, scope: str = "module"):
+    """A fixture ``name`` running one stand-in (``start``: its sandbox's ``testing.start_*``) for
+    the ``scope``, logging to a temporary directory. A supplier's loop tests declare their
+    replica with it: ``ali_proc = stand_in("ali_proc", start_aliexpress, seed=13)``."""
+
+    @pytest.fixture(name=name, scope=scope)
+    def server(tmp_path_factory):
+        running = start(seed=seed, log_path=tmp_path_factory.mktemp(name) / f"{name}.log")
+        yield running
+        running.stop()
+
+    return server
 
 
-@pytest.fixture(scope="session")
-def ebay_proc(tmp_path_factory):
-    server = start_ebay_sandbox(seed=5, log_path=tmp_path_factory.mktemp("ebay") / "ebay.log")
-    yield server
-    server.stop()
+shop_proc = stand_in("shop_proc", start_shop, seed=11, scope="session")
+ebay_proc = stand_in("ebay_proc", start_ebay_sandbox, seed=5, scope="session")
 
 
 class Loop:

@@ -11,8 +11,8 @@ from autoorder.extensions import db
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order
 from sandbox.aliexpress.testing import start_aliexpress
-from tests.loop.conftest import running_loop
-from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
+from tests.loop.conftest import running_loop, stand_in
+from tests.loop.test_loop_crashes import kill_after_the_click
 from tests.loop.test_loop_ordering import _buy, _sell_and_detect
 from tests.stand import BUYER
 
@@ -22,11 +22,7 @@ CASE = "1005007182736451"
 ITEM = {"sku": "ALI-CASE-BLK", "legacyItemId": "325400300001", "title": "Case", "price": "14.99"}
 
 
-@pytest.fixture(scope="module")
-def ali_proc(tmp_path_factory):
-    server = start_aliexpress(seed=13, log_path=tmp_path_factory.mktemp("ali") / "ali.log")
-    yield server
-    server.stop()
+ali_proc = stand_in("ali_proc", start_aliexpress, seed=13)
 
 
 @pytest.fixture
@@ -116,23 +112,14 @@ def test_worker_killed_after_the_place_order_click_leaves_one_aliexpress_order(a
     setup(loop)
     order_id = _sell_and_detect(loop, buyer=BUYER)
     loop.make_due(order_id)
-    loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 3})
-    _enqueue(loop, order_id)
-    worker = loop.start_worker()
-    _wait_for_attempt(loop, order_id, "placing", timeout=120)
-    deadline = time.monotonic() + 60
-    while "POST /p/trade/place" not in loop.shop.control("GET", "/sandbox/requests"):
-        assert time.monotonic() < deadline, "the place-order click never reached the replica"
-        time.sleep(0.05)
-    _kill_group(worker)  # the place-order request is with the replica, slowed by 3 s
-    loop.shop.control("DELETE", "/sandbox/faults")
-    time.sleep(3)  # the replica finishes the request it was given
-    order = _recover(loop, order_id)
-    placed = loop.shop_orders()
-    assert len(placed) == 1
-    assert order.status == "succeeded" and order.supplier_order_number == placed[0]["number"]
-    assert [a.state for a in order.attempts] == ["placed"]
-    assert any("order history" in e.reason for e in order.events)
+
+    def clicked():  # the place-order request is with the replica, slowed by 3 s
+        deadline = time.monotonic() + 60
+        while "POST /p/trade/place" not in loop.shop.control("GET", "/sandbox/requests"):
+            assert time.monotonic() < deadline, "the place-order click never reached the replica"
+            time.sleep(0.05)
+
+    kill_after_the_click(loop, order_id, clicked=clicked, timeout=120)
 
 
 def test_the_canary_walks_the_replica_to_its_review_page(ali_loop):

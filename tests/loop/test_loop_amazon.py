@@ -17,6 +17,7 @@ from autoorder.extensions import db
 from autoorder.jobs.bots import test_bot_login as login_test_job
 from autoorder.models import Order, OrderBot
 from sandbox.amazon.testing import start_amazon
+from tests.loop.conftest import stand_in
 from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
 from tests.loop.test_loop_ordering import _buy, _sell_and_detect
 
@@ -37,11 +38,7 @@ BUYER = {
 }
 
 
-@pytest.fixture(scope="module")
-def amazon_proc(tmp_path_factory):
-    server = start_amazon(seed=9, log_path=tmp_path_factory.mktemp("amazon") / "amazon.log")
-    yield server
-    server.stop()
+amazon_proc = stand_in("amazon_proc", start_amazon, seed=9)
 
 
 @pytest.fixture

@@ -108,21 +108,29 @@ def test_worker_killed_before_the_click(loop, due_sale):
     assert len(loop.shop_orders()) == 1
 
 
-def test_worker_killed_after_the_click(loop, due_sale):
+def kill_after_the_click(loop, order_id, *, clicked, timeout=90):
+    """Slow the supplier by 3 s, let a real worker reach the place-order click, kill its process
+    group once ``clicked()`` returns (the click's request is with the supplier), let the supplier
+    finish, recover; check that exactly one supplier order exists and the order history found it."""
     loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 3})
-    _enqueue(loop, due_sale)
+    _enqueue(loop, order_id)
     worker = loop.start_worker()
-    _wait_for_attempt(loop, due_sale, "placing", timeout=90)
-    time.sleep(0.5)  # the place-order request is now with the shop
+    _wait_for_attempt(loop, order_id, "placing", timeout=timeout)
+    clicked()
     _kill_group(worker)
     loop.shop.control("DELETE", "/sandbox/faults")
-    time.sleep(3)  # the shop finishes the request it was given
-    order = _recover(loop, due_sale)
-    shop_orders = loop.shop_orders()
-    assert len(shop_orders) == 1
-    assert order.status == "succeeded" and order.supplier_order_number == shop_orders[0]["number"]
+    time.sleep(3)  # the supplier finishes the request it was given
+    order = _recover(loop, order_id)
+    placed = loop.shop_orders()
+    assert len(placed) == 1
+    assert order.status == "succeeded" and order.supplier_order_number == placed[0]["number"]
     assert [a.state for a in order.attempts] == ["placed"]
     assert any("order history" in e.reason for e in order.events)
+
+
+def test_worker_killed_after_the_click(loop, due_sale):
+    # 0.5 s after the attempt says "placing", the place-order request is with the shop
+    kill_after_the_click(loop, due_sale, clicked=lambda: time.sleep(0.5))
 
 
 def _work_horses(pid):
