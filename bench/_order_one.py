@@ -7,8 +7,9 @@ their ratio against a target. A supplier's benchmark keeps only what is its own:
 
 1. its stand-in and its team: a ``Stand`` (bench/_order_stand.py), the supplier's replica started
    with ``stand.start_replica(start_<name>, "<name>", seed=…)``, its team wired with
-   ``stand.setup_supplier_team(...)`` (``tests.stand.wire_supplier_team``'s keywords) and its sales
-   made with ``stand.sell(n, item=...)``;
+   ``stand.setup_supplier_team(...)`` (``tests.stand.wire_supplier_team``'s keywords), its sales
+   made with ``stand.sell(n, item=...)``, then ``stand.flush_redis()`` (bought only when the
+   benchmark says so) and ``stand.make_due(ids)``;
 2. its bare script, ``bare(state, note) -> order number``: the same page steps written the shortest
    way Playwright allows, inside ``with bare_context(state) as context:`` (a new context from the
    bot's saved storage state, the job's viewport, locale, time zone and timeouts);
