@@ -3,7 +3,8 @@
 A ``Stand`` is everything one benchmark needs, started fresh and torn down afterwards: a throwaway
 directory, a redis-server, the demo shop and the eBay emulator as subprocesses, a SQLite file built
 with the real migrations, one team wired to both (``tests/stand.py``, shared with the loop tests),
-and real worker processes on demand. Nothing outside the throwaway directory is written (set BENCH_KEEP=1 to keep it).
+and real worker processes on demand. Nothing outside the throwaway directory is written (set
+BENCH_KEEP=1 to keep it).
 """
 
 import contextlib
@@ -94,7 +95,7 @@ class Stand:
             self.close()
             raise
 
-    # --- lifecycle ---------------------------------------------------------------------------------
+    # --- lifecycle --------------------------------------------------------------------------------
     def __enter__(self):
         return self
 
@@ -125,7 +126,7 @@ class Stand:
         self.replicas.append(server)
         return server
 
-    # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) ----------------------
+    # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) -------------------
     def setup_team(self, *, credits_count: int = 1000, bot_email: str = SHOP_EMAIL):
         """The demo shop's team (``tests.stand.wire_team``)."""
         with self.app.app_context():
@@ -184,7 +185,7 @@ class Stand:
 
         redis_connection(self.redis.url).flushall()
 
-    # --- real worker processes -----------------------------------------------------------------------
+    # --- real worker processes --------------------------------------------------------------------
     def worker_env(self, **extra) -> dict:
         return stand.worker_env(
             self.app,
@@ -197,7 +198,8 @@ class Stand:
         )
 
     def start_worker(self, argv=None, **env) -> subprocess.Popen:
-        """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the stand dir."""
+        """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the
+        stand dir."""
         proc = support.start_process(
             argv or support.flask_command("worker"),
             env=self.worker_env(**env),
@@ -212,7 +214,8 @@ class Stand:
 
 
 def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    """SIGTERM the worker's process group (the worker and its work-horse), SIGKILL after ``timeout``."""
+    """SIGTERM the worker's process group (the worker and its work-horse), SIGKILL after
+    ``timeout``."""
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -224,7 +227,7 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
             pass
 
 
-# --- the shop over plain HTTP (for creating many orders fast) -----------------------------------------
+# --- the shop over plain HTTP (for creating many orders fast) -------------------------------------
 ADDRESS = dict(
     full_name="Jane Buyer",
     address_line1="12 Oak St",
@@ -247,7 +250,8 @@ PAYMENT = dict(
 def shop_login(
     base_url: str, email: str, password: str = SHOP_PASSWORD
 ) -> tuple[requests.Session, str]:
-    """Sign in with requests; return the session (cookie frozen: later Set-Cookie ignored) and its CSRF token."""
+    """Sign in with requests; return the session (cookie frozen: later Set-Cookie ignored) and its
+    CSRF token."""
     from http.cookiejar import DefaultCookiePolicy
 
     session = requests.Session()
@@ -269,7 +273,8 @@ def shop_login(
 def shop_place_and_ship(
     base_url: str, session: requests.Session, token: str, note: str, variant_id: str = "PC-BLK"
 ) -> str:
-    """One order through the shop's own forms (add, address, payment, place), then shipped via control."""
+    """One order through the shop's own forms (add, address, payment, place), then shipped via
+    control."""
 
     def post(path, data):
         response = session.post(
@@ -308,7 +313,7 @@ def storage_state_of(session: requests.Session) -> dict:
     }
 
 
-# --- numbers -------------------------------------------------------------------------------------------
+# --- numbers --------------------------------------------------------------------------------------
 def median(values) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -332,7 +337,8 @@ def machine() -> str:
     )
     load = os.getloadavg()
     return (
-        f"{time.strftime('%Y-%m-%d %H:%M')} · nproc {os.cpu_count()} · RAM {mem_kb / 1024 / 1024:.1f} GiB · "
+        f"{time.strftime('%Y-%m-%d %H:%M')} · nproc {os.cpu_count()} · RAM "
+        f"{mem_kb / 1024 / 1024:.1f} GiB · "
         f"load {load[0]:.2f} {load[1]:.2f} · python {sys.version.split()[0]}"
     )
 

@@ -1,7 +1,8 @@
 """Benchmark the CSV import of listings (#17.4): 5,000 rows through the real route.
 
     .venv/bin/python bench/listings_import.py                 # throwaway SQLite
-    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/listings_import.py   # + PostgreSQL (own schema)
+    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/listings_import.py
+    # + PostgreSQL (own schema)
 
 Everything goes through the Flask test client with a logged-in admin: upload (multipart), decode,
 csv.reader, every check of every row (item id, bot, supplier URL on the supplier or product id →
@@ -147,8 +148,10 @@ def run(label: str, url: str) -> list[str]:
     imp, base, rej = (statistics.median(x) for x in (imports, baselines, rejects))
     ok = "≤ 5 s ✓" if imp <= TARGET_SECONDS else "≤ 5 s ✗"
     return [
-        f"| {label} | import {ROWS} rows (302) | {imp:.2f} s | {base:.2f} s | {imp / base:.1f}× | {ok} |",
-        f"| {label} | same file, one bad row (422, nothing written) | {rej:.2f} s | {base:.2f} s | {rej / base:.1f}× | — |",
+        f"| {label} | import {ROWS} rows (302) | {imp:.2f} s | {base:.2f} s | {imp / base:.1f}× | "
+        f"{ok} |",
+        f"| {label} | same file, one bad row (422, nothing written) | {rej:.2f} s | {base:.2f} s | "
+        f"{rej / base:.1f}× | — |",
     ]
 
 

@@ -1,7 +1,8 @@
 """Benchmark 1: one order through the full job vs a bare Playwright script; worker throughput.
 
-    .venv/bin/python bench/order_one.py          # BENCH_PAIRS=12 BENCH_BLOCKS=4 BENCH_BLOCK=4 by default
-                                                 # (BENCH_BLOCKS=0 / BENCH_WORKER_ORDERS=0 skip those parts)
+    .venv/bin/python bench/order_one.py
+    # BENCH_PAIRS=12 BENCH_BLOCKS=4 BENCH_BLOCK=4 by default
+    # (BENCH_BLOCKS=0 / BENCH_WORKER_ORDERS=0 skip those parts)
 
 Subject: ``autoorder.jobs.ordering.place_order(order_id)`` in-process (DB claim, pre-buy eBay check
 against the emulator, attempt records, checkout in the pooled Chromium with the bot's saved session,
@@ -14,9 +15,9 @@ Both run interleaved (ABBA) after one warm-up order each (browser launch + first
 Throughput: BENCH_BLOCKS × BENCH_BLOCK due orders back to back through place_order in one loop (the
 in-process "worker", browser pooled), in blocks alternating with blocks of the bare script.
 Real worker: a ``flask --app app worker`` process (the default, jobs in the worker process, and
-``--fork``, a work-horse per job) warmed with one order, then BENCH_WORKER_ORDERS due orders enqueued at
-once, timed from the enqueue to the last one succeeded (the DB is polled every 0.1 s), against a block of
-the bare script over as many orders right before it.
+``--fork``, a work-horse per job) warmed with one order, then BENCH_WORKER_ORDERS due orders
+enqueued at once, timed from the enqueue to the last one succeeded (the DB is polled every 0.1 s),
+against a block of the bare script over as many orders right before it.
 Targets: median subject/baseline ≤ 1.15x; ≥ 30 orders/min per worker.
 """
 
@@ -57,7 +58,8 @@ ADDRESS_IDS = {
 
 
 def bare_playwright_order(shop_url: str, state: dict, note: str, parts: dict | None = None) -> str:
-    """The same page steps, written the shortest way Playwright allows; adds ms per step to ``parts``."""
+    """The same page steps, written the shortest way Playwright allows; adds ms per step to
+    ``parts``."""
     parts = {} if parts is None else parts
     last = [time.perf_counter()]
 
@@ -233,8 +235,9 @@ def main():
         if n:  # BENCH_BLOCKS=0 skips the throughput part
             per_min, base_per_min = n / sub_time * 60, n / base_time * 60
             print(
-                f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} orders/min per worker "
-                f"(bare script in the same blocks: {base_per_min:.1f}/min, ratio {base_per_min / per_min:.2f}x)  "
+                f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} "
+                f"orders/min per worker (bare script in the same blocks: {base_per_min:.1f}/min, "
+                f"ratio {base_per_min / per_min:.2f}x)  "
                 f"target ≥ {TARGET_PER_MIN:.0f}/min  {verdict(per_min >= TARGET_PER_MIN)}"
             )
 
@@ -251,7 +254,8 @@ def main():
                     "flask worker --fork (work-horse per job)" if fork else "flask worker (default)"
                 )
                 print(
-                    f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} orders/min "
+                    f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} "
+                    "orders/min "
                     f"(bare script, same count just before: {base_per_min:.1f}/min, ratio "
                     f"{base_per_min / per_min:.2f}x)  target ≥ {TARGET_PER_MIN:.0f}/min  "
                     f"{verdict(per_min >= TARGET_PER_MIN)}"

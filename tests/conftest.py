@@ -111,7 +111,8 @@ def is_postgres(db_url):
 
 @pytest.fixture(autouse=True, scope="module")
 def _close_the_shared_browser():
-    """Jobs run in-process start the worker's shared Chromium (scrapers.browser.POOL) in this thread.
+    """Jobs run in-process start the worker's shared Chromium (scrapers.browser.POOL) in this
+    thread.
     Close it after each module: sync Playwright allows one running instance per thread."""
     yield
     from autoorder.scrapers.browser import POOL

@@ -127,7 +127,7 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
     def home():
         return render_template("home.html", items=store().items.values())
 
-    # --- sign-in: login.aliexpress.com on the real site --------------------------------------------
+    # --- sign-in: login.aliexpress.com on the real site -------------------------------------------
     @app.route("/login", methods=["GET", "POST"])
     def login():
         back = request.values.get("return_url") or "/p/order/index.html"

@@ -1,6 +1,6 @@
-"""The dashboard in real Chromium against a real local server: log in, create a bot (inline validation
-first refuses a bad card), map a listing from a stuck sale, record a credits purchase. Screenshots
-go to artifacts/screenshots/."""
+"""The dashboard in real Chromium against a real local server: log in, create a bot (inline
+validation first refuses a bad card), map a listing from a stuck sale, record a credits purchase.
+Screenshots go to artifacts/screenshots/."""
 
 from decimal import Decimal
 

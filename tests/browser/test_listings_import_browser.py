@@ -1,6 +1,7 @@
 """The CSV import of listings (#17.4) in real Chromium against a real local server: choosing a file
 shows the HTMX preview with an error per row, a bad file imports nothing, a fixed file imports
-every row. Also the bot page's limits and gift-card top-up. Screenshots go to artifacts/screenshots/."""
+every row. Also the bot page's limits and gift-card top-up. Screenshots go to
+artifacts/screenshots/."""
 
 import pytest
 from sqlalchemy import func, select

@@ -1,6 +1,6 @@
-"""The notification settings in real Chromium: add targets (a local SMTP server and a local webhook),
-a refused URL is not echoed back, "Send test" enqueues a job that a real worker process delivers,
-the list shows each target's result, and the unread badge follows by htmx polling."""
+"""The notification settings in real Chromium: add targets (a local SMTP server and a local
+webhook), a refused URL is not echoed back, "Send test" enqueues a job that a real worker process
+delivers, the list shows each target's result, and the unread badge follows by htmx polling."""
 
 import pytest
 from playwright.sync_api import expect

@@ -144,7 +144,8 @@ class Loop:
         )
 
     def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
-        """A real worker process (in its own process group, so a test can kill it with its horse)."""
+        """A real worker process (in its own process group, so a test can kill it with its
+        horse)."""
         return self.start("worker", *args, start_new_session=start_new_session)
 
     def start_scheduler(self) -> subprocess.Popen:
@@ -152,7 +153,8 @@ class Loop:
         return self.start("scheduler", log_name="scheduler")
 
     def start(self, *args, log_name=None, start_new_session=True, **env) -> subprocess.Popen:
-        """``flask --app app ARGS`` with the loop's environment (plus ``env``), kept to be killed."""
+        """``flask --app app ARGS`` with the loop's environment (plus ``env``), kept to be
+        killed."""
         name = log_name or f"worker-{len(list(self.tmp_path.iterdir()))}"
         proc = support.start_process(
             support.flask_command(*args),
@@ -164,7 +166,8 @@ class Loop:
         return proc
 
     def kill_workers(self):
-        """Stop what a test left running (a failed test must not leave a worker buying in the next)."""
+        """Stop what a test left running (a failed test must not leave a worker buying in the
+        next)."""
         for worker in self.workers:
             for pid in [worker.pid, *stand.descendants(worker.pid)]:
                 try:

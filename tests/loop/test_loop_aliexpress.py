@@ -1,6 +1,7 @@
-"""AliExpress end to end, against the real stand-ins: a sale on the eBay emulator → an order on the
-AliExpress replica (real Chromium) → tracking per package → uploaded to eBay; a worker killed
-after the place-order click → exactly one replica order; the canary walks to the review page."""
+"""AliExpress end to end, against the real stand-ins: a sale on the eBay emulator → an order on
+the AliExpress replica (real Chromium) → tracking per package → uploaded to eBay; a worker
+killed after the place-order click → exactly one replica order; the canary walks to the review
+page."""
 
 import time
 from decimal import Decimal

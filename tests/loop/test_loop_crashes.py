@@ -47,7 +47,8 @@ def _wait_for_attempt(loop, order_id, state, timeout=60):
 
 def _kill_group(proc, sig=signal.SIGKILL):
     """Signal the worker and everything it started (work-horse, browser), like a dyno stop: after
-    SIGTERM a dyno has 30 s, then whatever still runs gets SIGKILL (a loaded machine may need it)."""
+    SIGTERM a dyno has 30 s, then whatever still runs gets SIGKILL (a loaded machine may need
+    it)."""
     group = [proc.pid, *descendants(proc.pid)]
     for pid in group:
         try:
@@ -66,7 +67,8 @@ def _kill_group(proc, sig=signal.SIGKILL):
 
 
 def _recover(loop, order_id):
-    """What production does after a crash: the lease expires, the tick re-enqueues, a worker runs."""
+    """What production does after a crash: the lease expires, the tick re-enqueues, a worker
+    runs."""
     time.sleep(LEASE + 0.5)
     with loop.app.app_context():
         tick()
@@ -187,7 +189,8 @@ def test_main_process_killed_while_the_work_horse_runs_on(loop, due_sale):
 
 
 def test_sigterm_to_the_worker_lets_the_order_in_hand_finish(loop, due_sale):
-    """The default worker runs jobs in its own process: a warm shutdown finishes the checkout, then exits."""
+    """The default worker runs jobs in its own process: a warm shutdown finishes the checkout, then
+    exits."""
     loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 0.5})
     _enqueue(loop, due_sale)
     worker = loop.start_worker()

@@ -354,8 +354,8 @@ def test_tracking_reuses_the_bots_session_and_signs_in_again_when_it_expired(loo
 
 
 def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
-    """`worker --no-scheduler` + `scheduler`, as the Procfile runs them: the scheduler process moves the
-    order job onto the queue at the buffer end, the worker buys it."""
+    """`worker --no-scheduler` + `scheduler`, as the Procfile runs them: the scheduler process moves
+    the order job onto the queue at the buffer end, the worker buys it."""
     import signal
     import time
 

@@ -1,4 +1,5 @@
-"""Listings: map eBay listings to supplier products; a mapping made from a stuck sale puts it back in line."""
+"""Listings: map eBay listings to supplier products; a mapping made from a stuck sale puts it back
+in line."""
 
 from decimal import Decimal
 from types import SimpleNamespace
