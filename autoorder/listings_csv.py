@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 
-from autoorder import clock, netguard
+from autoorder import clock, netguard, sku_rules
 from autoorder.extensions import db
 from autoorder.inputs import money, text_problem
 from autoorder.models import Listing, OrderBot
@@ -95,10 +95,7 @@ class _Bots:
         self.by_name: dict[str, list] = {}
         for b in bots:
             self.by_name.setdefault(b.name.strip().lower(), []).append(b)
-        self.adapters = {}
-        for b in bots:
-            cls = ADAPTERS.get(b.supplier.key)
-            self.adapters[b.id] = (cls(b.supplier.base_url) if cls else None, cls)
+        self.adapters = {b.id: ADAPTERS.get(b.supplier.key) for b in bots}  # classes: their hosts
 
     def find(self, text: str):
         found = self.by_name.get(text.lower())
@@ -219,9 +216,9 @@ def _check(row: Row, cell: dict, bots: _Bots) -> Row:
 
 
 def _product_url(product: str, bot: OrderBot, bots: _Bots, err) -> str:
-    adapter, cls = bots.adapters[bot.id]
+    cls = bots.adapters[bot.id]
     if "://" not in product:
-        url = adapter.product_url_for_id(product) if adapter else None
+        url = sku_rules.product_url(bot, product)
         if url is None:
             err(f"supplier_product: {bot.supplier.name} needs the full product URL here")
             return ""

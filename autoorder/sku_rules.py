@@ -74,10 +74,16 @@ def rules(team_id: int) -> list[SkuRule]:
 
 
 def product_url(bot: OrderBot, product: str) -> str | None:
+    """The product page of a supplier product id (an ASIN, an item number) on the bot's supplier,
+    read as a pasted id in the listing form is (the adapter's ``product_ref``); None when this
+    supplier needs the full URL. For SKU rules and listings imported by id."""
     adapter_class = ADAPTERS.get(bot.supplier.key)
     if adapter_class is None:
         return None
-    return adapter_class(bot.supplier.base_url).product_url_for_id(product)
+    try:
+        return adapter_class.product_ref(product, bot.supplier.base_url)
+    except ValueError:  # recognised but unusable as given (e.g. a short link): the URL is needed
+        return None
 
 
 def listing_from_rules(team_id: int, item_id, variation_key, sku) -> Listing | None:

@@ -1,7 +1,9 @@
-"""``flask --app app worker`` with extra Chromium flags (for bench/worker_memory.py; not a benchmark).
+"""``flask --app app worker`` with extra Chromium flags (for bench/worker_memory.py; not a
+benchmark).
 
-BENCH_CHROMIUM_EXTRA_ARGS (a JSON list) is appended to autoorder.scrapers.browser.CHROMIUM_ARGS in this
-process before the worker starts; its work-horses are forks, so they launch Chromium with the same flags.
+BENCH_CHROMIUM_EXTRA_ARGS (a JSON list) is appended to autoorder.scrapers.browser.CHROMIUM_ARGS in
+this process before the worker starts; its work-horses are forks, so they launch Chromium with the
+same flags.
 """
 
 import json

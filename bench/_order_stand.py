@@ -3,7 +3,8 @@
 A ``Stand`` is everything one benchmark needs, started fresh and torn down afterwards: a throwaway
 directory, a redis-server, the demo shop and the eBay emulator as subprocesses, a SQLite file built
 with the real migrations, one team wired to both (``tests/stand.py``, shared with the loop tests),
-and real worker processes on demand. Nothing outside the throwaway directory is written (set BENCH_KEEP=1 to keep it).
+and real worker processes on demand. Nothing outside the throwaway directory is written (set
+BENCH_KEEP=1 to keep it).
 """
 
 import contextlib
@@ -60,6 +61,7 @@ class Stand:
     ):
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.workers: list[subprocess.Popen] = []
+        self.replicas: list = []  # supplier replicas a benchmark started (start_replica)
         self.redis = self.shop = self.ebay = None
         try:
             self.redis = support.RedisServer(self.tmp)
@@ -93,7 +95,7 @@ class Stand:
             self.close()
             raise
 
-    # --- lifecycle ---------------------------------------------------------------------------------
+    # --- lifecycle --------------------------------------------------------------------------------
     def __enter__(self):
         return self
 
@@ -106,7 +108,7 @@ class Stand:
         POOL.close()
         for proc in self.workers:
             stop_process_group(proc)
-        for server in (self.shop, self.ebay, self.redis):
+        for server in (*self.replicas, self.shop, self.ebay, self.redis):
             if server is not None:
                 try:
                     server.stop()
@@ -117,23 +119,43 @@ class Stand:
         else:
             print(f"  (kept {self.tmp})")
 
-    # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) ----------------------
+    def start_replica(self, start, name: str, *, seed: int):
+        """Another supplier's replica (``start``: its sandbox's ``testing.start_*``), logging to the
+        stand dir and stopped with the stand."""
+        server = start(seed=seed, log_path=self.tmp / f"{name}.log")
+        self.replicas.append(server)
+        return server
+
+    # --- one team wired to the stand-ins (as tests/loop/conftest.py Loop.setup) -------------------
     def setup_team(self, *, credits_count: int = 1000, bot_email: str = SHOP_EMAIL):
+        """The demo shop's team (``tests.stand.wire_team``)."""
         with self.app.app_context():
-            wired = stand.wire_team(
-                self.shop.url, credits_count=credits_count, bot_email=bot_email, actor="bench"
+            return self._adopt(
+                stand.wire_team(
+                    self.shop.url, credits_count=credits_count, bot_email=bot_email, actor="bench"
+                )
             )
+
+    def setup_supplier_team(self, **team):
+        """Another supplier's team: ``tests.stand.wire_supplier_team``'s keywords (1000 credits
+        unless ``credits_count`` says otherwise)."""
+        team = {"credits_count": 1000, "actor": "bench"} | team
+        with self.app.app_context():
+            return self._adopt(stand.wire_supplier_team(**team))
+
+    def _adopt(self, wired: stand.WiredTeam):
         self.team_id, self.supplier_id, self.bot_id = wired.team_id, wired.supplier_id, wired.bot_id
         self.listing_id, self.account_id = wired.listing_id, wired.account_id
         return self
 
-    def sell(self, n: int) -> list[int]:
-        """n eBay sales (fixed US buyer), detected by the product's poll; return the new order ids."""
+    def sell(self, n: int, item: dict = ITEM) -> list[int]:
+        """n eBay sales of ``item`` (fixed US buyer), detected by the product's poll; return the new
+        order ids."""
         from autoorder.jobs.sales import poll_ebay_account
 
         for _ in range(n):
             self.ebay.control(
-                "POST", "/sandbox/orders", dict(ITEM) | {"quantity": 1, "buyer": BUYER}
+                "POST", "/sandbox/orders", dict(item) | {"quantity": 1, "buyer": BUYER}
             )
         with self.app.app_context():
             before = set(self.order_ids())
@@ -163,7 +185,7 @@ class Stand:
 
         redis_connection(self.redis.url).flushall()
 
-    # --- real worker processes -----------------------------------------------------------------------
+    # --- real worker processes --------------------------------------------------------------------
     def worker_env(self, **extra) -> dict:
         return stand.worker_env(
             self.app,
@@ -176,7 +198,8 @@ class Stand:
         )
 
     def start_worker(self, argv=None, **env) -> subprocess.Popen:
-        """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the stand dir."""
+        """``python -m flask --app app worker`` (or ``argv``) in its own session, logging to the
+        stand dir."""
         proc = support.start_process(
             argv or support.flask_command("worker"),
             env=self.worker_env(**env),
@@ -191,7 +214,8 @@ class Stand:
 
 
 def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    """SIGTERM the worker's process group (the worker and its work-horse), SIGKILL after ``timeout``."""
+    """SIGTERM the worker's process group (the worker and its work-horse), SIGKILL after
+    ``timeout``."""
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -203,7 +227,7 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 15.0) -> None:
             pass
 
 
-# --- the shop over plain HTTP (for creating many orders fast) -----------------------------------------
+# --- the shop over plain HTTP (for creating many orders fast) -------------------------------------
 ADDRESS = dict(
     full_name="Jane Buyer",
     address_line1="12 Oak St",
@@ -226,7 +250,8 @@ PAYMENT = dict(
 def shop_login(
     base_url: str, email: str, password: str = SHOP_PASSWORD
 ) -> tuple[requests.Session, str]:
-    """Sign in with requests; return the session (cookie frozen: later Set-Cookie ignored) and its CSRF token."""
+    """Sign in with requests; return the session (cookie frozen: later Set-Cookie ignored) and its
+    CSRF token."""
     from http.cookiejar import DefaultCookiePolicy
 
     session = requests.Session()
@@ -248,7 +273,8 @@ def shop_login(
 def shop_place_and_ship(
     base_url: str, session: requests.Session, token: str, note: str, variant_id: str = "PC-BLK"
 ) -> str:
-    """One order through the shop's own forms (add, address, payment, place), then shipped via control."""
+    """One order through the shop's own forms (add, address, payment, place), then shipped via
+    control."""
 
     def post(path, data):
         response = session.post(
@@ -287,7 +313,7 @@ def storage_state_of(session: requests.Session) -> dict:
     }
 
 
-# --- numbers -------------------------------------------------------------------------------------------
+# --- numbers --------------------------------------------------------------------------------------
 def median(values) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -311,7 +337,8 @@ def machine() -> str:
     )
     load = os.getloadavg()
     return (
-        f"{time.strftime('%Y-%m-%d %H:%M')} · nproc {os.cpu_count()} · RAM {mem_kb / 1024 / 1024:.1f} GiB · "
+        f"{time.strftime('%Y-%m-%d %H:%M')} · nproc {os.cpu_count()} · RAM "
+        f"{mem_kb / 1024 / 1024:.1f} GiB · "
         f"load {load[0]:.2f} {load[1]:.2f} · python {sys.version.split()[0]}"
     )
 

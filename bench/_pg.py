@@ -1,6 +1,8 @@
 """A benchmark's own PostgreSQL schema beside the test tables (sales_page, listings_import)."""
 
 import contextlib
+import os
+import tempfile
 
 from sqlalchemy import create_engine, text
 
@@ -29,3 +31,19 @@ def own_schema(pg_url: str, name: str):
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     finally:
         admin.dispose()
+
+
+def on_each_database(run, name: str) -> list[str]:
+    """``run(label, url)`` on a throwaway SQLite file, then, when TEST_DATABASE_URL is set, on
+    PostgreSQL in the benchmark's own schema ``name`` (never the test tables); their table rows,
+    printed under the header every such benchmark prints."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"{name.replace('_', '-')}-") as tmp:
+        results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if pg:
+        with own_schema(pg, name) as url:
+            results += run("PostgreSQL", url)
+    print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
+    print("\n".join(results))
+    return results

@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/chaos.py                       # 50 sales, ~4 min of chaos, SQLite
     .venv/bin/python bench/chaos.py --sales 10 --duration 60
-    .venv/bin/python bench/chaos.py --db postgresql://autoorder:autoorder@127.0.0.1:5432/autoorder_test_d
-    .venv/bin/python bench/chaos.py --throughput          # orders/min: 1 worker on 1 account vs 2 on 2
+    DB=postgresql://autoorder:autoorder@127.0.0.1:5432/autoorder_test_d
+    .venv/bin/python bench/chaos.py --db $DB
+    .venv/bin/python bench/chaos.py --throughput
+    # orders/min: 1 worker on 1 account vs 2 on 2
 
 What it starts (all real processes, like the Procfile): a redis-server, the demo shop, the eBay
 emulator, a ``flask scheduler`` (a second one for a while), two in-process workers
@@ -85,7 +87,10 @@ CATALOG = [
 FIRST = (
     "Ada Ben Cleo Dev Elif Finn Gia Hugo Ines Jon Kai Lena Milo Nora Otto Pia Quin Rosa Saul Tara"
 )
-LAST = "Abbott Bauer Cho Diaz Eno Fox Gray Holt Ivey Jain Kerr Lund Moss Nash Orr Park Quay Ruiz Sato Vega"
+LAST = (
+    "Abbott Bauer Cho Diaz Eno Fox Gray Holt Ivey Jain Kerr Lund Moss Nash Orr Park Quay Ruiz Sato "
+    "Vega"
+)
 PLACES = [
     ("Austin", "TX"),
     ("Denver", "CO"),
@@ -110,7 +115,7 @@ LOG_PATTERNS = {
 }
 
 
-# --- settings and plan -------------------------------------------------------------------------------
+# --- settings and plan ----------------------------------------------------------------------------
 @dataclass
 class Settings:
     sales: int = 50
@@ -207,7 +212,7 @@ def plan_sales(settings: Settings) -> list[Sale]:
     return sales
 
 
-# --- processes ---------------------------------------------------------------------------------------
+# --- processes ------------------------------------------------------------------------------------
 def cmdline(pid: int) -> str:
     try:
         return (
@@ -379,7 +384,7 @@ def _last_line(path: Path) -> str:
     return lines[-1][-200:] if lines else "(empty log)"
 
 
-# --- the stand -----------------------------------------------------------------------------------------
+# --- the stand ------------------------------------------------------------------------------------
 class Stand:
     """Redis (restartable), demo shop, eBay emulator, and the app on a migrated database.
 
@@ -563,7 +568,7 @@ class Stand:
         return out
 
 
-# --- the chaos run ----------------------------------------------------------------------------------------
+# --- the chaos run --------------------------------------------------------------------------------
 class Chaos:
     def __init__(self, stand: Stand, settings: Settings, out=print):
         self.stand, self.s, self.out = stand, settings, out
@@ -583,7 +588,7 @@ class Chaos:
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
-    # --- the timeline ------------------------------------------------------------------------------
+    # --- the timeline -----------------------------------------------------------------------------
     def _timeline(self) -> list[tuple[float, int, str, object]]:
         s, rng, plan = self.s, self.rng, []
         for sale in self.sales:
@@ -848,7 +853,7 @@ class Chaos:
         return False
 
 
-# --- the check against the shop's own records ----------------------------------------------------------
+# --- the check against the shop's own records -----------------------------------------------------
 CATEGORIES = [
     ("double_buy", "double buys (a live sale in more than one shop order)"),
     ("wrong_item", "wrong items (a shop order for the sale lacks its variant)"),
@@ -978,7 +983,7 @@ def scan_logs(paths: list[Path]) -> dict:
     return dict(found)
 
 
-# --- printing ----------------------------------------------------------------------------------------------
+# --- printing -------------------------------------------------------------------------------------
 def _describe(so: dict) -> str:
     lines = "+".join(f"{v}x{q}" for v, q in _lines(so))
     ship = so.get("ship_to") or {}
@@ -991,8 +996,10 @@ def print_report(report: Report, settings: Settings, out=print) -> None:
     out("Chaos run (issue 9): several workers on ONE supplier bot account")
     out("=" * 100)
     out(
-        f"settings: {settings.sales} sales, seed {settings.seed}, {settings.duration:.0f} s of chaos, "
-        f"buffer {settings.buffer} s, {settings.workers} in-process + {settings.fork_workers} forking "
+        f"settings: {settings.sales} sales, seed {settings.seed}, {settings.duration:.0f} s of "
+        "chaos, "
+        f"buffer {settings.buffer} s, {settings.workers} in-process + {settings.fork_workers} "
+        "forking "
         f"worker(s), lease {settings.lease} s, job timeout {settings.job_timeout} s"
     )
     out(f"done: {', '.join(f'{k} {v}' for k, v in report.counts.items()) or 'nothing'}")
@@ -1011,7 +1018,8 @@ def print_report(report: Report, settings: Settings, out=print) -> None:
         out("")
         out("sales with a violation:")
         out(
-            f"  {'sale':>4} {'order':>5}  {'expects':<22} {'ship-to':<24} {'db status':<16} problems"
+            f"  {'sale':>4} {'order':>5}  {'expects':<22} {'ship-to':<24} {'db status':<16} "
+            "problems"
         )
         for r in bad:
             sale, row = r["sale"], r["order"]
@@ -1052,7 +1060,7 @@ def print_report(report: Report, settings: Settings, out=print) -> None:
     out(f"VERDICT: {'PASS' if report.ok else 'FAIL'}")
 
 
-# --- throughput ------------------------------------------------------------------------------------------
+# --- throughput -----------------------------------------------------------------------------------
 def run_throughput(stand: Stand, sales: int, seed: int, configs, out=print) -> list[dict]:
     """Orders per minute with ``workers`` in-process workers on ``accounts`` bot accounts, no chaos.
 
@@ -1113,7 +1121,7 @@ def run_throughput(stand: Stand, sales: int, seed: int, configs, out=print) -> l
     return results
 
 
-# --- CLI -------------------------------------------------------------------------------------------------
+# --- CLI ------------------------------------------------------------------------------------------
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sales", type=int, default=50, help="live sales to create (default 50)")

@@ -3,11 +3,12 @@
     .venv/bin/python bench/handoff_live_view.py      # BENCH_SECONDS=5 BENCH_CLICKS=20 by default
 
 One headless Chromium page (1280×900, the hand-off's viewport) on the demo shop's slider challenge,
-with a test overlay: a box that turns black/white on each mousedown (the visible change) and, for the
-frame-rate phase, a counter repainted every animation frame (a page that never stops changing).
+with a test overlay: a box that turns black/white on each mousedown (the visible change) and, for
+the frame-rate phase, a counter repainted every animation frame (a page that never stops changing).
 
 Capture, in-process (no Redis, no HTTP) — what the hand-off process could use:
-  * screencast: Chromium's CDP ``Page.startScreencast`` (JPEG q70), every frame acknowledged at once;
+  * screencast: Chromium's CDP ``Page.startScreencast`` (JPEG q70), every frame acknowledged at
+    once;
   * screenshots: ``page.screenshot(type="jpeg", quality=70)`` in a loop (the baseline).
 Through the product, on loopback: the hand-off loop of ``jobs/handoff.py`` (its ``Screencast`` class
 and ``_apply``) publishing into a real redis-server, the dashboard app served over HTTP (werkzeug,
@@ -358,7 +359,9 @@ def main():
         print("|---|---|---|---|---|---|")
         print(
             f"| in-process screencast (baseline) | {base_fps:.1f} | 1.00× | "
-            f"{median_ms(raw['screencast latency'])} | {p90_ms(raw['screencast latency'])} | 1.00× |"
+            f"{median_ms(raw['screencast latency'])} | {p90_ms(raw['screencast latency'])} | "
+            "1.00× "
+            "|"
         )
         print(
             f"| in-process screenshots | {raw['screenshot fps']:.1f} | "
@@ -371,7 +374,9 @@ def main():
             ratio = f"{statistics.median(lat) / base_latency:.2f}×" if lat else "—"
             print(
                 f"| screencast → Redis → HTTP {mode} | {out.get('fps', 0):.1f} | "
-                f"{out.get('fps', 0) / base_fps:.2f}× | {median_ms(lat)} | {p90_ms(lat)} | {ratio} |"
+                f"{out.get('fps', 0) / base_fps:.2f}× | {median_ms(lat)} | {p90_ms(lat)} | "
+                f"{ratio} "
+                "|"
             )
             assert len(lat) == CLICKS, f"{mode}: {len(lat)} of {CLICKS} clicks seen"
             assert out.get("fps", 0) > 0, f"{mode}: no frames"

@@ -1,7 +1,8 @@
 """Benchmark the CSV import of listings (#17.4): 5,000 rows through the real route.
 
     .venv/bin/python bench/listings_import.py                 # throwaway SQLite
-    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/listings_import.py   # + PostgreSQL (own schema)
+    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/listings_import.py
+    # + PostgreSQL (own schema)
 
 Everything goes through the Flask test client with a logged-in admin: upload (multipart), decode,
 csv.reader, every check of every row (item id, bot, supplier URL on the supplier or product id →
@@ -31,7 +32,7 @@ from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.listings_csv import COLUMNS  # noqa: E402
 from autoorder.models import Listing  # noqa: E402
-from bench._pg import own_schema  # noqa: E402
+from bench._pg import on_each_database  # noqa: E402
 from tests import support  # noqa: E402
 from tests.factories import make_bot, make_listing, make_supplier, make_user  # noqa: E402
 
@@ -147,21 +148,15 @@ def run(label: str, url: str) -> list[str]:
     imp, base, rej = (statistics.median(x) for x in (imports, baselines, rejects))
     ok = "≤ 5 s ✓" if imp <= TARGET_SECONDS else "≤ 5 s ✗"
     return [
-        f"| {label} | import {ROWS} rows (302) | {imp:.2f} s | {base:.2f} s | {imp / base:.1f}× | {ok} |",
-        f"| {label} | same file, one bad row (422, nothing written) | {rej:.2f} s | {base:.2f} s | {rej / base:.1f}× | — |",
+        f"| {label} | import {ROWS} rows (302) | {imp:.2f} s | {base:.2f} s | {imp / base:.1f}× | "
+        f"{ok} |",
+        f"| {label} | same file, one bad row (422, nothing written) | {rej:.2f} s | {base:.2f} s | "
+        f"{rej / base:.1f}× | — |",
     ]
 
 
 def main():
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
-    pg = os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        with own_schema(pg, "bench_import") as url:  # never touches the test tables
-            results += run("PostgreSQL", url)
-    print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
-    print("\n".join(results))
+    results = on_each_database(run, "bench_import")
     if any("✗" in line for line in results):
         sys.exit(1)
 

@@ -3,9 +3,12 @@
     .venv/bin/python bench/order_loop.py            # all four, ~15-18 minutes on 2 cores
     .venv/bin/python bench/order_loop.py 1 3        # only benchmarks 1 and 3
 
-  1  bench/order_one.py        one order: full job vs bare Playwright (≤ 1.15x); ≥ 30 orders/min per worker
-  2  bench/tracking_sweep.py   5,000 due tracking checks vs requests+BeautifulSoup (≤ 1.2x); index check
-  3  bench/order_schedule.py   lateness of the job start after the buffer ends, real worker (p99 ≤ 2 s)
+  1  bench/order_one.py        one order: full job vs bare Playwright (≤ 1.15x); ≥ 30 orders/min
+                               per worker
+  2  bench/tracking_sweep.py   5,000 due tracking checks vs requests+BeautifulSoup (≤ 1.2x); index
+                               check
+  3  bench/order_schedule.py   lateness of the job start after the buffer ends, real worker
+                               (p99 ≤ 2 s)
   4  bench/worker_memory.py    peak memory of a real worker with Chromium (≤ 450 MB)
 
 Each starts its own demo shop, eBay emulator, redis-server and throwaway migrated SQLite, and cleans

@@ -1,7 +1,8 @@
 """Benchmark 1: one order through the full job vs a bare Playwright script; worker throughput.
 
-    .venv/bin/python bench/order_one.py          # BENCH_PAIRS=12 BENCH_BLOCKS=4 BENCH_BLOCK=4 by default
-                                                 # (BENCH_BLOCKS=0 / BENCH_WORKER_ORDERS=0 skip those parts)
+    .venv/bin/python bench/order_one.py
+    # BENCH_PAIRS=12 BENCH_BLOCKS=4 BENCH_BLOCK=4 by default
+    # (BENCH_BLOCKS=0 / BENCH_WORKER_ORDERS=0 skip those parts)
 
 Subject: ``autoorder.jobs.ordering.place_order(order_id)`` in-process (DB claim, pre-buy eBay check
 against the emulator, attempt records, checkout in the pooled Chromium with the bot's saved session,
@@ -14,35 +15,32 @@ Both run interleaved (ABBA) after one warm-up order each (browser launch + first
 Throughput: BENCH_BLOCKS × BENCH_BLOCK due orders back to back through place_order in one loop (the
 in-process "worker", browser pooled), in blocks alternating with blocks of the bare script.
 Real worker: a ``flask --app app worker`` process (the default, jobs in the worker process, and
-``--fork``, a work-horse per job) warmed with one order, then BENCH_WORKER_ORDERS due orders enqueued at
-once, timed from the enqueue to the last one succeeded (the DB is polled every 0.1 s), against a block of
-the bare script over as many orders right before it.
+``--fork``, a work-horse per job) warmed with one order, then BENCH_WORKER_ORDERS due orders
+enqueued at once, timed from the enqueue to the last one succeeded (the DB is polled every 0.1 s),
+against a block of the bare script over as many orders right before it.
 Targets: median subject/baseline ≤ 1.15x; ≥ 30 orders/min per worker.
 """
 
-import json
+import functools
 import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _order_one import Breakdown, Pairs, bare_context, per_order_ms  # noqa: E402
 from _order_stand import (  # noqa: E402
     ADDRESS,
-    CHROMIUM,
     PAYMENT,
     Stand,
     machine,
     median,
-    percentile,
     stop_process_group,
     verdict,
 )
 
 from autoorder.extensions import db  # noqa: E402
-from autoorder.jobs.ordering import place_order  # noqa: E402
-from autoorder.models import Order, OrderBot  # noqa: E402
-from autoorder.scrapers.browser import DEFAULT_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, POOL  # noqa: E402
+from autoorder.models import Order  # noqa: E402
 
 PAIRS = int(os.environ.get("BENCH_PAIRS", 12))
 WORKER_ORDERS = int(os.environ.get("BENCH_WORKER_ORDERS", 20))  # per real-worker run (0 = skip)
@@ -60,7 +58,8 @@ ADDRESS_IDS = {
 
 
 def bare_playwright_order(shop_url: str, state: dict, note: str, parts: dict | None = None) -> str:
-    """The same page steps, written the shortest way Playwright allows; adds ms per step to ``parts``."""
+    """The same page steps, written the shortest way Playwright allows; adds ms per step to
+    ``parts``."""
     parts = {} if parts is None else parts
     last = [time.perf_counter()]
 
@@ -69,89 +68,68 @@ def bare_playwright_order(shop_url: str, state: dict, note: str, parts: dict | N
         parts[name] = parts.get(name, 0.0) + now - last[0]
         last[0] = now
 
-    context = POOL.browser(CHROMIUM).new_context(
-        storage_state=state,
-        viewport={"width": 1280, "height": 900},
-        locale="en-US",
-        timezone_id="UTC",
-    )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     try:
-        page = context.new_page()
-        mark("context")
-        page.goto(shop_url + "/orders")
-        page.wait_for_selector("#orders-table, #no-orders", state="attached")  # still signed in
-        mark("login")
-        page.goto(shop_url + "/products/phone-case")
-        page.click('button.variant-option[data-option="color"][data-value="Black"]')
-        page.fill("#quantity", "1")
-        with page.expect_navigation():
-            page.click("#add-to-cart")
-        mark("add_to_cart")
-        with page.expect_navigation():
-            page.click("#checkout-button")
-        for name, selector in ADDRESS_IDS.items():
-            page.fill(selector, ADDRESS[name])
-        page.select_option("#ship-country", "US")
-        with page.expect_navigation():
-            page.click("#address-continue")
-        page.check("#pay-method-card")
-        for name in ("card_holder", "card_number", "card_expiry", "card_cvc"):
-            page.fill(f"#{name.replace('_', '-')}", PAYMENT[name])
-        with page.expect_navigation():
-            page.click("#payment-continue")
-        mark("checkout_steps")
-        page.fill("#order-note", note)
-        review_png = page.screenshot(full_page=True)
-        mark("review")
-        with page.expect_navigation():
-            page.click("#place-order-button")
-        number = page.get_attribute("#confirmation-number", "data-order-number")
-        confirmation_png = page.screenshot(full_page=True)
-        mark("place_click")
-        assert number and len(review_png) > 1000 and len(confirmation_png) > 1000
-        return number
+        with bare_context(state) as context:
+            page = context.new_page()
+            mark("context")
+            page.goto(shop_url + "/orders")
+            page.wait_for_selector("#orders-table, #no-orders", state="attached")  # still signed in
+            mark("login")
+            page.goto(shop_url + "/products/phone-case")
+            page.click('button.variant-option[data-option="color"][data-value="Black"]')
+            page.fill("#quantity", "1")
+            with page.expect_navigation():
+                page.click("#add-to-cart")
+            mark("add_to_cart")
+            with page.expect_navigation():
+                page.click("#checkout-button")
+            for name, selector in ADDRESS_IDS.items():
+                page.fill(selector, ADDRESS[name])
+            page.select_option("#ship-country", "US")
+            with page.expect_navigation():
+                page.click("#address-continue")
+            page.check("#pay-method-card")
+            for name in ("card_holder", "card_number", "card_expiry", "card_cvc"):
+                page.fill(f"#{name.replace('_', '-')}", PAYMENT[name])
+            with page.expect_navigation():
+                page.click("#payment-continue")
+            mark("checkout_steps")
+            page.fill("#order-note", note)
+            review_png = page.screenshot(full_page=True)
+            mark("review")
+            with page.expect_navigation():
+                page.click("#place-order-button")
+            number = page.get_attribute("#confirmation-number", "data-order-number")
+            confirmation_png = page.screenshot(full_page=True)
+            mark("place_click")
+            assert number and len(review_png) > 1000 and len(confirmation_png) > 1000
+            return number
     finally:
-        context.close()
         mark("context")
 
 
-class Breakdown:
-    """Wall time spent in parts of the subject (wrappers on module attributes; microseconds of overhead)."""
+class Parts(Breakdown):
+    """Wall time spent in parts of the subject, as the demo shop adapter's steps."""
 
     def __init__(self):
         from autoorder import purchasing
         from autoorder.scrapers.demo_shop import DemoShopAdapter
 
-        self.totals: dict[str, float] = {}
-        self._timed(purchasing, "check_ebay_before_buying", "ebay_check")
-        self._timed(purchasing, "complete", "complete")
-        self._timed(DemoShopAdapter, "login", "login")
-        self._timed(DemoShopAdapter, "place_order", "place_order")
-        self._timed(DemoShopAdapter, "_add_to_cart", "add_to_cart")
-        self._timed(DemoShopAdapter, "_checkout_steps", "checkout_steps")
-        self._timed(DemoShopAdapter, "click_place_order", "place_click")  # the skeleton's click
-        self._timed(DemoShopAdapter, "read_confirmation", "place_click")  # + reading it
+        super().__init__()
+        self.time(purchasing, "check_ebay_before_buying", "ebay_check")
+        self.time(purchasing, "complete", "complete")
+        self.time(DemoShopAdapter, "login", "login")
+        self.time(DemoShopAdapter, "place_order", "place_order")
+        self.time(DemoShopAdapter, "_add_to_cart", "add_to_cart")
+        self.time(DemoShopAdapter, "_checkout_steps", "checkout_steps")
+        self.time(DemoShopAdapter, "click_place_order", "place_click")  # the skeleton's click
+        self.time(DemoShopAdapter, "read_confirmation", "place_click")  # + reading it
         original_guard = purchasing._guard
 
         def guard(*args, **kwargs):
-            return self._wrap(original_guard(*args, **kwargs), "before_place")
+            return self.wrap(original_guard(*args, **kwargs), "before_place")
 
         purchasing._guard = guard
-
-    def _wrap(self, fn, part):
-        def timed(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.totals[part] = self.totals.get(part, 0.0) + time.perf_counter() - started
-
-        return timed
-
-    def _timed(self, owner, name, part):
-        setattr(owner, name, self._wrap(getattr(owner, name), part))
 
     def parts(self, total: float) -> dict:
         t = dict(self.totals)
@@ -205,10 +183,6 @@ def real_worker_run(stand, ids, fork: bool) -> float:
     return elapsed
 
 
-def show_parts(parts: dict, orders: int) -> str:
-    return ", ".join(f"{k} {v / orders * 1000:.0f}" for k, v in parts.items())
-
-
 def main():
     print(f"== Benchmark 1: one order, full job vs bare Playwright  ({machine()})")
     with Stand("order-one") as stand:
@@ -221,78 +195,38 @@ def main():
         warm, ab_ids = ids[0], ids[1 : 1 + PAIRS]
         loop_ids = ids[1 + PAIRS : 1 + PAIRS + BLOCKS * BLOCK]
         worker_ids = ids[1 + PAIRS + BLOCKS * BLOCK :]
-        counter = iter(range(1, 10_000))
-
-        def subject(order_id):
-            started = time.perf_counter()
-            with app.app_context():
-                result = place_order(order_id)
-                db.session.remove()
-            elapsed = time.perf_counter() - started
-            assert result.startswith("succeeded"), f"order {order_id}: {result}"
-            return elapsed
-
-        def saved_state():
-            with app.app_context():
-                state = json.loads(db.session.get(OrderBot, stand.bot_id).browser_state)
-                db.session.remove()
-            return state
-
+        pairs = Pairs(stand, functools.partial(bare_playwright_order, shop_url))
         base_parts: dict[str, float] = {}
-
-        def baseline(state, parts=None):
-            started = time.perf_counter()
-            bare_playwright_order(shop_url, state, f"BASE-{next(counter)}", parts)
-            return time.perf_counter() - started
-
         stand.make_due(ids[: 1 + PAIRS + BLOCKS * BLOCK])
-        first = subject(warm)  # browser launch + password sign-in + saving the session
-        baseline(saved_state())  # warm the baseline's code paths too
-        print(f"  warm-up order (Chromium launch + sign-in): {first * 1000:.0f} ms")
-        breakdown = Breakdown()
-        subject_s, baseline_s = [], []
-        for n, order_id in enumerate(ab_ids):
-            state = saved_state()  # the session the job saved last (outside the timing)
-            if n % 2 == 0:
-                subject_s.append(subject(order_id))
-                baseline_s.append(baseline(state, base_parts))
-            else:
-                baseline_s.append(baseline(state, base_parts))
-                subject_s.append(subject(order_id))
-        sub, base = median(subject_s) * 1000, median(baseline_s) * 1000
-        ratio = sub / base
-        print(
-            f"  one order ({PAIRS} interleaved pairs): subject median {sub:.0f} ms (p90 "
-            f"{percentile(subject_s, 90) * 1000:.0f}), baseline median {base:.0f} ms (p90 "
-            f"{percentile(baseline_s, 90) * 1000:.0f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
-            f"{verdict(ratio <= TARGET_RATIO)}"
-        )
+        pairs.warm_up(warm)  # browser launch + password sign-in + saving the session
+        breakdown = Parts()
+        pairs.interleave(ab_ids, parts=base_parts)
+        pairs.report(TARGET_RATIO)
+        subject_s, baseline_s = pairs.subject_s, pairs.baseline_s
         pair_ratios = [s / b for s, b in zip(subject_s, baseline_s, strict=True)]
         print(
             f"    per-pair ratio median {median(pair_ratios):.2f}x (min {min(pair_ratios):.2f}, "
             f"max {max(pair_ratios):.2f})"
         )
         print(
-            f"    subject  ms/order by step (mean): {show_parts(breakdown.parts(sum(subject_s)), PAIRS)}"
+            "    subject  ms/order by step (mean): "
+            f"{per_order_ms(breakdown.parts(sum(subject_s)), PAIRS)}"
         )
-        print(f"    baseline ms/order by step (mean): {show_parts(base_parts, PAIRS)}")
+        print(f"    baseline ms/order by step (mean): {per_order_ms(base_parts, PAIRS)}")
 
         # Throughput: due orders back to back through one in-process "worker" loop (browser pooled),
         # in blocks alternating with blocks of the bare script.
         sub_time = base_time = 0.0
-        state = saved_state()
+        state = pairs.saved_state()
         for b in range(BLOCKS):
             block_ids = loop_ids[b * BLOCK : (b + 1) * BLOCK]
             for turn in (0, 1) if b % 2 == 0 else (1, 0):
                 started = time.perf_counter()
                 for order_id in block_ids:
                     if turn == 0:
-                        with app.app_context():
-                            result = place_order(order_id)
-                            db.session.remove()
-                        assert result.startswith("succeeded"), result
+                        pairs.subject(order_id)
                     else:
-                        bare_playwright_order(shop_url, state, f"BASE-{next(counter)}")
+                        pairs.baseline_order(state)
                 if turn == 0:
                     sub_time += time.perf_counter() - started
                 else:
@@ -301,8 +235,9 @@ def main():
         if n:  # BENCH_BLOCKS=0 skips the throughput part
             per_min, base_per_min = n / sub_time * 60, n / base_time * 60
             print(
-                f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} orders/min per worker "
-                f"(bare script in the same blocks: {base_per_min:.1f}/min, ratio {base_per_min / per_min:.2f}x)  "
+                f"  throughput: {n} orders back to back in {sub_time:.1f} s = {per_min:.1f} "
+                f"orders/min per worker (bare script in the same blocks: {base_per_min:.1f}/min, "
+                f"ratio {base_per_min / per_min:.2f}x)  "
                 f"target ≥ {TARGET_PER_MIN:.0f}/min  {verdict(per_min >= TARGET_PER_MIN)}"
             )
 
@@ -311,7 +246,7 @@ def main():
             for fork, group in ((False, worker_ids[: n + 1]), (True, worker_ids[n + 1 :])):
                 started = time.perf_counter()
                 for _ in range(n):
-                    bare_playwright_order(shop_url, state, f"BASE-{next(counter)}")
+                    pairs.baseline_order(state)
                 base_s = time.perf_counter() - started
                 worker_s = real_worker_run(stand, group, fork)
                 per_min, base_per_min = n / worker_s * 60, n / base_s * 60
@@ -319,7 +254,8 @@ def main():
                     "flask worker --fork (work-horse per job)" if fork else "flask worker (default)"
                 )
                 print(
-                    f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} orders/min "
+                    f"  real worker, {kind}: {n} orders in {worker_s:.1f} s = {per_min:.1f} "
+                    "orders/min "
                     f"(bare script, same count just before: {base_per_min:.1f}/min, ratio "
                     f"{base_per_min / per_min:.2f}x)  target ≥ {TARGET_PER_MIN:.0f}/min  "
                     f"{verdict(per_min >= TARGET_PER_MIN)}"
@@ -330,7 +266,7 @@ def main():
             shop_orders = stand.shop.control("GET", "/sandbox/orders")
             db.session.remove()
         assert bought == len(ids), bought
-        assert len(shop_orders) == len(ids) + next(counter) - 1, len(shop_orders)
+        assert len(shop_orders) == len(ids) + pairs.baseline_orders, len(shop_orders)
         print(
             f"  checked: {bought} sales bought once each; {len(shop_orders)} shop orders in all "
             f"(the rest are the baseline's)"

@@ -3,19 +3,21 @@
     .venv/bin/python bench/order_schedule.py     # BENCH_SPACED=10 BENCH_DENSE=5 by default
 
 Sales are detected by the product's poll, then given buffer ends (order_after) at known times and
-enqueued the way the product does it: ``enqueue_order(order_id, at=order.order_after)``. The Procfile's
-processes run for real: ``flask --app app worker --no-scheduler`` (one worker, real Chromium, buying on
-the demo shop with the pre-buy check against the eBay emulator) and ``flask --app app scheduler``
-(the periodic tick every 15 s, and RQ's promotion of timed jobs every second).
+enqueued the way the product does it: ``enqueue_order(order_id, at=order.order_after)``. The
+Procfile's processes run for real: ``flask --app app worker --no-scheduler`` (one worker, real
+Chromium, buying on the demo shop with the pre-buy check against the eBay emulator) and ``flask
+--app app scheduler`` (the periodic tick every 15 s, and RQ's promotion of timed jobs every second).
 Lateness = the OrderEvent "taken by a worker to buy" ``at`` minus order_after.
   probe:  3 sales queued together, to measure how long one job takes in the real worker.
-  spaced: BENCH_SPACED sales, one every max(1.5 × the worker's time per job, 0.4 s): one worker can keep up.
+  spaced: BENCH_SPACED sales, one every max(1.5 × the worker's time per job, 0.4 s): one worker can
+  keep up.
           Target p99 ≤ 2 s.
   dense:  BENCH_DENSE sales at the brief's rate (50 in 20 s = one every 0.4 s): shows the queueing
           when one worker cannot keep up (reported, not a target).
-From the RQ job: scheduler lag (enqueued_at − order_after), queue wait (started_at − enqueued_at),
-claim delay (taken − started_at: app context, DB claim); "rescued by the tick" counts sales whose
-scheduled job ran before order_after (place_order said "not due") and that the tick re-enqueued.
+From the RQ job: scheduler lag (enqueued_at − order_after), queue wait (started_at −
+enqueued_at), claim delay (taken − started_at: app context, DB claim); "rescued by the tick"
+counts sales whose scheduled job ran before order_after (place_order said "not due") and that the
+tick re-enqueued.
 """
 
 import os
@@ -125,7 +127,8 @@ def show(name: str, m: dict) -> str:
         return f"p50 {median(values):.2f} / p99 {percentile(values, 99):.2f}"
 
     return (
-        f"  {name}lateness {q(m['late'])} s (max {max(m['late']):.2f});  scheduler lag {q(m['sched'])}, "
+        f"  {name}lateness {q(m['late'])} s (max {max(m['late']):.2f});  scheduler lag "
+        f"{q(m['sched'])}, "
         f"queue wait {q(m['wait'])}, claim delay {q(m['claim'])}, job {q(m['job'])} s;  "
         f"rescued by the tick: {m['rescued']}/{len(m['late'])}"
     )
@@ -158,7 +161,8 @@ def main():
         occupied = (max(m["start"]) - min(m["start"])).total_seconds() / (len(probe) - 1)
         spacing = max(1.5 * occupied, 0.4)
         print(
-            f"  probe: one job takes {job_s:.2f} s in the worker and occupies it {occupied:.2f} s (start to next "
+            f"  probe: one job takes {job_s:.2f} s in the worker and occupies it {occupied:.2f} s "
+            "(start to next "
             f"start)"
         )
         print(show("probe (3 queued together): ", m))
@@ -172,7 +176,9 @@ def main():
             wait_done(stand, group, 60 + len(group) * max(gap, job_s) * 2)
             results[name] = m = measure(stand, group)
             label = {
-                "spaced": f"spaced, as the product enqueues ({len(group)} sales, one every {gap:.2f} s)",
+                "spaced": (
+                    f"spaced, as the product enqueues ({len(group)} sales, one every {gap:.2f} s)"
+                ),
                 "dense": f"dense ({len(group)} sales, one every 0.40 s = 50 in 20 s; not a target)",
             }[name]
             print(f"  {label}, took {time.monotonic() - started:.0f} s:")
@@ -182,7 +188,8 @@ def main():
                 line += f"\n      target p99 ≤ {TARGET_P99:.0f} s  {verdict(p99 <= TARGET_P99)}"
             print(line)
         print(
-            f"  one worker's capacity: {60 / occupied:.0f} orders/min; 50 sales in 20 s would all be started "
+            f"  one worker's capacity: {60 / occupied:.0f} orders/min; 50 sales in 20 s would all "
+            "be started "
             f"≈ {50 * occupied - 20:.0f} s after the last buffer end"
         )
 

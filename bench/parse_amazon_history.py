@@ -56,13 +56,15 @@ def main() -> int:
         worst = max(worst, s_cpu)
         orders = len(subject(html))
         print(
-            f"  {page.stem:<16} {len(html) // 1024:>4} KiB {orders:>2} orders: read {s_wall:6.1f} ms "
+            f"  {page.stem:<16} {len(html) // 1024:>4} KiB {orders:>2} orders: read {s_wall:6.1f} "
+            "ms "
             f"wall / {s_cpu:5.1f} ms CPU; BeautifulSoup parse alone {b_wall:6.1f} / {b_cpu:5.1f}; "
             f"ratio {s_cpu / b_cpu:.2f}x  {'OK' if s_cpu <= TARGET_MS else 'OVER'}"
         )
     print(
         f"  slowest page {worst:.1f} ms CPU, target ≤ {TARGET_MS:.0f} ms: "
-        f"{'OK' if worst <= TARGET_MS else 'MISSED'}  (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        f"{'OK' if worst <= TARGET_MS else 'MISSED'}  (load {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs)"
     )
     return 0
 

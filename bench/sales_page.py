@@ -1,7 +1,8 @@
 """Benchmark the Sales & Orders page and its poll on 100,000 orders of one team.
 
     .venv/bin/python bench/sales_page.py                 # throwaway SQLite
-    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/sales_page.py   # + PostgreSQL (own schema)
+    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/sales_page.py
+    # + PostgreSQL (own schema)
 
 Everything goes through the Flask test client with a logged-in user, so each number includes login,
 routing, the queries and the templates. Each is compared with a baseline measured in the same run,
@@ -10,9 +11,9 @@ request by request in turn with it (ABBA), so that other load on the machine slo
   poll  vs  an endpoint that only answers 204 (the floor: request handling + loading the user).
 Targets: page median ≤ 30 ms; unchanged poll ≤ 5 ms and ≤ 1 KB.
 
-It measures the schema the migrations build (printed: the indexes on `orders`). BENCH_COMPARE_INDEX=1
-adds a phase without ix_orders_team_status (dropped, measured, then re-created). BENCH_ORDERS (100,000)
-and BENCH_RUNS (60 requests per median) change the size.
+It measures the schema the migrations build (printed: the indexes on `orders`).
+BENCH_COMPARE_INDEX=1 adds a phase without ix_orders_team_status (dropped, measured, then
+re-created). BENCH_ORDERS (100,000) and BENCH_RUNS (60 requests per median) change the size.
 """
 
 import os
@@ -36,7 +37,7 @@ from autoorder import create_app  # noqa: E402
 from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import Order, OrderEvent  # noqa: E402
-from bench._pg import own_schema  # noqa: E402
+from bench._pg import on_each_database  # noqa: E402
 from tests import support  # noqa: E402
 from tests.factories import make_bot, make_supplier, make_user  # noqa: E402
 
@@ -50,8 +51,12 @@ STATUSES = (
     + ["needs_attention"] * 4
     + ["waiting"] * 3
 )
-BASELINE = """{% for o in orders %}<tr id="order-{{ o.id }}"><td>{{ o.title }}</td><td>{{ o.ebay_order_id }}</td>
-<td>{{ o.sale_price }}</td><td>{{ o.status }}</td><td>{{ o.tracking_status }}</td></tr>{% endfor %}"""
+BASELINE = (
+    '{% for o in orders %}<tr id="order-{{ o.id }}"><td>{{ o.title }}</td>'
+    "<td>{{ o.ebay_order_id }}</td>\n"
+    "<td>{{ o.sale_price }}</td><td>{{ o.status }}</td><td>{{ o.tracking_status }}</td></tr>"
+    "{% endfor %}"
+)
 
 
 def build_app(url: str, evidence: str):
@@ -323,9 +328,13 @@ def measure(app, label: str, url: str) -> list[str]:
         "OK" if poll_ms <= TARGET_POLL_MS and len(poll.data) <= TARGET_POLL_BYTES else "MISSED"
     )
     lines = [
-        f"| {label} | sales page `/` (50 rows) | {page_ms:.1f} ms | {base_ms:.1f} ms (bare SELECT + 5-col template) "
-        f"| {page_ms / base_ms:.1f}× | ≤ 30 ms: {verdict_page} ({queries_page} queries, {len(page.data) // 1024} KB) |",
-        f"| {label} | unchanged poll | {poll_ms:.2f} ms, body {len(poll.data)} B (≈{poll_bytes} B with headers) "
+        f"| {label} | sales page `/` (50 rows) | {page_ms:.1f} ms | {base_ms:.1f} ms (bare SELECT "
+        "+ 5-col template) "
+        f"| {page_ms / base_ms:.1f}× | ≤ 30 ms: {verdict_page} ({queries_page} queries, "
+        f"{len(page.data) // 1024} KB) |",
+        f"| {label} | unchanged poll | {poll_ms:.2f} ms, body {len(poll.data)} B (≈{poll_bytes} "
+        "B "
+        "with headers) "
         f"| {floor_ms:.2f} ms (empty 204 endpoint) | {poll_ms / floor_ms:.1f}× "
         f"| ≤ 5 ms, ≤ 1 KB: {verdict_poll} ({queries_poll} queries) |",
         f"| {label} | poll, one row changed | {changed_ms:.1f} ms, {len(changed.data)} B | | "
@@ -340,15 +349,7 @@ def measure(app, label: str, url: str) -> list[str]:
 
 
 def main():
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-sales-") as tmp:
-        results += run("SQLite", f"sqlite:///{tmp}/bench.sqlite3")
-    pg = os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        with own_schema(pg, "bench_sales") as url:  # never touches the test tables
-            results += run("PostgreSQL", url)
-    print("\n| DB | what | median | baseline | ratio | target |\n|---|---|---|---|---|---|")
-    print("\n".join(results))
+    on_each_database(run, "bench_sales")
 
 
 if __name__ == "__main__":

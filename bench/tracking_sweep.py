@@ -11,8 +11,8 @@ set for the subject, one for the baseline, pointing at the same shop orders.
 
 Subject: ``refresh_tracking(order_id)`` per order, each in its own app context (as a worker job):
 due check, SEARCHING event, fetch with the bot's saved cookies, parse, TrackingCheck row, validate,
-commit, then ``autoorder.tracking.upload``: with ebay_account_id None it records UPLOADED and commits (no eBay
-upload: the eBay stub answers instantly, i.e. uploading is excluded).
+commit, then ``autoorder.tracking.upload``: with ebay_account_id None it records UPLOADED and
+commits (no eBay upload: the eBay stub answers instantly, i.e. uploading is excluded).
 Baseline: one requests.Session per bot (cookie set once), GET the order page, BeautifulSoup(lxml),
 the same tracking_numbers.validate, one UPDATE of the order row, commit.
 Interleaved in chunks (ABBA). Target: median per-order time subject/baseline ≤ 1.2x.
@@ -68,7 +68,8 @@ TARGET_RATIO = 1.2
 
 
 def place_shop_orders(stand: Stand) -> list[tuple[str, str, dict]]:
-    """SWEEP shipped shop orders over ACCOUNTS accounts; return (email, number, storage state) per order."""
+    """SWEEP shipped shop orders over ACCOUNTS accounts; return (email, number, storage state) per
+    order."""
     url = stand.shop.url
     emails = [SHOP_EMAIL] + [f"bench{n}@demo.test" for n in range(1, ACCOUNTS)]
     for email in emails[1:]:
@@ -262,7 +263,8 @@ def main():
         shop_orders = place_shop_orders(stand)
         print(
             f"  setup: {len(shop_orders):,} shipped shop orders over {ACCOUNTS} accounts in "
-            f"{time.perf_counter() - started:.1f} s (4 form POSTs + 1 ship call each, {ACCOUNTS} threads)"
+            f"{time.perf_counter() - started:.1f} s (4 form POSTs + 1 ship call each, {ACCOUNTS} "
+            "threads)"
         )
         subject_ids, baseline_ids, bots = fill_orders(stand, shop_orders)
         baseline = Baseline(stand, bots)
@@ -307,22 +309,27 @@ def main():
         sub, base = median(sub_ms), median(base_ms)
         ratio = sub / base
         print(
-            f"  per order ({len(sub_ms)} interleaved chunks: {CHUNK} subject / {BASE_CHUNK} baseline orders; "
+            f"  per order ({len(sub_ms)} interleaved chunks: {CHUNK} subject / {BASE_CHUNK} "
+            "baseline orders; "
             f"journal {'WAL+NORMAL' if WAL else 'as configured (rollback journal, FULL)'}):\n"
             f"    subject median {sub:.2f} ms "
             f"(p90 chunk {percentile(sub_ms, 90):.2f}), baseline median {base:.2f} ms "
-            f"(p90 chunk {percentile(base_ms, 90):.2f}), ratio {ratio:.2f}x  target ≤ {TARGET_RATIO}x  "
+            f"(p90 chunk {percentile(base_ms, 90):.2f}), ratio {ratio:.2f}x  target ≤ "
+            f"{TARGET_RATIO}x  "
             f"{verdict(ratio <= TARGET_RATIO)}"
         )
         sub_total = sum(ms * n for ms, n in zip(sub_ms, sub_n, strict=True)) / 1000
         base_total = sum(ms * n for ms, n in zip(base_ms, base_n, strict=True)) / 1000
         print(
-            f"  sweep: subject {sum(sub_n):,} orders in {sub_total:.1f} s ({sum(sub_n) / sub_total:.0f} orders/s), "
+            f"  sweep: subject {sum(sub_n):,} orders in {sub_total:.1f} s "
+            f"({sum(sub_n) / sub_total:.0f} orders/s), "
             f"baseline {sum(base_n):,} orders in {base_total:.1f} s; subject results {results}"
         )
         print(
-            f"  per order: subject {counts['s'][0] / sum(sub_n):.1f} SQL statements + {counts['s'][1] / sum(sub_n):.1f} "
-            f"commits, baseline {counts['b'][0] / sum(base_n):.1f} + {counts['b'][1] / sum(base_n):.1f}"
+            f"  per order: subject {counts['s'][0] / sum(sub_n):.1f} SQL statements + "
+            f"{counts['s'][1] / sum(sub_n):.1f} "
+            f"commits, baseline {counts['b'][0] / sum(base_n):.1f} + "
+            f"{counts['b'][1] / sum(base_n):.1f}"
         )
 
         with app.app_context():  # every subject order got the shop's tracking number, validated
@@ -340,10 +347,12 @@ def main():
             sample,
         )
         print(
-            f"  checked: {len(got):,} subject orders uploaded(recorded) with the shop's tracking numbers"
+            f"  checked: {len(got):,} subject orders uploaded(recorded) with the shop's tracking "
+            "numbers"
         )
 
-        # Diagnostic: what one fresh requests.Session per order costs (the subject makes one per order).
+        # Diagnostic: what one fresh requests.Session per order costs (the subject makes one per
+        # order).
         probe = baseline_ids[:200]
         with app.app_context():
             states = {
@@ -365,11 +374,13 @@ def main():
             assert baseline.sessions[bot_id].get(f"{stand.shop.url}/orders/{number}", timeout=20).ok
         reused = (time.perf_counter() - t0) / len(probe) * 1000
         print(
-            f"  diagnostic: GET with a fresh Session from the storage state {fresh:.2f} ms vs a reused Session "
+            f"  diagnostic: GET with a fresh Session from the storage state {fresh:.2f} ms vs a "
+            "reused Session "
             f"{reused:.2f} ms (the shop answers Connection: close, so no keep-alive either way)"
         )
 
-        # The tick's due-tracking selection: put the baseline set back to due, run tick, explain its query.
+        # The tick's due-tracking selection: put the baseline set back to due, run tick, explain its
+        # query.
         with app.app_context():
             db.session.execute(
                 update(Order)

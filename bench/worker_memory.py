@@ -1,22 +1,26 @@
-"""Benchmark 4: peak memory of a real worker with its browser (Chromium and Playwright's node driver).
+"""Benchmark 4: peak memory of a real worker with its browser (Chromium and Playwright's node
+driver).
 
-    .venv/bin/python bench/worker_memory.py      # BENCH_ORDERS=20 BENCH_CAPPED_ORDERS=110 BENCH_VARIANT_ORDERS=5
+    .venv/bin/python bench/worker_memory.py
+    # BENCH_ORDERS=20 BENCH_CAPPED_ORDERS=110 BENCH_VARIANT_ORDERS=5 by default
 
-The worker as the Procfile runs it (``flask --app app worker --no-scheduler``) buys BENCH_ORDERS due sales
-on the demo shop (pre-buy check against the eBay emulator). Target: ≤ 450 MB, to fit a 512 MB dyno.
+The worker as the Procfile runs it (``flask --app app worker --no-scheduler``) buys BENCH_ORDERS due
+sales on the demo shop (pre-buy check against the eBay emulator). Target: ≤ 450 MB, to fit a 512
+MB dyno.
 
-- Where the machine lets us create a memory cgroup (v1 or v2, as root), the worker runs inside its own
-  cgroup, which is how a container (a Heroku dyno) is charged: the cgroup's peak usage (anonymous + page
-  cache, Heroku's ``memory_total``, the figure held against the target) and its peak anonymous memory
-  (``memory_rss``). Then BENCH_CAPPED_ORDERS orders (past the browser's relaunch after 100) with the
-  cgroup capped at 512 MB and no swap: the real test of "fits a 512 MB dyno" (every order bought, no
-  OOM kill, and the time per order against the uncapped run).
-- Every 100 ms the bench also reads /proc for the worker and all its descendants (plus any process once
-  seen as a descendant that is still alive after being re-parented): peak of the summed RSS (shared pages
-  counted in every process: an upper bound), PSS and anonymous memory, with the breakdown by process kind.
-- Variants, BENCH_VARIANT_ORDERS orders each, each in a cgroup of its own: the worker with RQ's scheduler
-  fork, the forking worker, the node driver with its default young generation, and some Chromium flags
-  (added via bench/_chromium_args_worker.py).
+- Where the machine lets us create a memory cgroup (v1 or v2, as root), the worker runs inside its
+  own cgroup, which is how a container (a Heroku dyno) is charged: the cgroup's peak usage
+  (anonymous + page cache, Heroku's ``memory_total``, the figure held against the target) and its
+  peak anonymous memory (``memory_rss``). Then BENCH_CAPPED_ORDERS orders (past the browser's
+  relaunch after 100) with the cgroup capped at 512 MB and no swap: the real test of "fits a 512 MB
+  dyno" (every order bought, no OOM kill, and the time per order against the uncapped run).
+- Every 100 ms the bench also reads /proc for the worker and all its descendants (plus any process
+  once seen as a descendant that is still alive after being re-parented): peak of the summed RSS
+  (shared pages counted in every process: an upper bound), PSS and anonymous memory, with the
+  breakdown by process kind.
+- Variants, BENCH_VARIANT_ORDERS orders each, each in a cgroup of its own: the worker with RQ's
+  scheduler fork, the forking worker, the node driver with its default young generation, and some
+  Chromium flags (added via bench/_chromium_args_worker.py).
 """
 
 import json
@@ -202,7 +206,8 @@ class Sampler(threading.Thread):
 
 
 class Cgroup:
-    """A memory cgroup of our own (v1 ``/sys/fs/cgroup/memory`` or v2 ``/sys/fs/cgroup``); None if not allowed."""
+    """A memory cgroup of our own (v1 ``/sys/fs/cgroup/memory`` or v2 ``/sys/fs/cgroup``); None if
+    not allowed."""
 
     def __init__(self, path: Path, version: int):
         self.path, self.version = path, version
@@ -241,7 +246,8 @@ class Cgroup:
             (self.path / "memory.swap.max").write_text("0")
 
     def wrap(self, argv: list[str]) -> list[str]:
-        """Run ``argv`` inside this cgroup (the shell moves itself in, then execs: children follow)."""
+        """Run ``argv`` inside this cgroup (the shell moves itself in, then execs: children
+        follow)."""
         procs = self.path / "cgroup.procs"
         return ["sh", "-c", f'echo $$ > {shlex.quote(str(procs))} && exec "$@"', "sh", *argv]
 
@@ -368,7 +374,8 @@ def run_worker(
 
 
 def measured(stand, ids, limit_mb=None, **options):
-    """Run the worker on ``ids`` inside a fresh cgroup (if allowed); return (sampler, cgroup figures or None)."""
+    """Run the worker on ``ids`` inside a fresh cgroup (if allowed); return (sampler, cgroup figures
+    or None)."""
     group = Cgroup.create("autoorder-bench", limit_mb=limit_mb)
     try:
         sampler = run_worker(stand, ids, cgroup=group, **options)
@@ -399,25 +406,32 @@ def main():
             probe.remove()
         else:
             print(
-                "  (no memory cgroup can be created here: run as root on cgroup v1, or v2 with the memory "
+                "  (no memory cgroup can be created here: run as root on cgroup v1, or v2 with the "
+                "memory "
                 "controller delegated, for the dyno figures)"
             )
         ids = stand.sell(ORDERS + capped_orders + VARIANT_ORDERS * len(VARIANTS))
         stand.flush_redis()  # bought only when this benchmark enqueues them
         s, cg = measured(stand, ids[:ORDERS])
         print(
-            f"  as shipped (Procfile: flask worker --no-scheduler): {ORDERS} orders in {s.elapsed:.0f} s, "
-            f"{s.samples} samples, up to {s.max_procs} processes; Chromium processes left behind: {s.leaked}"
+            f"  as shipped (Procfile: flask worker --no-scheduler): {ORDERS} orders in "
+            f"{s.elapsed:.0f} s, "
+            f"{s.samples} samples, up to {s.max_procs} processes; Chromium processes left behind: "
+            f"{s.leaked}"
         )
         if cg:
             print(
-                f"    cgroup v{cg['version']} (how a dyno is charged): peak usage {cg['peak']:.0f} MB (anonymous + "
-                f"page cache: Heroku's memory_total)  target ≤ {TARGET_MB} MB  {verdict(cg['peak'] <= TARGET_MB)};  "
+                f"    cgroup v{cg['version']} (how a dyno is charged): peak usage {cg['peak']:.0f} "
+                "MB (anonymous + "
+                f"page cache: Heroku's memory_total)  target ≤ {TARGET_MB} MB  "
+                f"{verdict(cg['peak'] <= TARGET_MB)};  "
                 f"peak anonymous {cg['anon']:.0f} MB (memory_rss)"
             )
         print(
-            f"    process-tree sums: peak RSS {s.mb('rss'):.0f} MB (shared pages counted once per process: an "
-            f"upper bound), dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per program), anonymous "
+            f"    process-tree sums: peak RSS {s.mb('rss'):.0f} MB (shared pages counted once per "
+            "process: an "
+            f"upper bound), dyno estimate {s.mb('dyno'):.0f} MB (anonymous + files once per "
+            "program), anonymous "
             f"{s.mb('anon'):.0f} MB, PSS {s.mb('pss'):.0f} MB"
         )
         print(f"    at the RSS peak (MB): {parts(s.peak_parts['rss'])}")
@@ -429,19 +443,26 @@ def main():
                 c, capped = measured(stand, batch, limit_mb=512)
                 per_order = (c.elapsed / len(batch)) / (s.elapsed / ORDERS)
                 print(
-                    f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in {c.elapsed:.0f} s "
-                    f"({per_order:.2f}x the uncapped run's time per order), OOM kills {capped['oom']}, peak usage "
-                    f"{capped['peak']:.0f} MB, peak anonymous {capped['anon']:.0f} MB  {verdict(capped['oom'] == 0)}"
+                    f"  inside a 512 MB cgroup with no swap: {len(batch)} orders bought in "
+                    f"{c.elapsed:.0f} s "
+                    f"({per_order:.2f}x the uncapped run's time per order), OOM kills "
+                    f"{capped['oom']}, peak usage "
+                    f"{capped['peak']:.0f} MB, peak anonymous {capped['anon']:.0f} MB  "
+                    f"{verdict(capped['oom'] == 0)}"
                 )
             except (RuntimeError, AssertionError) as exc:
                 print(f"  inside a 512 MB cgroup with no swap: FAILED: {str(exc)[:300]}")
         for n, (name, chromium, env, worker_args) in enumerate(VARIANTS if VARIANT_ORDERS else []):
             batch = rest[n * VARIANT_ORDERS : (n + 1) * VARIANT_ORDERS]
             v, vg = measured(stand, batch, extra_args=chromium, env=env, worker_args=worker_args)
-            line = f"  variant: {name} ({len(batch)} orders in {v.elapsed:.0f} s, up to {v.max_procs} processes): "
+            line = (
+                f"  variant: {name} ({len(batch)} orders in {v.elapsed:.0f} s, up to "
+                f"{v.max_procs} processes): "
+            )
             if vg and cg:
                 line += (
-                    f"cgroup peak usage {vg['peak']:.0f} MB ({vg['peak'] / cg['peak'] - 1:+.0%}), anonymous "
+                    f"cgroup peak usage {vg['peak']:.0f} MB ({vg['peak'] / cg['peak'] - 1:+.0%}), "
+                    "anonymous "
                     f"{vg['anon']:.0f} MB ({vg['anon'] / cg['anon'] - 1:+.0%}); "
                 )
             line += f"RSS sum {v.mb('rss'):.0f} MB, anonymous sum {v.mb('anon'):.0f} MB"

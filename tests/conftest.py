@@ -79,13 +79,40 @@ def redis(redis_url, app):
 
 
 @pytest.fixture
+def smtp():
+    """A real local SMTP server (tests/notify_peers.py) that keeps what it receives."""
+    from tests.notify_peers import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook():
+    """A real local webhook receiver (tests/notify_peers.py) that keeps what it receives."""
+    from tests.notify_peers import WebhookReceiver
+
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def peers(smtp, webhook):
+    """The notification peers, both: ``smtp, webhook = peers``."""
+    return smtp, webhook
+
+
+@pytest.fixture
 def is_postgres(db_url):
     return db_url.startswith("postgresql")
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _close_the_shared_browser():
-    """Jobs run in-process start the worker's shared Chromium (scrapers.browser.POOL) in this thread.
+    """Jobs run in-process start the worker's shared Chromium (scrapers.browser.POOL) in this
+    thread.
     Close it after each module: sync Playwright allows one running instance per thread."""
     yield
     from autoorder.scrapers.browser import POOL

@@ -13,7 +13,8 @@ def add_note(order_id: int, text: str) -> str:
 
 
 def open_page(wait_ms: int = 0) -> dict:
-    """Open a page in the worker's browser pool (optionally wait in it); report the process and launches."""
+    """Open a page in the worker's browser pool (optionally wait in it); report the process and
+    launches."""
     import os
 
     from flask import current_app

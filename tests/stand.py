@@ -1,6 +1,7 @@
 """One team wired to the local stand-ins, shared by the loop tests (tests/loop/conftest.py) and the
-benchmarks (bench/_order_stand.py, bench/chaos.py): the demo shop's bot account and product, the
-eBay emulator's application keys, the team's credits and the environment of a real worker process.
+benchmarks (bench/_order_stand.py, bench/chaos.py): the demo shop's bot account and product (or any
+supplier replica's: ``wire_supplier_team``), the eBay emulator's application keys, the team's
+credits and the environment of a real worker process.
 """
 
 from dataclasses import dataclass
@@ -60,6 +61,43 @@ def add_credits(team_id: int, count: int, *, actor: str = "test") -> None:
     db.session.commit()
 
 
+def wire_supplier_team(
+    *,
+    supplier_key: str,
+    supplier_name: str,
+    base_url: str,
+    bot: dict,
+    product_url: str,
+    item: dict = ITEM,
+    credits_count: int = 10,
+    actor: str = "test",
+    **listing,
+) -> WiredTeam:
+    """An admin's team with one supplier at ``base_url``, one bot (``bot``: make_bot's keywords),
+    a listing of ``item`` mapped to ``product_url`` (``listing``: make_listing's other keywords),
+    ``credits_count`` credits, and an eBay account connected through the emulator's consent. Needs
+    an app context whose eBay settings point at the emulator. Any supplier's replica can be wired
+    this way (the loop tests and the order_one benchmarks of each supplier do)."""
+    user = make_user(role="admin")
+    supplier = make_supplier(key=supplier_key, name=supplier_name, base_url=base_url)
+    made_bot = make_bot(user.team, supplier, **bot)
+    made_listing = make_listing(
+        user.team,
+        made_bot,
+        ebay_item_id=item["legacyItemId"],
+        sku=item["sku"],
+        supplier_product_url=product_url,
+        **listing,
+    )
+    ids = (user.team_id, supplier.id, made_bot.id, made_listing.id)
+    if credits_count:
+        add_credits(user.team_id, credits_count, actor=actor)
+    db.session.commit()
+    account = connect_emulator_account(user.team_id, "seller")
+    db.session.commit()
+    return WiredTeam(*ids, account.id)
+
+
 def wire_team(
     shop_url: str,
     *,
@@ -69,36 +107,25 @@ def wire_team(
     bot_email: str = SHOP_EMAIL,
     actor: str = "test",
 ) -> WiredTeam:
-    """An admin's team with the Demo Shop supplier, one bot for the shop account, a listing of
-    ``ITEM`` mapped to the shop's black phone case, credits, and an eBay account connected through
-    the emulator's consent. Needs an app context whose eBay settings point at the emulator."""
-    user = make_user(role="admin")
-    supplier = make_supplier(key="demo_shop", name="Demo Shop", base_url=shop_url)
-    bot = make_bot(
-        user.team,
-        supplier,
-        name="main",
-        account_email=bot_email,
-        password=SHOP_PASSWORD,
-        payment_method=payment_method,
-        card=card if payment_method == "card" else None,
-    )
-    listing = make_listing(
-        user.team,
-        bot,
-        ebay_item_id=ITEM["legacyItemId"],
-        sku=ITEM["sku"],
-        supplier_product_url=f"{shop_url}/products/phone-case",
+    """``wire_supplier_team`` for the Demo Shop: one bot for the shop account, a listing of
+    ``ITEM`` mapped to the shop's black phone case."""
+    return wire_supplier_team(
+        supplier_key="demo_shop",
+        supplier_name="Demo Shop",
+        base_url=shop_url,
+        bot={
+            "name": "main",
+            "account_email": bot_email,
+            "password": SHOP_PASSWORD,
+            "payment_method": payment_method,
+            "card": card if payment_method == "card" else None,
+        },
+        product_url=f"{shop_url}/products/phone-case",
         supplier_variant="Black",
         max_buy_price=Decimal("15.00"),
+        credits_count=credits_count,
+        actor=actor,
     )
-    ids = (user.team_id, supplier.id, bot.id, listing.id)
-    if credits_count:
-        add_credits(user.team_id, credits_count, actor=actor)
-    db.session.commit()
-    account = connect_emulator_account(user.team_id, "seller")
-    db.session.commit()
-    return WiredTeam(*ids, account.id)
 
 
 def worker_env(app, *, secret: str, db_url: str, redis_url: str, ebay_url: str, **extra) -> dict:

@@ -91,6 +91,16 @@ class RedisServer:
             self.process.wait(10)
 
 
+def wait_until(predicate, timeout: float, what: str) -> None:
+    """Poll ``predicate`` every half second until it is true; fail the test after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def wait_for_port(port: int, timeout: float = 15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -192,3 +202,10 @@ def served_over_http(app):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def shot(page, name):
+    """A full-page screenshot of a Playwright page, artifacts/screenshots/NAME.png."""
+    shots = ROOT / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)

@@ -1,5 +1,5 @@
-"""The import direction (issue #12): routes → the jobs API (``autoorder.jobs``) → domain → models.
-No route imports a job module, and the domain imports neither routes nor jobs."""
+"""The import direction (issue #12): routes → the jobs API (``autoorder.jobs``) → domain →
+models. No route imports a job module, and the domain imports neither routes nor jobs."""
 
 import ast
 from pathlib import Path

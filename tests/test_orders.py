@@ -12,9 +12,12 @@ from autoorder.models import Order, OrderEvent
 from autoorder.orders import (
     ACTIVE,
     ALLOWED,
+    ATTEMPT_ALLOWED,
+    AttemptState,
     InvalidTransitionError,
     OrderStatus,
     TrackingStatus,
+    set_attempt_state,
 )
 from tests.factories import make_order, make_team
 
@@ -182,41 +185,42 @@ def _race(app, order_id, claimers=2):
     return results
 
 
-def test_concurrent_claims_have_exactly_one_winner(app):
+def _race_rounds(app, rounds, claimers) -> tuple[int, list[list[bool]]]:
+    """``rounds`` races of ``claimers`` claims on one waiting order, put back in line after each;
+    the order's id and each round's results."""
     with app.app_context():
         order_id = make_order(make_team()).id
         db.session.commit()
-    for _ in range(5):
-        results = _race(app, order_id, claimers=4)
-        assert sorted(results) == [False, False, False, True]
+    results = []
+    for _ in range(rounds):
+        results.append(_race(app, order_id, claimers))
         with app.app_context():
-            orders.transition(
-                db.session.get(Order, order_id), S.WAITING, reason="reset for next round"
-            )
+            orders.transition(db.session.get(Order, order_id), S.WAITING, reason="next round")
             db.session.commit()
+    return order_id, results
+
+
+def test_concurrent_claims_have_exactly_one_winner(app):
+    for results in _race_rounds(app, rounds=5, claimers=4)[1]:
+        assert sorted(results) == [False, False, False, True]
 
 
 @pytest.mark.postgres
 def test_concurrent_claims_on_postgres_two_connections(app, db_url):
     assert db_url.startswith("postgresql")
+    order_id, rounds = _race_rounds(app, rounds=20, claimers=2)
+    for results in rounds:
+        assert sorted(results) == [False, True]
     with app.app_context():
-        order_id = make_order(make_team()).id
-        db.session.commit()
-    for _ in range(20):
-        assert sorted(_race(app, order_id, claimers=2)) == [False, True]
-        with app.app_context():
-            events = db.session.scalars(
-                select(OrderEvent).where(
-                    OrderEvent.order_id == order_id, OrderEvent.to_status == "in_progress"
-                )
-            ).all()
-            orders.transition(db.session.get(Order, order_id), S.WAITING, reason="next round")
-            db.session.commit()
-    assert len(events) == 20  # one claim event per round, never two
+        claimed = db.session.scalars(
+            select(OrderEvent).where(
+                OrderEvent.order_id == order_id, OrderEvent.to_status == "in_progress"
+            )
+        ).all()
+    assert len(claimed) == 20  # one claim event per round, never two
 
 
 # --- the purchase attempt's life cycle (never buy twice) ------------------------------------------
-from autoorder.orders import ATTEMPT_ALLOWED, AttemptState, set_attempt_state  # noqa: E402
 
 
 @pytest.mark.parametrize("current", list(AttemptState))
@@ -243,23 +247,12 @@ def test_an_attempt_that_may_have_clicked_can_never_become_not_placed():
 def test_every_cart_move_and_claim_clear_the_waiting_reason(ctx):
     """A waiting reason (bot limit, gift-card balance low) belongs to one wait: any status change
     of the cart, or a worker's claim, ends it."""
-    from autoorder import orders as machine
-    from autoorder.extensions import db as database
-    from tests.factories import make_order as new_order
-    from tests.factories import make_team as new_team
-
-    order = new_order(new_team(), wait_reason="gift_card_low")
-    database.session.commit()
-    machine.transition(order, machine.OrderStatus.CANCELLED, reason="test")
+    order = make_order(make_team(), wait_reason="gift_card_low")
+    db.session.commit()
+    orders.transition(order, S.CANCELLED, reason="test")
     assert order.wait_reason is None
-    other = new_order(new_team(), wait_reason="bot_limit")
-    database.session.commit()
-    assert machine.claim(
-        other.id,
-        machine.OrderStatus.WAITING,
-        machine.OrderStatus.IN_PROGRESS,
-        owner="t",
-        reason="t",
-    )
-    database.session.refresh(other)
+    other = make_order(make_team(), wait_reason="bot_limit")
+    db.session.commit()
+    assert orders.claim(other.id, S.WAITING, S.IN_PROGRESS, owner="t", reason="t")
+    db.session.refresh(other)
     assert other.wait_reason is None

@@ -41,7 +41,7 @@ def test_data_invalid_numbers_do_not_identify(courier_code, name, number):
     assert (courier_code, name) not in _hits(number)
 
 
-# ---------------------------------------------------------------- checksum algorithms, hand-computed
+# -------------------------------------------------------------- checksum algorithms, hand-computed
 def test_mod7():
     assert 331881002 % 7 == 5
     assert tn.checksum_mod7("331881002", "5")
@@ -199,7 +199,7 @@ def test_unmappable_carrier(monkeypatch):
     assert exc.value.reason_code == "unmappable_carrier"
 
 
-# ---------------------------------------------------------------- mapping only yields listed eBay codes
+# ----------------------------------------------------------- mapping only yields listed eBay codes
 def test_ebay_codes_file():
     codes = tn.ebay_carrier_codes()
     assert (

@@ -1,7 +1,8 @@
 """HTTP: one blueprint per module. Views check auth/ownership, call domain code, render."""
 
-from flask import request
+from flask import render_template, request
 
+from autoorder import jobs
 from autoorder.extensions import htmx
 
 
@@ -9,6 +10,23 @@ def is_htmx() -> bool:
     """Return whether the request came from htmx (and wants a fragment): flask-htmx reads the
     ``HX-Request`` header."""
     return bool(htmx)
+
+
+def render_form(template: str, form, **context):
+    """A form's page: answered 422 when the submitted form has errors, else 200."""
+    return render_template(template, form=form, **context), 422 if form.errors else 200
+
+
+def back_in_line(resumed: list[int], sentence: str) -> str:
+    """Enqueue the sales put back in line, after the commit (else the due-orders duty does); return
+    what the flash message adds: ``sentence`` and how many, and whether the queue was unreachable."""
+    queued = jobs.after_commit(jobs.enqueue_order, *resumed)
+    if not resumed:
+        return ""
+    added = f" {sentence} {len(resumed)}."
+    if not queued:
+        added += " (The job queue is unreachable; they start with the next tick.)"
+    return added
 
 
 def register_blueprints(app):

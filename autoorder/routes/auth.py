@@ -11,6 +11,7 @@ from autoorder import clock, signins
 from autoorder.extensions import db
 from autoorder.forms import LoginForm, PasswordChangeForm
 from autoorder.models import User
+from autoorder.routes import render_form
 
 bp = Blueprint("auth", __name__)
 
@@ -89,7 +90,7 @@ def change_password():
             "Password changed. Every other session and remembered login was signed out.", "success"
         )
         return redirect(url_for("orders.index"))
-    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+    return render_form("auth/password.html", form)
 
 
 def _safe_next(target):

@@ -12,7 +12,7 @@ from autoorder.extensions import db
 from autoorder.forms import INLINE_FIELDS, BotForm, bot_field_errors
 from autoorder.inputs import bounded_int, money, text_problem
 from autoorder.models import Listing, Order, OrderBot
-from autoorder.routes import is_htmx
+from autoorder.routes import back_in_line, is_htmx, render_form
 from autoorder.suppliers import registered_suppliers
 
 bp = Blueprint("bots", __name__, url_prefix="/bots")
@@ -52,9 +52,7 @@ def new():
         _tell_if_gift_card_low(bot)
         flash(f"Bot {bot.name} created. Use “Test login” to check it can sign in.", "success")
         return redirect(url_for("bots.index"))
-    return render_template(
-        "bots/form.html", form=form, bot=None, check=None
-    ), 422 if form.errors else 200
+    return render_form("bots/form.html", form, bot=None, check=None)
 
 
 @bp.route("/<int:bot_id>", methods=["GET", "POST"])
@@ -68,9 +66,7 @@ def edit(bot_id):
         flash(f"Bot {bot.name} saved.", "success")
         return redirect(url_for("bots.index"))
     check = jobs.load_login_checks([bot.id]).get(bot.id)
-    return render_template(
-        "bots/form.html", form=form, bot=bot, check=check, **_limits_and_balance(bot)
-    ), 422 if form.errors else 200
+    return render_form("bots/form.html", form, bot=bot, check=check, **_limits_and_balance(bot))
 
 
 def _limits_and_balance(bot) -> dict:
@@ -106,13 +102,11 @@ def top_up(bot_id):
     gift_cards.top_up(bot, amount, actor=current_user.email, note=note or None)
     db.session.commit()
     resumed = jobs.resume_after_top_up([bot.id])  # commits
-    queued = jobs.after_commit(jobs.enqueue_order, *resumed)  # else the due-orders duty does
-    message = f"Top-up of {amount} recorded; the balance is {gift_cards.balance(bot.id)}."
-    if resumed:
-        message += f" Sales back in line: {len(resumed)}."
-        if not queued:
-            message += " (The job queue is unreachable; they start with the next tick.)"
-    flash(message, "success")
+    flash(
+        f"Top-up of {amount} recorded; the balance is {gift_cards.balance(bot.id)}."
+        + back_in_line(resumed, "Sales back in line:"),
+        "success",
+    )
     return redirect(url_for("bots.edit", bot_id=bot.id))
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
-from autoorder import actions, jobs, listings_csv, netguard, sku_rules
+from autoorder import actions, listings_csv, netguard, sku_rules
 from autoorder.auth import team_get_or_404, team_select
 from autoorder.ebay.sync import find_listing
 from autoorder.extensions import db
@@ -15,7 +15,7 @@ from autoorder.forms import ListingForm
 from autoorder.inputs import arg_int, money
 from autoorder.models import Listing, Order, OrderBot, SkuRule
 from autoorder.orders import OrderStatus
-from autoorder.routes import is_htmx
+from autoorder.routes import back_in_line, is_htmx, render_form
 from autoorder.scrapers import ADAPTERS
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
@@ -83,13 +83,11 @@ def import_csv():
     created, updated = listings_csv.apply(parsed, current_user.team_id)
     resumed = _resume_all_unmapped()
     db.session.commit()  # one transaction: every row or none
-    queued = jobs.after_commit(jobs.enqueue_order, *resumed)
-    message = f"Imported {len(parsed.rows)} listings: {created} new, {updated} updated."
-    if resumed:
-        message += f" Sales waiting for a mapping and now back in line: {len(resumed)}."
-        if not queued:
-            message += " (The job queue is unreachable; they start with the next tick.)"
-    flash(message, "success")
+    flash(
+        f"Imported {len(parsed.rows)} listings: {created} new, {updated} updated."
+        + back_in_line(resumed, "Sales waiting for a mapping and now back in line:"),
+        "success",
+    )
     return redirect(url_for("listings.index"))
 
 
@@ -202,9 +200,7 @@ def new():
         db.session.add(listing)
         db.session.flush()
         return _saved(listing, "created")
-    return render_template(
-        "listings/form.html", form=form, listing=None, source=source
-    ), 422 if form.errors else 200
+    return render_form("listings/form.html", form, listing=None, source=source)
 
 
 @bp.route("/<int:listing_id>", methods=["GET", "POST"])
@@ -215,9 +211,7 @@ def edit(listing_id):
         _apply(form, listing)
         db.session.flush()
         return _saved(listing, "saved")
-    return render_template(
-        "listings/form.html", form=form, listing=listing, source=None
-    ), 422 if form.errors else 200
+    return render_form("listings/form.html", form, listing=listing, source=None)
 
 
 @bp.post("/<int:listing_id>/delete")
@@ -239,13 +233,11 @@ def _saved(listing, verb):
     """Attach the sales waiting for this mapping, retry them, commit, then enqueue them."""
     resumed = _resume_unmapped(listing)
     db.session.commit()
-    queued = jobs.after_commit(jobs.enqueue_order, *resumed)  # else the due-orders duty does
-    message = f"Mapping for eBay item {listing.ebay_item_id} {verb}."
-    if resumed:
-        message += f" Sales waiting for it and now back in line: {len(resumed)}."
-        if not queued:
-            message += " (The job queue is unreachable; they start with the next tick.)"
-    flash(message, "success")
+    flash(
+        f"Mapping for eBay item {listing.ebay_item_id} {verb}."
+        + back_in_line(resumed, "Sales waiting for it and now back in line:"),
+        "success",
+    )
     return redirect(url_for("listings.index"))
 
 

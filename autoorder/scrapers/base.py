@@ -441,15 +441,6 @@ class SupplierAdapter(ABC):
         then checked as a URL as given. Pure (no network)."""
         return None
 
-    def product_url_for_id(self, product_id: str) -> str | None:
-        """The product page of a supplier product id (an ASIN, an item number), for listings
-        imported by id and SKU rules; None when this supplier needs the full URL. The same
-        reading as a pasted id in the listing form (``product_ref``)."""
-        try:
-            return type(self).product_ref(product_id, self.base_url)
-        except ValueError:  # e.g. a short link: the full URL is needed
-            return None
-
     def product_page(self, product_url: str) -> str:
         """The absolute product URL to open; URLNotAllowedError if it leaves the supplier."""
         from autoorder import netguard

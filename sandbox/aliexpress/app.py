@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -69,13 +70,20 @@ def account() -> dict | None:
     return acct
 
 
-def signed_in_or_redirect():
-    acct = account()
-    if acct is None:
-        return None, redirect("/login?return_url=" + quote(request.full_path.rstrip("?")))
-    if acct["challenge"] == "blocked":
-        return None, redirect("/_____tmd_____/punish")
-    return acct, None
+def signed_in(view):
+    """The view, given the signed-in account first; else the sign-in page (which comes back
+    here), or the punish page for a blocked account."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        acct = account()
+        if acct is None:
+            return redirect("/login?return_url=" + quote(request.full_path.rstrip("?")))
+        if acct["challenge"] == "blocked":
+            return redirect("/_____tmd_____/punish")
+        return view(acct, *args, **kwargs)
+
+    return guarded
 
 
 def create_app(seed: int = 0, secret_key: str | None = None) -> Flask:
@@ -119,7 +127,7 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
     def home():
         return render_template("home.html", items=store().items.values())
 
-    # --- sign-in: login.aliexpress.com on the real site --------------------------------------------
+    # --- sign-in: login.aliexpress.com on the real site -------------------------------------------
     @app.route("/login", methods=["GET", "POST"])
     def login():
         back = request.values.get("return_url") or "/p/order/index.html"
@@ -217,10 +225,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
 
     # --- the cart ---------------------------------------------------------------------------------
     @app.post("/p/shoppingcart/add")
-    def cart_add():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def cart_add(acct):
         item_id, sku_id = request.form.get("itemId", ""), request.form.get("skuId", "")
         product = store().items.get(item_id)
         try:
@@ -235,10 +241,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return redirect(f"/item/{item_id}.html?added={line['cart_id']}")
 
     @app.get("/p/shoppingcart/index.html")
-    def cart():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def cart(acct):
         lines = store().cart_lines(acct["email"])
         for line in lines:
             product = store().items[line["item_id"]]
@@ -252,10 +256,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return render_template("cart.html", lines=lines, ids=ids)
 
     @app.post("/p/shoppingcart/delete")
-    def cart_delete():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def cart_delete(acct):
         store().delete_cart_lines(acct["email"], set(request.form.getlist("cartId")))
         return redirect("/p/shoppingcart/index.html")
 
@@ -282,10 +284,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         ), status
 
     @app.get("/p/trade/confirm.html")
-    def confirm():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def confirm(acct):
         if not store().cart_lines(acct["email"], set(cart_ids())):
             return render_template(
                 "error.html", message="Query product info failed, orderLine DTO is empty"
@@ -293,10 +293,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return confirm_page(acct)
 
     @app.post("/p/trade/address")
-    def add_address():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def add_address(acct):
         form = {name: request.form.get(name, "").strip() for name in ADDRESS_FIELDS}
         errors = address_errors(form)
         if errors:
@@ -321,10 +319,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return redirect(f"/p/trade/confirm.html?availableProductShopcartIds={','.join(cart_ids())}")
 
     @app.post("/p/trade/shipping")
-    def choose_shipping():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def choose_shipping(acct):
         try:
             store().choose_service(
                 acct["email"], request.form.get("itemId", ""), request.form.get("service", "")
@@ -334,10 +330,8 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return redirect(f"/p/trade/confirm.html?availableProductShopcartIds={','.join(cart_ids())}")
 
     @app.post("/p/trade/place")
-    def place():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def place(acct):
         method = request.form.get("payChannel", "card")
         payment = {"method": "balance" if method == "balance" else "card"}
         if payment["method"] == "card":
@@ -354,20 +348,16 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return redirect("/p/second-payment/pay-result.html?orderIds=" + ",".join(numbers))
 
     @app.get("/p/second-payment/pay-result.html")
-    def pay_result():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def pay_result(acct):
         numbers = [n for n in request.args.get("orderIds", "").split(",") if n]
         orders = [store().orders[n] for n in numbers if n in store().orders]
         return render_template("pay_result.html", orders=orders, error=None)
 
     # --- after the sale ---------------------------------------------------------------------------
     @app.get("/p/order/index.html")
-    def order_list():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def order_list(acct):
         orders = [o for o in store().orders.values() if o["account_email"] == acct["email"]]
         orders.sort(key=lambda o: o["placed_at"], reverse=True)
         return render_template("orders.html", orders=orders, when=when)
@@ -379,18 +369,14 @@ def register_pages(app: Flask) -> None:  # noqa: C901 - one route table, read to
         return order
 
     @app.get("/p/order/detail.html")
-    def order_detail():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def order_detail(acct):
         order = own_order(acct, request.args.get("orderId"))
         return render_template("order_detail.html", order=order, when=when)
 
     @app.get("/p/tracking/index.html")
-    def order_tracking():
-        acct, away = signed_in_or_redirect()
-        if away:
-            return away
+    @signed_in
+    def order_tracking(acct):
         order = own_order(acct, request.args.get("tradeOrderId"))
         labels = {i["sku_id"]: i for i in order["items"]}
         return render_template("tracking.html", order=order, labels=labels, when=when)

@@ -106,7 +106,8 @@ def _account_json(acct):
 
 @bp.route("/accounts/<email>", methods=["GET", "PATCH", "POST"])
 def one_account(email):
-    """PATCH/POST {"password", "challenge": null|slider|code|blocked, "balance", "expire_sessions"}."""
+    """PATCH/POST {"password", "challenge": null|slider|code|blocked, "balance",
+    "expire_sessions"}."""
     store = _store()
     acct = store.accounts.get(email)
     if request.method == "GET":

@@ -1,5 +1,6 @@
 """Product, add-on offer, cart, checkout (address with suggestion, payment with the gift-card
-balance, review), thank-you, order history, order details and ship-track — at amazon.com's paths."""
+balance, review), thank-you, order history, order details and ship-track — at amazon.com's
+paths."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def home():
     return redirect("/your-orders/orders")
 
 
-# --- product and cart -------------------------------------------------------------------------------
+# --- product and cart -----------------------------------------------------------------------------
 @bp.get("/dp/<asin>")
 @bp.get("/dp/<asin>/<path:_ref>")
 @bp.get("/gp/product/<asin>")
@@ -96,7 +97,7 @@ def proceed():
     return redirect(ADDRESS_PATH)
 
 
-# --- checkout ---------------------------------------------------------------------------------------
+# --- checkout -------------------------------------------------------------------------------------
 def checkout_or_cart():
     email = signed_in_email()
     checkout = store().checkouts.get(email)
@@ -260,7 +261,7 @@ def thank_you():
     return render_template("thankyou.html", order=order)
 
 
-# --- orders and tracking -------------------------------------------------------------------------------
+# --- orders and tracking --------------------------------------------------------------------------
 @bp.get("/your-orders/orders")
 @bp.get("/gp/css/order-history")
 @signed_in

@@ -109,7 +109,10 @@ class Store:
 
     # --- orders ---------------------------------------------------------------------------------
     def new_order_number(self) -> str:
-        return f"11{self.rng.randrange(1, 5)}-{self.rng.randrange(10**7):07d}-{self.rng.randrange(10**7):07d}"
+        return (
+            f"11{self.rng.randrange(1, 5)}-{self.rng.randrange(10**7):07d}-"
+            f"{self.rng.randrange(10**7):07d}"
+        )
 
     def totals(self, email) -> dict:
         """What the review page shows for the account's cart and checkout."""

@@ -1,4 +1,5 @@
-"""The emulator's Flask app: ``create_app(seed=0, client_id=..., client_secret=..., redirect_uri=..., clock=None)``."""
+"""The emulator's Flask app: ``create_app(seed=0, client_id=..., client_secret=...,
+redirect_uri=..., clock=None)``."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 
 class Clock:
-    """Real time plus an offset, or, with ``start``, a frozen instant that moves only by ``advance``."""
+    """Real time plus an offset, or, with ``start``, a frozen instant that moves only by
+    ``advance``."""
 
     def __init__(self, start: datetime | None = None):
         if start is not None and start.tzinfo is None:
@@ -52,7 +53,8 @@ _ISO_RE = re.compile(
 
 
 def parse_iso(text: str) -> datetime:
-    """Parse an ISO 8601 UTC timestamp as eBay takes it (``Z`` or an explicit offset). Raises ValueError."""
+    """Parse an ISO 8601 UTC timestamp as eBay takes it (``Z`` or an explicit offset). Raises
+    ValueError."""
     if not isinstance(text, str):
         raise ValueError("timestamp must be a string")
     m = _ISO_RE.match(text.strip())

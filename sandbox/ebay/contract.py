@@ -1,4 +1,5 @@
-"""Access to the official contract files kept in ``sandbox/ebay/contract/`` (see SOURCE.md there)."""
+"""Access to the official contract files kept in ``sandbox/ebay/contract/`` (see SOURCE.md
+there)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def carrier_codes() -> dict[str, str]:
 
 
 def canonical_carrier(code: str) -> str | None:
-    """eBay's spelling of ``code`` (matched case-insensitively), or None if eBay does not list it."""
+    """eBay's spelling of ``code`` (matched case-insensitively), or None if eBay does not list
+    it."""
     if not isinstance(code, str):
         return None
     return carrier_codes().get(code.strip().lower())
@@ -49,7 +51,8 @@ def canonical_carrier(code: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def documented_error_ids() -> dict[str, dict[int, dict]]:
-    """For each operationId: the error ids that the spec's ``x-response-codes`` list, with domain/category."""
+    """For each operationId: the error ids that the spec's ``x-response-codes`` list, with
+    domain/category."""
     spec = load_spec()
     out: dict[str, dict[int, dict]] = {}
     for item in spec["paths"].values():

@@ -244,7 +244,8 @@ def expire_tokens():
 
 @bp.post("/tokens/revoke")
 def revoke_tokens():
-    """Revoke one refresh token (``{"refresh_token": ...}``) or all of them (``{}``): invalid_grant next."""
+    """Revoke one refresh token (``{"refresh_token": ...}``) or all of them (``{}``): invalid_grant
+    next."""
     state = current_state()
     token = _body().get("refresh_token")
     with state.lock:

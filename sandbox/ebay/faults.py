@@ -1,9 +1,10 @@
 """Run-time fault injection for the Sell Fulfillment API endpoints.
 
-``POST /sandbox/faults`` with ``{"fault": KIND, "count": N or null, "delay": s, "operations": [...]}``.
-``count`` null (or absent) keeps the fault on until ``DELETE /sandbox/faults``. ``operations`` limits
-it to some operationIds (for example ``["getOrders"]``), and absent means every API operation. Faults
-of different kinds can be active together, for example slow and malformed.
+``POST /sandbox/faults`` with ``{"fault": KIND, "count": N or null, "delay": s, "operations":
+[...]}``. ``count`` null (or absent) keeps the fault on until ``DELETE /sandbox/faults``.
+``operations`` limits it to some operationIds (for example ``["getOrders"]``), and absent means
+every API operation. Faults of different kinds can be active together, for example slow and
+malformed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """getOrders query parameters: ``filter``, ``limit``, ``offset``, ``orderIds``, ``fieldGroups``.
 
-The rules come from the parameter descriptions in the contract. Flask has already percent-decoded the
-query string, so ``%5B``/``%5D``/``%7B``/``%7C``/``%7D`` arrive as ``[ ] { | }``.
+The rules come from the parameter descriptions in the contract. Flask has already percent-decoded
+the query string, so ``%5B``/``%5D``/``%7B``/``%7C``/``%7D`` arrive as ``[ ] { | }``.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def parse_order_query(args, now: datetime) -> OrderQuery:
                 raise ApiError(400, 32800, fieldGroup=group)
     raw_ids = args.get("orderIds")
     if raw_ids is not None and raw_ids.strip():
-        # "If one or more order ID values are specified ... all other query parameters will be ignored."
+        # "If one or more order ID values are specified ... all other query parameters will be
+        # ignored."
         ids = list(dict.fromkeys(i.strip() for i in raw_ids.split(",") if i.strip()))
         if len(ids) > MAX_ORDER_IDS:
             raise ApiError(400, 30900)

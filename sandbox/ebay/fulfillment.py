@@ -160,7 +160,8 @@ def createShippingFulfillment(order_id: str):  # noqa: N802
         state.orders.add_fulfillment(record, fulfillment, now)
     resp = _json({}, 201)  # the contract declares an (empty) JSON object; the id is in Location
     resp.headers["Location"] = (
-        f"{_base_url()}{BASE_PATH}/order/{order_id}/shipping_fulfillment/{fulfillment['fulfillmentId']}"
+        f"{_base_url()}{BASE_PATH}/order/{order_id}/shipping_fulfillment/"
+        f"{fulfillment['fulfillmentId']}"
     )
     return resp
 

@@ -1,4 +1,5 @@
-"""Random sales for the demo: every N seconds, one order from a catalogue, with a seeded random buyer."""
+"""Random sales for the demo: every N seconds, one order from a catalogue, with a seeded random
+buyer."""
 
 from __future__ import annotations
 

@@ -115,7 +115,8 @@ def _refresh_token(form) -> Response:
             raise OAuthError(
                 400,
                 "invalid_grant",
-                "the provided authorization refresh token is invalid or was issued to another client",
+                "the provided authorization refresh token is invalid or was issued to another "
+                "client",
             )
         scopes = frozenset(form["scope"].split()) if form.get("scope") else grant.scopes
         if not scopes or not scopes <= grant.scopes:

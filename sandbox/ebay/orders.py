@@ -85,7 +85,10 @@ class IdSource:
 
     def order_id(self) -> str:
         while True:
-            value = f"{self.rng.randint(1, 27):02d}-{self.rng.randint(0, 99999):05d}-{self.rng.randint(0, 99999):05d}"
+            value = (
+                f"{self.rng.randint(1, 27):02d}-{self.rng.randint(0, 99999):05d}-"
+                f"{self.rng.randint(0, 99999):05d}"
+            )
             if value not in self.used:
                 self.used.add(value)
                 return value

@@ -10,14 +10,16 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 
 def make_threaded_server(app: Flask, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
-    """A threaded werkzeug server bound to ``host:port`` (port 0: a free port, see ``server.server_port``)."""
+    """A threaded werkzeug server bound to ``host:port`` (port 0: a free port, see
+    ``server.server_port``)."""
     return make_server(host, port, app, threaded=True)
 
 
 def start_in_thread(
     app: Flask, port: int = 0, host: str = "127.0.0.1"
 ) -> tuple[str, Callable[[], None]]:
-    """Serve ``app`` on a background thread. Returns ``(base_url, stop)``. ``stop()`` shuts it down."""
+    """Serve ``app`` on a background thread. Returns ``(base_url, stop)``. ``stop()`` shuts it
+    down."""
     server = make_threaded_server(app, host, port)
     thread = threading.Thread(
         target=server.serve_forever,

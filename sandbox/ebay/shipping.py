@@ -85,7 +85,8 @@ def _shipped_date(body: dict, now: datetime) -> str:
 
 
 def build_fulfillment(record: OrderRecord, body, now: datetime) -> dict:
-    """Validate ``body`` against ``record``. Returns the new ShippingFulfillment; raises ApiError."""
+    """Validate ``body`` against ``record``. Returns the new ShippingFulfillment; raises
+    ApiError."""
     if not isinstance(body, dict):
         raise ApiError(400, 32600, "The request body must be a JSON object.")
     refs = _line_items(body, record)

@@ -39,7 +39,8 @@ class OrderRecord:
         self.data["lastModifiedDate"] = iso(now)
 
     def render(self, base_url: str, in_list: bool = False) -> dict:
-        """The Order as the API returns it. getOrders leaves cancelRequests empty, as eBay documents."""
+        """The Order as the API returns it. getOrders leaves cancelRequests empty, as eBay
+        documents."""
         out = copy.deepcopy(self.data)
         out["fulfillmentHrefs"] = [
             f"{base_url}{BASE_PATH}/order/{self.order_id}/shipping_fulfillment/{f['fulfillmentId']}"

@@ -1,4 +1,5 @@
-"""Run the emulator as a subprocess for tests: ``start_ebay_sandbox()`` -> object with ``.url`` and ``.stop()``.
+"""Run the emulator as a subprocess for tests: ``start_ebay_sandbox()`` -> object with ``.url`` and
+``.stop()``.
 
 Example pytest fixture::
 
@@ -69,7 +70,8 @@ class SandboxProcess:
             return ""
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Terminate the process (kill it if it does not exit in ``timeout``). Safe to call twice."""
+        """Terminate the process (kill it if it does not exit in ``timeout``). Safe to call
+        twice."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -121,7 +123,8 @@ def start_ebay_sandbox(
     """Start ``python -m sandbox.ebay`` on 127.0.0.1 and wait until it answers.
 
     ``extra_args`` passes CLI flags such as ``["--generate-sales-every", "5", "--client-id", "x"]``.
-    Raises SandboxError, with the log's tail, if the process dies or does not answer within ``timeout``.
+    Raises SandboxError, with the log's tail, if the process dies or does not answer within
+    ``timeout``.
     """
     if log_path is None:
         fd, name = tempfile.mkstemp(prefix="ebay-sandbox-", suffix=".log")

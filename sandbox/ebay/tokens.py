@@ -67,7 +67,8 @@ class TokenStore:
         return code
 
     def redeem_code(self, code: str, redirect_uri: str, now: datetime) -> Grant | None:
-        """The code's grant if it is valid, unused, unexpired and was issued for ``redirect_uri``."""
+        """The code's grant if it is valid, unused, unexpired and was issued for
+        ``redirect_uri``."""
         grant = self.codes.get(code)
         if (
             grant is None

@@ -1,4 +1,5 @@
-"""Demo supplier web shop used to develop and test the ordering bot (not part of the autoorder package)."""
+"""Demo supplier web shop used to develop and test the ordering bot (not part of the autoorder
+package)."""
 
 from .app import create_app
 

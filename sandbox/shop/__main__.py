@@ -17,7 +17,8 @@ from .web import STORE_KEY
 
 
 def start_auto_shipper(store, after_seconds: float) -> threading.Thread:
-    """Ship each processing order ``after_seconds`` after it was placed (a warehouse, for the demo)."""
+    """Ship each processing order ``after_seconds`` after it was placed (a warehouse, for the
+    demo)."""
 
     def loop():
         while True:

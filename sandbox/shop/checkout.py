@@ -1,4 +1,5 @@
-"""Checkout: shipping address -> payment -> (upsell interstitial) -> review -> place order -> confirmation."""
+"""Checkout: shipping address -> payment -> (upsell interstitial) -> review -> place order ->
+confirmation."""
 
 from __future__ import annotations
 

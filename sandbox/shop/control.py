@@ -1,4 +1,5 @@
-"""JSON control endpoints under /sandbox/ (no auth): inspect orders, ship them, manage accounts, faults."""
+"""JSON control endpoints under /sandbox/ (no auth): inspect orders, ship them, manage accounts,
+faults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Placing an order: final stock/payment checks and the order record. Called with the store lock held."""
+"""Placing an order: final stock/payment checks and the order record. Called with the store lock
+held."""
 
 from __future__ import annotations
 

@@ -108,7 +108,9 @@ PRODUCTS = [
         "rating": 4.3,
         "reviews": 3502,
         "sold": 15877,
-        "description": "13 mm dynamic drivers, touch controls, 6 h playback plus 24 h from the case, USB-C.",
+        "description": (
+            "13 mm dynamic drivers, touch controls, 6 h playback plus 24 h from the case, USB-C."
+        ),
         "specs": {"Bluetooth": "5.3", "Battery": "40 mAh x 2 + 400 mAh case", "Waterproof": "IPX5"},
         "option_names": ["color"],
         "variants": [
@@ -141,7 +143,10 @@ PRODUCTS = [
         "rating": 4.2,
         "reviews": 276,
         "sold": 958,
-        "description": "Soft fluoroelastomer-feel silicone with a pin-and-tuck closure. Fits Series 4-9, SE and Ultra.",
+        "description": (
+            "Soft fluoroelastomer-feel silicone with a pin-and-tuck closure. Fits Series 4-9, SE "
+            "and Ultra."
+        ),
         "specs": {"Material": "Silicone", "Closure": "Pin-and-tuck"},
         "option_names": ["color", "size"],
         "variants": [

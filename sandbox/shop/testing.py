@@ -6,8 +6,8 @@
     shop.control("POST", "/sandbox/faults", {"name": "upsell"})
     shop.stop()
 
-Or as a context manager: ``with start_shop() as shop: ...``. stdout+stderr of the server go to a log file
-(``shop.log_path``); the log tail is included in the error when the shop fails to start.
+Or as a context manager: ``with start_shop() as shop: ...``. stdout+stderr of the server go to a log
+file (``shop.log_path``); the log tail is included in the error when the shop fails to start.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ class ShopServer:
         return self.process.poll() is None
 
     def control(self, method: str, path: str, body: dict | None = None, timeout: float = 10.0):
-        """Call a /sandbox/ JSON endpoint; returns the decoded JSON. Raises urllib.error.HTTPError on 4xx/5xx."""
+        """Call a /sandbox/ JSON endpoint; returns the decoded JSON. Raises urllib.error.HTTPError
+        on 4xx/5xx."""
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(
             self.url + path,

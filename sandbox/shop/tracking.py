@@ -31,7 +31,8 @@ S10_PREFIXES = ("LX", "LY", "LZ", "RR", "RB")
 
 
 def gs1_mod10_check_digit(body: str) -> int:
-    """Check digit for USPS IMpb (GS1 mod 10: weight 3 on the rightmost body digit, alternating 3/1)."""
+    """Check digit for USPS IMpb (GS1 mod 10: weight 3 on the rightmost body digit, alternating
+    3/1)."""
     total = 0
     for i, ch in enumerate(reversed(body)):
         total += int(ch) * (3 if i % 2 == 0 else 1)

@@ -97,7 +97,8 @@ def render_layout(name: str, slugs, **ctx):
 
 
 def form_value(*names: str) -> str:
-    """First non-empty form value among names (standard field name first, then alternate-layout name)."""
+    """First non-empty form value among names (standard field name first, then alternate-layout
+    name)."""
     for name in names:
         value = request.form.get(name)
         if value:

@@ -1,6 +1,6 @@
-"""The dashboard in real Chromium against a real local server: log in, create a bot (inline validation
-first refuses a bad card), map a listing from a stuck sale, record a credits purchase. Screenshots
-go to artifacts/screenshots/."""
+"""The dashboard in real Chromium against a real local server: log in, create a bot (inline
+validation first refuses a bad card), map a listing from a stuck sale, record a credits purchase.
+Screenshots go to artifacts/screenshots/."""
 
 from decimal import Decimal
 
@@ -10,13 +10,10 @@ from sqlalchemy import select
 from autoorder import credits
 from autoorder.extensions import db
 from autoorder.models import CreditPackage, Listing, Order, OrderBot
-from autoorder.scrapers import browser
-from tests.factories import PASSWORD, make_order, make_supplier, make_user
-from tests.support import ROOT
+from tests.factories import make_order, make_supplier, make_user
+from tests.support import shot
 
 pytestmark = pytest.mark.browser
-
-SHOTS = ROOT / "artifacts" / "screenshots"
 
 
 @pytest.fixture
@@ -38,19 +35,9 @@ def world(app):
         return {"team": admin.team_id, "order": stuck.id}
 
 
-def _shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def test_console_flows_in_chromium(app, live_server, world, redis):
-    executable = browser.chromium_executable(app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (context, page):
-        page.goto(live_server + "/login")
-        page.fill("#email", "owner@example.com")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+def test_console_flows_in_chromium(app, live_server, world, redis, chromium, log_in):
+    with chromium() as (context, page):
+        log_in(page)
 
         # an order bot: the bad card is refused inline, before any submit
         page.goto(live_server + "/bots/new")
@@ -66,7 +53,7 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
         page.fill("#card_expiry", "01/20")
         page.press("#card_expiry", "Tab")
         page.locator("#feedback-card_expiry .error").wait_for()
-        _shot(page, "bot-form-invalid-card")
+        shot(page, "bot-form-invalid-card")
         page.fill("#card_number", "4111 1111 1111 1111")
         page.press("#card_number", "Tab")
         page.locator("#feedback-card_number .ok").wait_for()
@@ -79,7 +66,7 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
         assert "Bot main created" in page.inner_text("main")
         assert "•••• 1111" in page.inner_text("#bots")
         assert "4111" not in page.content()
-        _shot(page, "bots")
+        shot(page, "bots")
 
         # a listing, mapped straight from the sale waiting for it
         page.goto(live_server + "/listings/")
@@ -89,11 +76,11 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
         page.fill("#supplier_product_url", "http://127.0.0.1:1/products/phone-case")
         page.fill("#supplier_variant", "Black")
         page.fill("#max_buy_price", "12.50")
-        _shot(page, "listing-form")
+        shot(page, "listing-form")
         page.click("#listing-form button[type=submit]")
         page.wait_for_url(live_server + "/listings/")
         assert "back in line: 1" in page.inner_text("main")
-        _shot(page, "listings")
+        shot(page, "listings")
 
         # credits: an admin records a package purchase
         page.goto(live_server + "/console/")
@@ -106,7 +93,7 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
         assert (
             page.inner_text("#credit-balance") == "100" and page.inner_text("#nav-credits") == "100"
         )
-        _shot(page, "console")
+        shot(page, "console")
 
         for path, name in (
             ("/settings/", "settings"),
@@ -115,16 +102,16 @@ def test_console_flows_in_chromium(app, live_server, world, redis):
         ):
             page.goto(live_server + path)
             assert page.locator("h1").count() == 1
-            _shot(page, name)
+            shot(page, name)
 
-        phone = browser.POOL.browser(executable).new_context(
+        phone = context.browser.new_context(  # the same pooled Chromium
             viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
         )
         try:
             mobile = phone.new_page()
             mobile.goto(live_server + "/console/")
             assert mobile.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-            _shot(mobile, "console-phone")
+            shot(mobile, "console-phone")
         finally:
             phone.close()
 

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from autoorder.extensions import db
 from autoorder.models import CreditPackage, Listing, Order, OrderBot, User
-from autoorder.scrapers import browser
-from tests.factories import PASSWORD, make_bot, make_listing, make_order, make_supplier, make_user
+from tests.factories import make_bot, make_listing, make_order, make_supplier, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -75,24 +74,15 @@ def _pages(app, world):
         yield rule.endpoint, path
 
 
-def _log_in(page, live_server, email="owner@example.com"):
-    page.goto(live_server + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server + "/")
-
-
-def test_every_page_loads_without_a_csp_violation(app, live_server, world):
-    executable = browser.chromium_executable(app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (_context, page):
+def test_every_page_loads_without_a_csp_violation(app, live_server, world, chromium, log_in):
+    with chromium() as (_context, page):
         problems = []
         page.on(
             "console",
             lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
         )
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        _log_in(page, live_server)
+        log_in(page)
         loaded = 0
         for endpoint, path in _pages(app, world):
             response = page.goto(live_server + path)
@@ -133,9 +123,10 @@ def _click_all_confirms(page, dialogs):
     return clicked
 
 
-def test_every_confirm_button_shows_the_hostile_name_and_runs_no_script(app, live_server, world):
-    executable = browser.chromium_executable(app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (_context, page):
+def test_every_confirm_button_shows_the_hostile_name_and_runs_no_script(
+    app, live_server, world, chromium, log_in
+):
+    with chromium() as (_context, page):
         dialogs = []
 
         def on_dialog(dialog):
@@ -143,7 +134,7 @@ def test_every_confirm_button_shows_the_hostile_name_and_runs_no_script(app, liv
             dialog.dismiss()
 
         page.on("dialog", on_dialog)
-        _log_in(page, live_server)
+        log_in(page)
         total = 0
         for path in ("/bots/", "/team/", "/listings/", "/", f"/orders/{world['orders']['failed']}"):
             dialogs.clear()

@@ -4,13 +4,11 @@ endpoint with the CSRF header — the hand-off process's side is played by publi
 Redis and reading the input it would take."""
 
 import io
-import threading
 import time
 import uuid
 
 import pytest
 from PIL import Image
-from werkzeug.serving import make_server
 
 from autoorder import handoff, live_view
 from autoorder.extensions import db
@@ -20,16 +18,6 @@ from autoorder.scrapers.base import BlockedError
 from tests.factories import PASSWORD, make_bot, make_order, make_user
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app, redis):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
 
 
 def _jpeg(colour) -> bytes:

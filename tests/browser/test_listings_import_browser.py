@@ -1,34 +1,20 @@
 """The CSV import of listings (#17.4) in real Chromium against a real local server: choosing a file
 shows the HTMX preview with an error per row, a bad file imports nothing, a fixed file imports
-every row. Also the bot page's limits and gift-card top-up. Screenshots go to artifacts/screenshots/."""
-
-import threading
+every row. Also the bot page's limits and gift-card top-up. Screenshots go to
+artifacts/screenshots/."""
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from autoorder.extensions import db
 from autoorder.listings_csv import COLUMNS
 from autoorder.models import GiftCardEntry, Listing
-from autoorder.scrapers import browser
-from tests.factories import PASSWORD, make_bot, make_supplier, make_user
-from tests.support import ROOT
+from tests.factories import make_bot, make_supplier, make_user
+from tests.support import shot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 SHOP = "http://127.0.0.1:8802"
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
 
 
 @pytest.fixture
@@ -47,7 +33,9 @@ def _count(app, team_id):
         return db.session.scalar(select(func.count(Listing.id)).where(Listing.team_id == team_id))
 
 
-def test_import_preview_errors_then_import_in_chromium(app, live_server, world, tmp_path):
+def test_import_preview_errors_then_import_in_chromium(
+    app, live_server, world, tmp_path, chromium, log_in
+):
     header = ",".join(COLUMNS)
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -58,13 +46,8 @@ def test_import_preview_errors_then_import_in_chromium(app, live_server, world, 
         f"{header}\n325400200001,,phone-case,Black,main,15,1\n"
         f"325400200002,CASE-RED,{SHOP}/products/phone-case,Red,main,,2\n"
     )
-    executable = browser.chromium_executable(app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (context, page):
-        page.goto(live_server + "/login")
-        page.fill("#email", "owner@example.com")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+    with chromium() as (context, page):
+        log_in(page)
 
         page.goto(live_server + "/listings/")
         page.click("text=Import CSV")
@@ -76,8 +59,7 @@ def test_import_preview_errors_then_import_in_chromium(app, live_server, world, 
         assert any("ebay_item_id" in e for e in errors) and any("no bot" in e for e in errors)
         assert any("max_price" in e for e in errors)
         assert page.url == live_server + "/listings/import"  # a fragment swap, no page load
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "listings-import-preview-errors.png"), full_page=True)
+        shot(page, "listings-import-preview-errors")
         page.click("#import-button")  # importing the bad file anyway: nothing is saved
         page.locator("#import-errors").wait_for()
         assert _count(app, world["team"]) == 0
@@ -86,7 +68,7 @@ def test_import_preview_errors_then_import_in_chromium(app, live_server, world, 
         page.locator("#import-summary.ok").wait_for()
         assert "2 rows are fine: 2 new listings" in page.inner_text("#import-summary")
         assert page.locator("#import-rows tbody tr").count() == 2
-        page.screenshot(path=str(SHOTS / "listings-import-preview-ok.png"), full_page=True)
+        shot(page, "listings-import-preview-ok")
         page.click("#import-button")
         page.wait_for_url(live_server + "/listings/")
         assert "Imported 2 listings: 2 new, 0 updated." in page.inner_text("body")
@@ -103,6 +85,6 @@ def test_import_preview_errors_then_import_in_chromium(app, live_server, world, 
         page.locator("#gift-card-ledger").wait_for()
         assert "Top-up of 25.50 recorded" in page.inner_text("body")
         assert "top-up" in page.inner_text("#gift-card-ledger")
-        page.screenshot(path=str(SHOTS / "bot-gift-card-ledger.png"), full_page=True)
+        shot(page, "bot-gift-card-ledger")
     with app.app_context():
         assert db.session.scalar(select(func.count(GiftCardEntry.id))) == 1

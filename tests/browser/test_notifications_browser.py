@@ -1,45 +1,23 @@
-"""The notification settings in real Chromium: add targets (a local SMTP server and a local webhook),
-a refused URL is not echoed back, "Send test" enqueues a job that a real worker process delivers,
-the list shows each target's result, and the unread badge follows by htmx polling."""
-
-import threading
+"""The notification settings in real Chromium: add targets (a local SMTP server and a local
+webhook), a refused URL is not echoed back, "Send test" enqueues a job that a real worker process
+delivers, the list shows each target's result, and the unread badge follows by htmx polling."""
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from autoorder import notifications
 from autoorder.extensions import db
-from autoorder.scrapers import browser
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user
 from tests.jobs.test_notify_delivery import run_worker_burst
-from tests.notify_peers import HOOK_TOKEN, SMTP_PASSWORD, SmtpServer, WebhookReceiver
-from tests.support import ROOT
+from tests.notify_peers import HOOK_TOKEN, SMTP_PASSWORD
+from tests.support import shot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-
-
-@pytest.fixture
-def peers():
-    smtp, webhook = SmtpServer().start(), WebhookReceiver().start()
-    yield smtp, webhook
-    smtp.stop()
-    webhook.stop()
-
-
-def test_notification_settings_in_chromium(app, live_server, redis, redis_url, db_url, peers):
+def test_notification_settings_in_chromium(
+    app, live_server, redis, redis_url, db_url, peers, chromium, log_in
+):
     smtp, webhook = peers
     saved_poll = app.config["SALES_POLL_SECONDS"]
     app.config["SALES_POLL_SECONDS"] = 1
@@ -47,14 +25,9 @@ def test_notification_settings_in_chromium(app, live_server, redis, redis_url, d
         admin = make_user(email="owner@example.com", role="admin")
         db.session.commit()
         team_id = admin.team_id
-    executable = browser.chromium_executable(app.config.get("CHROMIUM_PATH"))
     try:
-        with browser.POOL.page(executable) as (_context, page):
-            page.goto(live_server + "/login")
-            page.fill("#email", "owner@example.com")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(live_server + "/")
+        with chromium() as (_context, page):
+            log_in(page)
             assert not page.locator("#nav-notifications").is_visible()
 
             page.click("nav >> text=Notifications")
@@ -89,14 +62,13 @@ def test_notification_settings_in_chromium(app, live_server, redis, redis_url, d
             assert webhook.titles() == ["autoorder test message"]
             page.reload()
             assert page.locator(".delivery .status-ok").count() == 2
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "notifications.png"), full_page=True)
+            shot(page, "notifications")
 
-            # an event elsewhere: the badge counts it without a reload (htmx polling)
+            # an event elsewhere: the badge counts it without a reload (htmx polling, every 30 s)
             with app.app_context():
                 notifications.notify(team_id, "needs_attention", 1, "Sale needs attention", "x")
                 db.session.commit()
-            expect(page.locator("#nav-notifications")).to_have_text("2", timeout=10000)
+            expect(page.locator("#nav-notifications")).to_have_text("2", timeout=40_000)
             page.click("#mark-read")
             page.locator("#nav-notifications.none").wait_for(state="attached", timeout=10000)
             assert page.locator("tr.notification.unread").count() == 0

@@ -3,34 +3,19 @@ download the CSV, and see a bad date answered with a message (never a 500)."""
 
 import csv
 import io
-import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from werkzeug.serving import make_server
 
 from autoorder.extensions import db
-from autoorder.scrapers import browser
-from tests.factories import PASSWORD, make_listing, make_order, make_user
-from tests.support import ROOT
+from tests.factories import make_listing, make_order, make_user
+from tests.support import shot
 
 pytestmark = pytest.mark.browser
 
-SHOTS = ROOT / "artifacts" / "screenshots"
 
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-
-
-def test_report_page_in_chromium(app, live_server):
+def test_report_page_in_chromium(app, live_server, chromium, log_in):
     with app.app_context():
         user = make_user(email="seller@example.com")
         listing = make_listing(user.team, ebay_item_id="325400200001")
@@ -47,13 +32,8 @@ def test_report_page_in_chromium(app, live_server):
             )
         make_order(user.team, status="succeeded", sold_at=datetime(2026, 4, 1, tzinfo=UTC))
         db.session.commit()
-    executable = browser.chromium_executable(app.config.get("CHROMIUM_PATH"))
-    with browser.POOL.page(executable) as (_context, page):
-        page.goto(live_server + "/login")
-        page.fill("#email", "seller@example.com")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(live_server + "/")
+    with chromium() as (_context, page):
+        log_in(page, "seller@example.com")
 
         page.click("nav >> text=Reports")
         page.wait_for_url(live_server + "/reports/")
@@ -67,8 +47,7 @@ def test_report_page_in_chromium(app, live_server):
         assert "6.00" in page.inner_text("#day-2026-05-03")
         assert "325400200001" in page.inner_text("#report-listings")
         assert page.locator("#report-sales tbody tr").count() == 2
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
+        shot(page, "reports")
 
         with page.expect_download() as download_info:
             page.click("#csv-export")

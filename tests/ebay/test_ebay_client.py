@@ -1,4 +1,5 @@
-"""The eBay REST client against the eBay emulator over HTTP: OAuth, token refresh, errors, paging, tracking."""
+"""The eBay REST client against the eBay emulator over HTTP: OAuth, token refresh, errors, paging,
+tracking."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit

@@ -27,25 +27,9 @@ from tests.factories import make_bot, make_order, make_user
 from tests.notify_peers import (
     HOOK_TOKEN,
     SMTP_PASSWORD,
-    SmtpServer,
-    WebhookReceiver,
     down_url,
 )
 from tests.support import ROOT, subprocess_env
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def webhook():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
-"""Order shapes eBay's contract allows that once stopped the poll (issue 11): each is recorded or held
-while the other orders of the same page are ingested and the cursor moves. Real emulator over HTTP;
-the shapes are set on the emulator's stored orders (``POST /sandbox/orders/{id}/fields``)."""
+"""Order shapes eBay's contract allows that once stopped the poll (issue 11): each is recorded or
+held while the other orders of the same page are ingested and the cursor moves. Real emulator over
+HTTP; the shapes are set on the emulator's stored orders (``POST /sandbox/orders/{id}/fields``)."""
 
 from datetime import timedelta
 

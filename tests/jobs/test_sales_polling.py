@@ -1,4 +1,5 @@
-"""poll_ebay_account against the eBay emulator: new sales, no duplicates, a cursor, back-off, tokens."""
+"""poll_ebay_account against the eBay emulator: new sales, no duplicates, a cursor, back-off,
+tokens."""
 
 from datetime import timedelta
 
@@ -224,7 +225,8 @@ def test_cancel_request_and_payment_seen_by_later_polls(ebay_sandbox, ebay_accou
 
 
 def _break_order(monkeypatch, broken: dict, times: int = 1):
-    """Let getOrders hand back ``broken[orderId] -> changes`` applied to that order, ``times`` times."""
+    """Let getOrders hand back ``broken[orderId] -> changes`` applied to that order, ``times``
+    times."""
     original, calls = EbayClient.get_orders, []
 
     def get_orders(self, **kwargs):

@@ -52,7 +52,8 @@ def test_other_scheduled_jobs_are_left_alone(redis):
 
 @pytest.fixture
 def keep_signal_handlers():
-    """rq-scheduler's run() installs SIGINT/SIGTERM handlers: give pytest its own back afterwards."""
+    """rq-scheduler's run() installs SIGINT/SIGTERM handlers: give pytest its own back
+    afterwards."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     yield
     for sig, handler in saved.items():
@@ -60,7 +61,8 @@ def keep_signal_handlers():
 
 
 def test_the_scheduler_process_moves_due_timed_jobs_onto_their_queues(redis, keep_signal_handlers):
-    """`flask scheduler` also does RQ's promotion of enqueue_at jobs, so workers can run --no-scheduler."""
+    """`flask scheduler` also does RQ's promotion of enqueue_at jobs, so workers can run
+    --no-scheduler."""
     from datetime import timedelta
 
     from rq import Queue

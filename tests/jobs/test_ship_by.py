@@ -1,5 +1,6 @@
 """eBay's ship-by date (issue 11): tracking checks tighten in the last hours before it, a sale at
-risk is flagged once (an order event a notifier can pick up) and shown on the sales and order pages."""
+risk is flagged once (an order event a notifier can pick up) and shown on the sales and order
+pages."""
 
 from datetime import timedelta
 

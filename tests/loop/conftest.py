@@ -1,6 +1,7 @@
 """The order loop against the real stand-ins: eBay emulator + demo shop subprocesses, real Redis,
 real worker processes, real Chromium."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,18 +16,22 @@ from sandbox.shop.testing import start_shop
 from tests import stand, support
 
 
-@pytest.fixture(scope="session")
-def shop_proc(tmp_path_factory):
-    server = start_shop(seed=11, log_path=tmp_path_factory.mktemp("shop") / "shop.log")
-    yield server
-    server.stop()
+def stand_in(name: str, start, *, seed: int, scope: str = "module"):
+    """A fixture ``name`` running one stand-in (``start``: its sandbox's ``testing.start_*``) for
+    the ``scope``, logging to a temporary directory. A supplier's loop tests declare their
+    replica with it: ``ali_proc = stand_in("ali_proc", start_aliexpress, seed=13)``."""
+
+    @pytest.fixture(name=name, scope=scope)
+    def server(tmp_path_factory):
+        running = start(seed=seed, log_path=tmp_path_factory.mktemp(name) / f"{name}.log")
+        yield running
+        running.stop()
+
+    return server
 
 
-@pytest.fixture(scope="session")
-def ebay_proc(tmp_path_factory):
-    server = start_ebay_sandbox(seed=5, log_path=tmp_path_factory.mktemp("ebay") / "ebay.log")
-    yield server
-    server.stop()
+shop_proc = stand_in("shop_proc", start_shop, seed=11, scope="session")
+ebay_proc = stand_in("ebay_proc", start_ebay_sandbox, seed=5, scope="session")
 
 
 class Loop:
@@ -36,6 +41,7 @@ class Loop:
         self.app, self.shop, self.ebay = app, shop, ebay
         self.redis_url, self.db_url, self.tmp_path = redis_url, db_url, tmp_path
         self.workers: list[subprocess.Popen] = []
+        self.item = stand.ITEM  # what ``sell`` sells on eBay
 
     def setup(
         self,
@@ -45,14 +51,25 @@ class Loop:
         credits_count=10,
         bot_email=stand.SHOP_EMAIL,
     ):
+        """The demo shop's team (``tests.stand.wire_team``)."""
         with self.app.app_context():
-            wired = stand.wire_team(
-                self.shop.url,
-                payment_method=payment_method,
-                card=card,
-                credits_count=credits_count,
-                bot_email=bot_email,
+            return self.adopt(
+                stand.wire_team(
+                    self.shop.url,
+                    payment_method=payment_method,
+                    card=card,
+                    credits_count=credits_count,
+                    bot_email=bot_email,
+                )
             )
+
+    def wire(self, **team):
+        """Another supplier's team (``tests.stand.wire_supplier_team``'s keywords)."""
+        self.item = team.get("item", stand.ITEM)
+        with self.app.app_context():
+            return self.adopt(stand.wire_supplier_team(**team))
+
+    def adopt(self, wired: stand.WiredTeam):
         self.team_id, self.bot_id = wired.team_id, wired.bot_id
         self.listing_id, self.account_id = wired.listing_id, wired.account_id
         return self
@@ -61,7 +78,7 @@ class Loop:
         stand.add_credits(self.team_id, count)
 
     def sell(self, **overrides) -> dict:
-        body = dict(stand.ITEM) | {"quantity": 1} | overrides
+        body = dict(self.item) | {"quantity": 1} | overrides
         return self.ebay.control("POST", "/sandbox/orders", body)
 
     def poll(self) -> str:
@@ -94,6 +111,16 @@ class Loop:
             order.order_after = clock.now()
             db.session.commit()
 
+    def check_tracking(self, order_id) -> str:
+        """Make the order's tracking check due now and run it in-process."""
+        from autoorder import clock
+        from autoorder.jobs.tracking import refresh_tracking
+
+        with self.app.app_context():
+            db.session.get(Order, order_id).next_tracking_check_at = clock.now()
+            db.session.commit()
+            return refresh_tracking(order_id)
+
     def shop_orders(self) -> list[dict]:
         data = self.shop.control("GET", "/sandbox/orders")
         return data["orders"] if isinstance(data, dict) else data
@@ -117,7 +144,8 @@ class Loop:
         )
 
     def start_worker(self, *args, start_new_session=True) -> subprocess.Popen:
-        """A real worker process (in its own process group, so a test can kill it with its horse)."""
+        """A real worker process (in its own process group, so a test can kill it with its
+        horse)."""
         return self.start("worker", *args, start_new_session=start_new_session)
 
     def start_scheduler(self) -> subprocess.Popen:
@@ -125,7 +153,8 @@ class Loop:
         return self.start("scheduler", log_name="scheduler")
 
     def start(self, *args, log_name=None, start_new_session=True, **env) -> subprocess.Popen:
-        """``flask --app app ARGS`` with the loop's environment (plus ``env``), kept to be killed."""
+        """``flask --app app ARGS`` with the loop's environment (plus ``env``), kept to be
+        killed."""
         name = log_name or f"worker-{len(list(self.tmp_path.iterdir()))}"
         proc = support.start_process(
             support.flask_command(*args),
@@ -137,7 +166,8 @@ class Loop:
         return proc
 
     def kill_workers(self):
-        """Stop what a test left running (a failed test must not leave a worker buying in the next)."""
+        """Stop what a test left running (a failed test must not leave a worker buying in the
+        next)."""
         for worker in self.workers:
             for pid in [worker.pid, *stand.descendants(worker.pid)]:
                 try:
@@ -150,10 +180,12 @@ class Loop:
         return support.run_flask(self.worker_env(), "worker", "--burst", timeout=timeout)
 
 
-@pytest.fixture
-def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
-    shop_proc.reset()
-    ebay_proc.control("POST", "/sandbox/reset", {"seed": 5})
+@contextlib.contextmanager
+def running_loop(app, supplier, ebay, redis_url, db_url, tmp_path):
+    """A ``Loop`` on ``supplier`` (a replica's server, reset by the caller) and a reset eBay
+    emulator, with the app's eBay settings pointed at the emulator for the test; its workers
+    killed and the settings restored afterwards."""
+    ebay.control("POST", "/sandbox/reset", {"seed": 5})
     saved = {
         k: app.config[k]
         for k in (
@@ -168,8 +200,8 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
         )
     }
     app.config.update(
-        EBAY_API_BASE_URL=ebay_proc.url,
-        EBAY_AUTH_BASE_URL=ebay_proc.url,
+        EBAY_API_BASE_URL=ebay.url,
+        EBAY_AUTH_BASE_URL=ebay.url,
         EBAY_CLIENT_ID="autoorder-demo",
         EBAY_CLIENT_SECRET="demo-secret",
         EBAY_REDIRECT_URI="autoorder-demo-RuName",
@@ -177,7 +209,16 @@ def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
         ORDER_LEASE_SECONDS=30,
         ACCOUNT_LOCK_SECONDS=30,
     )
-    loop = Loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path)
-    yield loop
-    loop.kill_workers()
-    app.config.update(saved)
+    loop = Loop(app, supplier, ebay, redis_url, db_url, tmp_path)
+    try:
+        yield loop
+    finally:
+        loop.kill_workers()
+        app.config.update(saved)
+
+
+@pytest.fixture
+def loop(app, redis, redis_url, db_url, shop_proc, ebay_proc, tmp_path):
+    shop_proc.reset()
+    with running_loop(app, shop_proc, ebay_proc, redis_url, db_url, tmp_path) as loop:
+        yield loop

@@ -1,7 +1,7 @@
-"""Issue 9, short chaos run: two in-process workers and one forking worker buying on ONE supplier bot
-account, with a worker SIGKILL, a Redis restart and duplicate order jobs. Every live sale must be
-bought exactly once with the right item, quantity and ship-to (checked against the shop's own order
-records), none of the sales cancelled in the buffer, and none left waiting or in progress.
+"""Issue 9, short chaos run: two in-process workers and one forking worker buying on ONE supplier
+bot account, with a worker SIGKILL, a Redis restart and duplicate order jobs. Every live sale must
+be bought exactly once with the right item, quantity and ship-to (checked against the shop's own
+order records), none of the sales cancelled in the buffer, and none left waiting or in progress.
 
 The long version with every fault (a forking worker's main process killed alone, two schedulers,
 a warm SIGTERM, a SIGKILL every ~12 s, 50 sales) is ``bench/chaos.py``.

@@ -1,115 +1,63 @@
-"""AliExpress end to end, against the real stand-ins: a sale on the eBay emulator → an order on the
-AliExpress replica (real Chromium) → tracking per package → uploaded to eBay; a worker killed
-after the place-order click → exactly one replica order; the canary walks to the review page."""
+"""AliExpress end to end, against the real stand-ins: a sale on the eBay emulator → an order on
+the AliExpress replica (real Chromium) → tracking per package → uploaded to eBay; a worker
+killed after the place-order click → exactly one replica order; the canary walks to the review
+page."""
 
 import time
 from decimal import Decimal
 
 import pytest
 
-from autoorder import clock
-from autoorder.demo import connect_emulator_account
 from autoorder.extensions import db
 from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order
 from sandbox.aliexpress.testing import start_aliexpress
-from tests.factories import make_bot, make_listing, make_supplier, make_user
-from tests.loop.conftest import Loop
-from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
-from tests.loop.test_loop_ordering import _buy
+from tests.loop.conftest import running_loop, stand_in
+from tests.loop.test_loop_crashes import kill_after_the_click
+from tests.loop.test_loop_ordering import _buy, _sell_and_detect
+from tests.stand import BUYER
 
 pytestmark = [pytest.mark.browser]
 
 CASE = "1005007182736451"
 ITEM = {"sku": "ALI-CASE-BLK", "legacyItemId": "325400300001", "title": "Case", "price": "14.99"}
-BUYER = {
-    "name": "Jane Buyer",
-    "username": "jane_b",
-    "phone": "5125550100",
-    "address": {
-        "addressLine1": "12 Oak St",
-        "addressLine2": "Apt 4",
-        "city": "Austin",
-        "stateOrProvince": "TX",
-        "postalCode": "78701",
-        "countryCode": "US",
-    },
-}
 
 
-@pytest.fixture(scope="module")
-def ali_proc(tmp_path_factory):
-    server = start_aliexpress(seed=13, log_path=tmp_path_factory.mktemp("ali") / "ali.log")
-    yield server
-    server.stop()
+ali_proc = stand_in("ali_proc", start_aliexpress, seed=13)
 
 
 @pytest.fixture
 def ali_loop(app, redis, redis_url, db_url, ali_proc, ebay_proc, tmp_path):
     """The loop fixture of tests/loop/conftest.py with the AliExpress replica as the supplier."""
     ali_proc.reset()
-    ebay_proc.control("POST", "/sandbox/reset", {"seed": 5})
-    keys = ("EBAY_API_BASE_URL", "EBAY_AUTH_BASE_URL", "EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET")
-    keys += ("EBAY_REDIRECT_URI", "ORDER_BUFFER_SECONDS", "ORDER_LEASE_SECONDS")
-    keys += ("ACCOUNT_LOCK_SECONDS",)
-    saved = {k: app.config[k] for k in keys}
-    app.config.update(
-        EBAY_API_BASE_URL=ebay_proc.url,
-        EBAY_AUTH_BASE_URL=ebay_proc.url,
-        EBAY_CLIENT_ID="autoorder-demo",
-        EBAY_CLIENT_SECRET="demo-secret",
-        EBAY_REDIRECT_URI="autoorder-demo-RuName",
-        ORDER_BUFFER_SECONDS=600,
-        ORDER_LEASE_SECONDS=30,
-        ACCOUNT_LOCK_SECONDS=30,
-    )
-    loop = Loop(app, ali_proc, ebay_proc, redis_url, db_url, tmp_path)
-    yield loop
-    loop.kill_workers()
-    app.config.update(saved)
+    with running_loop(app, ali_proc, ebay_proc, redis_url, db_url, tmp_path) as loop:
+        yield loop
 
 
 def setup(loop, shipping_rule="cheapest", variant="Color: Black, Ships From: United States"):
-    with loop.app.app_context():
-        user = make_user(role="admin")
-        loop.team_id = user.team_id
-        supplier = make_supplier(key="aliexpress", name="AliExpress", base_url=loop.shop.url)
-        bot = make_bot(
-            user.team,
-            supplier,
-            name="ali",
-            account_email="buyer@ali.test",
-            password="ali-password",
-            payment_method="card",
-        )
-        loop.bot_id = bot.id
-        loop.listing_id = make_listing(
-            user.team,
-            bot,
-            ebay_item_id=ITEM["legacyItemId"],
-            sku=ITEM["sku"],
-            supplier_product_url=f"{loop.shop.url}/item/{CASE}.html",
-            supplier_variant=variant,
-            shipping_rule=shipping_rule,
-            max_buy_price=Decimal("15.00"),
-        ).id
-        loop.add_credits(10)
-        db.session.commit()
-        loop.account_id = connect_emulator_account(loop.team_id, "seller").id
-    return loop
-
-
-def sell(loop, **overrides) -> int:
-    body = dict(ITEM) | {"quantity": 1, "buyer": BUYER} | overrides
-    ebay_order = loop.ebay.control("POST", "/sandbox/orders", body)
-    loop.poll()
-    (order,) = [o for o in loop.orders() if o.ebay_order_id == ebay_order["orderId"]]
-    return order.id
+    return loop.wire(
+        supplier_key="aliexpress",
+        supplier_name="AliExpress",
+        base_url=loop.shop.url,
+        bot={
+            "name": "ali",
+            "account_email": "buyer@ali.test",
+            "password": "ali-password",
+            "payment_method": "card",
+        },
+        product_url=f"{loop.shop.url}/item/{CASE}.html",
+        item=ITEM,
+        supplier_variant=variant,
+        shipping_rule=shipping_rule,
+        max_buy_price=Decimal("15.00"),
+    )
 
 
 def test_a_sale_is_bought_on_aliexpress_and_each_package_is_tracked_to_ebay(ali_loop):
     loop = setup(ali_loop)
-    order_id = sell(loop, quantity=2)  # two units, which the store ships in two parcels
+    order_id = _sell_and_detect(
+        loop, buyer=BUYER, quantity=2
+    )  # two units, which the store ships in two parcels
     assert _buy(loop, order_id).startswith("succeeded")
     (placed,) = loop.shop_orders()
     order = loop.order(order_id)
@@ -125,10 +73,8 @@ def test_a_sale_is_bought_on_aliexpress_and_each_package_is_tracked_to_ebay(ali_
         {"packages": [{"format": "cainiao"}, {"format": "usps"}]},
     )
     first, second = (p["tracking_number"] for p in shipped["packages"])
+    assert loop.check_tracking(order_id) == "uploaded"
     with loop.app.app_context():
-        db.session.get(Order, order_id).next_tracking_check_at = clock.now()
-        db.session.commit()
-        assert refresh_tracking(order_id) == "uploaded"
         order = db.session.get(Order, order_id)
         kept = sorted((s.tracking_number, s.carrier, s.status) for s in order.shipments)
     assert kept == sorted([(first, "Cainiao", "shipped"), (second, "USPS", "shipped")])
@@ -141,7 +87,7 @@ def test_a_sale_is_bought_on_aliexpress_and_each_package_is_tracked_to_ebay(ali_
 
 def test_a_refused_sale_keeps_its_reason_screenshot_and_html_and_buys_nothing(ali_loop):
     loop = setup(ali_loop, variant="Color: Purple, Ships From: United States")
-    first = sell(loop)
+    first = _sell_and_detect(loop, buyer=BUYER)
     assert not _buy(loop, first).startswith("succeeded")
     order = loop.order(first)
     assert order.failure_code == "variant_not_offered"
@@ -152,7 +98,7 @@ def test_a_refused_sale_keeps_its_reason_screenshot_and_html_and_buys_nothing(al
         "/sandbox/accounts/buyer@ali.test",
         {"challenge": "slider", "expire_sessions": True},
     )
-    second = sell(loop)
+    second = _sell_and_detect(loop, buyer=BUYER)
     assert not _buy(loop, second).startswith("succeeded")
     order = loop.order(second)
     assert order.failure_code == "challenge" and "slide to verify" in order.failure_message
@@ -165,25 +111,16 @@ def test_worker_killed_after_the_place_order_click_leaves_one_aliexpress_order(a
     loop.app.config["ORDER_LEASE_SECONDS"] = 4
     loop.app.config["ACCOUNT_LOCK_SECONDS"] = 4
     setup(loop)
-    order_id = sell(loop)
+    order_id = _sell_and_detect(loop, buyer=BUYER)
     loop.make_due(order_id)
-    loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 3})
-    _enqueue(loop, order_id)
-    worker = loop.start_worker()
-    _wait_for_attempt(loop, order_id, "placing", timeout=120)
-    deadline = time.monotonic() + 60
-    while "POST /p/trade/place" not in loop.shop.control("GET", "/sandbox/requests"):
-        assert time.monotonic() < deadline, "the place-order click never reached the replica"
-        time.sleep(0.05)
-    _kill_group(worker)  # the place-order request is with the replica, slowed by 3 s
-    loop.shop.control("DELETE", "/sandbox/faults")
-    time.sleep(3)  # the replica finishes the request it was given
-    order = _recover(loop, order_id)
-    placed = loop.shop_orders()
-    assert len(placed) == 1
-    assert order.status == "succeeded" and order.supplier_order_number == placed[0]["number"]
-    assert [a.state for a in order.attempts] == ["placed"]
-    assert any("order history" in e.reason for e in order.events)
+
+    def clicked():  # the place-order request is with the replica, slowed by 3 s
+        deadline = time.monotonic() + 60
+        while "POST /p/trade/place" not in loop.shop.control("GET", "/sandbox/requests"):
+            assert time.monotonic() < deadline, "the place-order click never reached the replica"
+            time.sleep(0.05)
+
+    kill_after_the_click(loop, order_id, clicked=clicked, timeout=120)
 
 
 def test_the_canary_walks_the_replica_to_its_review_page(ali_loop):

@@ -13,16 +13,13 @@ from decimal import Decimal
 import pyotp
 import pytest
 
-from autoorder import clock
 from autoorder.extensions import db
 from autoorder.jobs.bots import test_bot_login as login_test_job
-from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Order, OrderBot
 from sandbox.amazon.testing import start_amazon
-from tests.factories import make_bot, make_listing, make_supplier, make_user
+from tests.loop.conftest import stand_in
 from tests.loop.test_loop_crashes import _enqueue, _kill_group, _recover, _wait_for_attempt
 from tests.loop.test_loop_ordering import _buy, _sell_and_detect
-from tests.stand import ITEM
 
 pytestmark = [pytest.mark.browser]
 
@@ -41,11 +38,7 @@ BUYER = {
 }
 
 
-@pytest.fixture(scope="module")
-def amazon_proc(tmp_path_factory):
-    server = start_amazon(seed=9, log_path=tmp_path_factory.mktemp("amazon") / "amazon.log")
-    yield server
-    server.stop()
+amazon_proc = stand_in("amazon_proc", start_amazon, seed=9)
 
 
 @pytest.fixture
@@ -60,46 +53,26 @@ def amazon(loop, amazon_proc):
 
 
 def setup_amazon(loop, amazon, *, payment_method="card", totp_secret=None):
-    """One team selling ITEM on eBay, bought on the Amazon replica by one bot."""
-    with loop.app.app_context():
-        user = make_user(role="admin")
-        loop.team_id = user.team_id
-        supplier = make_supplier(key="amazon", name="Amazon", base_url=amazon.url)
-        bot = make_bot(
-            user.team,
-            supplier,
-            name="amazon",
-            account_email=EMAIL,
-            password=PASSWORD,
-            payment_method=payment_method,
-            card="4111111111111111" if payment_method == "card" else None,
-            totp_secret=totp_secret,
-        )
-        loop.bot_id = bot.id
-        loop.listing_id = make_listing(
-            user.team,
-            bot,
-            ebay_item_id=ITEM["legacyItemId"],
-            sku=ITEM["sku"],
-            supplier_product_url=f"{amazon.url}/dp/{BOTTLE}",
-            max_buy_price=Decimal("60.00"),
-        ).id
-        loop.add_credits(10)
-        db.session.commit()
-        from autoorder.demo import connect_emulator_account
-
-        loop.account_id = connect_emulator_account(loop.team_id, "seller").id
+    """One team selling tests.stand.ITEM on eBay, bought on the Amazon replica by one bot."""
+    loop.wire(
+        supplier_key="amazon",
+        supplier_name="Amazon",
+        base_url=amazon.url,
+        bot={
+            "name": "amazon",
+            "account_email": EMAIL,
+            "password": PASSWORD,
+            "payment_method": payment_method,
+            "card": "4111111111111111" if payment_method == "card" else None,
+            "totp_secret": totp_secret,
+        },
+        product_url=f"{amazon.url}/dp/{BOTTLE}",
+        max_buy_price=Decimal("60.00"),
+    )
 
 
 def amazon_orders(amazon) -> list[dict]:
     return amazon.control("GET", "/sandbox/orders")["orders"]
-
-
-def check_tracking(loop, order_id) -> str:
-    with loop.app.app_context():
-        db.session.get(Order, order_id).next_tracking_check_at = clock.now()
-        db.session.commit()
-        return refresh_tracking(order_id)
 
 
 def test_card_sale_is_bought_on_amazon_and_each_shipment_reaches_ebay(loop, amazon):
@@ -119,7 +92,7 @@ def test_card_sale_is_bought_on_amazon_and_each_shipment_reaches_ebay(loop, amaz
     assert order.supplier_order_number == placed["number"]
     assert order.supplier_cost == Decimal(placed["totals"]["total"])
 
-    assert check_tracking(loop, order_id) != "uploaded"  # not shipped yet
+    assert loop.check_tracking(order_id) != "uploaded"  # not shipped yet
     amazon.control(
         "POST",
         f"/sandbox/orders/{placed['number']}/ship",
@@ -130,7 +103,7 @@ def test_card_sale_is_bought_on_amazon_and_each_shipment_reaches_ebay(loop, amaz
             ]
         },
     )
-    assert check_tracking(loop, order_id) == "uploaded"
+    assert loop.check_tracking(order_id) == "uploaded"
     with loop.app.app_context():
         order = db.session.get(Order, order_id)
         kept = sorted((s.tracking_number, s.carrier, s.status) for s in order.shipments)

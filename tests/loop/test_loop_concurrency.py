@@ -11,6 +11,7 @@ from autoorder.extensions import db
 from autoorder.jobs import enqueue_order
 from autoorder.jobs.tick import enqueue_due_orders
 from autoorder.models import EbayAccount
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -94,18 +95,9 @@ def test_sales_keep_being_detected_while_every_order_worker_is_busy(loop):
         enqueue_order(first.id)
     env = {"AUTOORDER_POLL_SECONDS": "2"}
     _process(loop, "worker", "worker", "--queues", "orders", "--no-scheduler", **env)
-    _wait(lambda: loop.order(first.id).status == "in_progress", 60, "the checkout to start")
+    wait_until(lambda: loop.order(first.id).status == "in_progress", 60, "the checkout to start")
     _process(loop, "sync", "worker", "--queues", "default,tracking", "--no-scheduler", **env)
     _process(loop, "scheduler", "scheduler", **env)
     loop.sell()  # a second sale while the only order worker is busy
-    _wait(lambda: len(loop.orders()) == 2, 30, "the second sale to be detected")
+    wait_until(lambda: len(loop.orders()) == 2, 30, "the second sale to be detected")
     assert loop.order(first.id).status == "in_progress"  # still checking out meanwhile
-
-
-def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")

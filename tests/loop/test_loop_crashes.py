@@ -47,7 +47,8 @@ def _wait_for_attempt(loop, order_id, state, timeout=60):
 
 def _kill_group(proc, sig=signal.SIGKILL):
     """Signal the worker and everything it started (work-horse, browser), like a dyno stop: after
-    SIGTERM a dyno has 30 s, then whatever still runs gets SIGKILL (a loaded machine may need it)."""
+    SIGTERM a dyno has 30 s, then whatever still runs gets SIGKILL (a loaded machine may need
+    it)."""
     group = [proc.pid, *descendants(proc.pid)]
     for pid in group:
         try:
@@ -66,7 +67,8 @@ def _kill_group(proc, sig=signal.SIGKILL):
 
 
 def _recover(loop, order_id):
-    """What production does after a crash: the lease expires, the tick re-enqueues, a worker runs."""
+    """What production does after a crash: the lease expires, the tick re-enqueues, a worker
+    runs."""
     time.sleep(LEASE + 0.5)
     with loop.app.app_context():
         tick()
@@ -108,21 +110,29 @@ def test_worker_killed_before_the_click(loop, due_sale):
     assert len(loop.shop_orders()) == 1
 
 
-def test_worker_killed_after_the_click(loop, due_sale):
+def kill_after_the_click(loop, order_id, *, clicked, timeout=90):
+    """Slow the supplier by 3 s, let a real worker reach the place-order click, kill its process
+    group once ``clicked()`` returns (the click's request is with the supplier), let the supplier
+    finish, recover; check that exactly one supplier order exists and the order history found it."""
     loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 3})
-    _enqueue(loop, due_sale)
+    _enqueue(loop, order_id)
     worker = loop.start_worker()
-    _wait_for_attempt(loop, due_sale, "placing", timeout=90)
-    time.sleep(0.5)  # the place-order request is now with the shop
+    _wait_for_attempt(loop, order_id, "placing", timeout=timeout)
+    clicked()
     _kill_group(worker)
     loop.shop.control("DELETE", "/sandbox/faults")
-    time.sleep(3)  # the shop finishes the request it was given
-    order = _recover(loop, due_sale)
-    shop_orders = loop.shop_orders()
-    assert len(shop_orders) == 1
-    assert order.status == "succeeded" and order.supplier_order_number == shop_orders[0]["number"]
+    time.sleep(3)  # the supplier finishes the request it was given
+    order = _recover(loop, order_id)
+    placed = loop.shop_orders()
+    assert len(placed) == 1
+    assert order.status == "succeeded" and order.supplier_order_number == placed[0]["number"]
     assert [a.state for a in order.attempts] == ["placed"]
     assert any("order history" in e.reason for e in order.events)
+
+
+def test_worker_killed_after_the_click(loop, due_sale):
+    # 0.5 s after the attempt says "placing", the place-order request is with the shop
+    kill_after_the_click(loop, due_sale, clicked=lambda: time.sleep(0.5))
 
 
 def _work_horses(pid):
@@ -179,7 +189,8 @@ def test_main_process_killed_while_the_work_horse_runs_on(loop, due_sale):
 
 
 def test_sigterm_to_the_worker_lets_the_order_in_hand_finish(loop, due_sale):
-    """The default worker runs jobs in its own process: a warm shutdown finishes the checkout, then exits."""
+    """The default worker runs jobs in its own process: a warm shutdown finishes the checkout, then
+    exits."""
     loop.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": 0.5})
     _enqueue(loop, due_sale)
     worker = loop.start_worker()

@@ -1,6 +1,6 @@
-"""The Sales & Orders page in real Chromium against the stand-ins: a sale's cart goes waiting → in progress →
-green and its envelope goes green through the page's one HTMX poll, without a reload; a sale is cancelled
-from the browser inside the buffer and nothing is bought."""
+"""The Sales & Orders page in real Chromium against the stand-ins: a sale's cart goes waiting → in
+progress → green and its envelope goes green through the page's one HTMX poll, without a reload; a
+sale is cancelled from the browser inside the buffer and nothing is bought."""
 
 import os
 import signal
@@ -30,7 +30,9 @@ RECORD = """([rowId]) => {
       if (el && seen[seen.length - 1] !== el.dataset.status) seen.push(el.dataset.status);
     }
   };
-  new MutationObserver(record).observe(document.getElementById("sales-rows"), {childList: true, subtree: true});
+  new MutationObserver(record).observe(
+    document.getElementById("sales-rows"), {childList: true, subtree: true}
+  );
   record();
 }"""
 
@@ -52,7 +54,8 @@ def web(loop):
 
 
 class Browser:
-    """Contexts on the process's shared Chromium (scrapers.browser is the only place one launches)."""
+    """Contexts on the process's shared Chromium (scrapers.browser is the only place one
+    launches)."""
 
     def __init__(self, instance):
         self.instance, self.contexts = instance, []
@@ -223,7 +226,8 @@ def test_cancel_in_the_buffer_from_the_browser(loop, web, browser):
 
     # A stale button (another tab still shows "Order now"): the refusal is shown, not swallowed.
     page.evaluate(
-        f"htmx.ajax('POST', '/orders/{order_id}/order-now', {{target: '#{row}', swap: 'outerHTML'}})"
+        f"htmx.ajax('POST', '/orders/{order_id}/order-now', {{target: '#{row}', swap: "
+        "'outerHTML'})"
     )
     page.wait_for_selector("#order-messages .flash-error")
     assert "Only a waiting sale" in page.locator("#order-messages").text_content()

@@ -12,26 +12,10 @@ from autoorder.extensions import db
 from autoorder.jobs import enqueue_order
 from autoorder.jobs.notify import enqueue_pending_notifications
 from autoorder.models import NotificationDelivery
-from tests.notify_peers import SmtpServer, WebhookReceiver, down_url
+from tests.notify_peers import down_url
+from tests.support import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def peers():
-    smtp, webhook = SmtpServer().start(), WebhookReceiver().start()
-    yield smtp, webhook
-    smtp.stop()
-    webhook.stop()
-
-
-def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _sell_and_buy(loop, order_ids_before):
@@ -41,7 +25,9 @@ def _sell_and_buy(loop, order_ids_before):
     loop.make_due(sale.id)
     with loop.app.app_context():
         enqueue_order(sale.id)
-    _wait(lambda: loop.order(sale.id).status not in ("waiting", "in_progress"), 120, "the purchase")
+    wait_until(
+        lambda: loop.order(sale.id).status not in ("waiting", "in_progress"), 120, "the purchase"
+    )
     return loop.order(sale.id)
 
 
@@ -64,7 +50,7 @@ def test_the_loop_tells_the_team_once_and_a_dead_target_stops_nothing(loop, peer
     with loop.app.app_context():
         assert enqueue_pending_notifications() == 2
     expected = ["Auto-order credits low: 1 left", "Sale failed: iPhone case - Black"]
-    _wait(lambda: len(smtp.messages) == 2 and len(webhook.posts) == 2, 60, "the deliveries")
+    wait_until(lambda: len(smtp.messages) == 2 and len(webhook.posts) == 2, 60, "the deliveries")
     assert sorted(smtp.subjects()) == expected and sorted(webhook.titles()) == expected
 
     with loop.app.app_context():  # the next rounds of the duty: nothing is sent again

@@ -317,10 +317,7 @@ def test_invalid_tracking_number_is_never_uploaded(loop):
         f"/sandbox/orders/{order.supplier_order_number}/ship",
         {"carrier": "USPS", "tracking_number": "9400111899223197428491"},
     )  # bad check digit
-    with loop.app.app_context():
-        db.session.get(Order, order_id).next_tracking_check_at = clock.now()
-        db.session.commit()
-        assert refresh_tracking(order_id) == "invalid tracking number"
+    assert loop.check_tracking(order_id) == "invalid tracking number"
     order = loop.order(order_id)
     assert (
         order.tracking_status == "upload_failed" and "check digit" in order.tracking_message.lower()
@@ -357,8 +354,8 @@ def test_tracking_reuses_the_bots_session_and_signs_in_again_when_it_expired(loo
 
 
 def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
-    """`worker --no-scheduler` + `scheduler`, as the Procfile runs them: the scheduler process moves the
-    order job onto the queue at the buffer end, the worker buys it."""
+    """`worker --no-scheduler` + `scheduler`, as the Procfile runs them: the scheduler process moves
+    the order job onto the queue at the buffer end, the worker buys it."""
     import signal
     import time
 

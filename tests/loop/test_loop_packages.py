@@ -9,20 +9,12 @@ from sqlalchemy import select
 
 from autoorder import clock
 from autoorder.extensions import db
-from autoorder.jobs.tracking import refresh_tracking
 from autoorder.models import Listing, Order, User
 from tests.factories import PASSWORD
 from tests.loop.test_loop_ordering import _buy, _sell_and_detect
 from tests.support import login
 
 pytestmark = [pytest.mark.browser]
-
-
-def _check(loop, order_id):
-    with loop.app.app_context():
-        db.session.get(Order, order_id).next_tracking_check_at = clock.now()
-        db.session.commit()
-        return refresh_tracking(order_id)
 
 
 def test_every_package_of_a_split_shipment_is_kept(loop):
@@ -38,7 +30,7 @@ def test_every_package_of_a_split_shipment_is_kept(loop):
         {"packages": [{"format": "usps", "variant_ids": [variant]}, {"format": "cainiao"}]},
     )
     first, second = (p["tracking_number"] for p in shipped["packages"])
-    assert _check(loop, order_id) == "uploaded"
+    assert loop.check_tracking(order_id) == "uploaded"
     with loop.app.app_context():
         order = db.session.get(Order, order_id)
         kept = [(s.tracking_number, s.carrier, s.status, s.items) for s in order.shipments]
@@ -105,7 +97,7 @@ def test_a_parcel_shipped_days_after_the_first_becomes_a_second_fulfillment(loop
     line = loop.order(order_id).ebay_line_item_id
     one_unit = {"variant_ids": [variant], "quantities": [1]}
     (first,) = _ship(loop, number, {"format": "usps", **one_unit})
-    assert _check(loop, order_id) == "uploaded"
+    assert loop.check_tracking(order_id) == "uploaded"
     assert _on_ebay(loop) == [(first, "USPS", [{"lineItemId": line, "quantity": 1}])]
     order = loop.order(order_id)
     assert order.tracking_status == "uploaded" and order.next_tracking_check_at is not None
@@ -120,8 +112,8 @@ def test_a_parcel_shipped_days_after_the_first_becomes_a_second_fulfillment(loop
             {"format": "cainiao", **one_unit},
         )
         assert first_again == first
-        assert _check(loop, order_id) == "uploaded"
-        assert _check(loop, order_id) == "rechecked"  # run twice: nothing is sent again
+        assert loop.check_tracking(order_id) == "uploaded"
+        assert loop.check_tracking(order_id) == "rechecked"  # run twice: nothing is sent again
     finally:
         clock.reset()
     packages = _packages(loop, order_id)
@@ -141,7 +133,7 @@ def test_a_parcel_shipped_days_after_the_first_becomes_a_second_fulfillment(loop
         {"tracking_number": first, "carrier": "USPS", "status": "delivered", **one_unit},
         {"tracking_number": second, "status": "returned", **one_unit},
     )
-    assert _check(loop, order_id) == "rechecked"
+    assert loop.check_tracking(order_id) == "rechecked"
     assert [(n, status) for n, status, _, _ in _packages(loop, order_id)] == [
         (first, "delivered"),
         (second, "returned"),
@@ -161,7 +153,7 @@ def test_an_invalid_second_number_is_shown_on_the_order_and_the_first_goes_up(lo
         {"format": "usps", **one_unit},
         {"tracking_number": BAD_USPS, "carrier": "USPS", **one_unit},
     )
-    assert _check(loop, order_id) == "upload failed"
+    assert loop.check_tracking(order_id) == "upload failed"
     assert [f[0] for f in _on_ebay(loop)] == [first]
     assert [(n, state) for n, _, state, _ in _packages(loop, order_id)] == [
         (first, "uploaded"),
@@ -170,7 +162,7 @@ def test_an_invalid_second_number_is_shown_on_the_order_and_the_first_goes_up(lo
     order = loop.order(order_id)
     assert order.tracking_status == "upload_failed"
     assert bad in order.tracking_message and "check digit" in order.tracking_message
-    assert _check(loop, order_id) == "nothing to do"  # a human decides: nothing is sent
+    assert loop.check_tracking(order_id) == "nothing to do"  # a human decides: nothing is sent
     assert len(loop.fulfillments()) == 1
 
     page = _order_page(loop, order_id)

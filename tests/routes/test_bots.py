@@ -57,6 +57,26 @@ def _new_bot(client, setup, **overrides):
     return client.post("/bots/new", data=data)
 
 
+def _new_bot_id(app, client, setup) -> int:
+    """Create the bot "main" through the form; its id."""
+    assert _new_bot(client, setup).status_code == 302
+    with app.app_context():
+        return db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
+
+
+def _edit_bot(client, setup, bot_id, **fields):
+    """Submit the bot's edit form: "main" paid by card, the secrets left blank unless given."""
+    data = {
+        "supplier_id": setup["supplier"],
+        "name": "main",
+        "account_email": "buyer@demo.test",
+        "payment_method": "card",
+        "enabled": "y",
+        "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
+    }
+    return client.post(f"/bots/{bot_id}", data=data | fields)
+
+
 def test_create_bot_stores_secrets_encrypted_and_shows_them_masked(app, client, setup):
     response = _new_bot(client, setup)
     assert response.status_code == 302
@@ -111,20 +131,8 @@ def test_gift_card_bot_needs_no_card(app, client, setup):
 
 
 def test_edit_keeps_secrets_left_blank(app, client, setup):
-    _new_bot(client, setup)
-    with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
-    response = client.post(
-        f"/bots/{bot_id}",
-        data={
-            "supplier_id": setup["supplier"],
-            "name": "renamed",
-            "account_email": "buyer@demo.test",
-            "payment_method": "card",
-            "enabled": "y",
-            "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
-        },
-    )
+    bot_id = _new_bot_id(app, client, setup)
+    response = _edit_bot(client, setup, bot_id, name="renamed")
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         bot = db.session.get(OrderBot, bot_id)
@@ -250,9 +258,8 @@ def test_inline_validation_accepts_good_values_without_echoing_them(client, setu
 
 
 def test_inline_validation_checks_the_name_per_team_and_source(app, client, setup):
-    _new_bot(client, setup)
+    bot_id = _new_bot_id(app, client, setup)
     with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
         other_supplier = make_supplier(name="Other Shop").id
         db.session.commit()
     taken = _validate(client, "name", "main", supplier_id=setup["supplier"]).get_data(as_text=True)
@@ -294,25 +301,17 @@ def test_duplicate_name_for_the_same_source_is_refused_on_submit(app, client, se
 
 
 def test_reentered_secrets_replace_the_stored_ones(app, client, setup):
-    _new_bot(client, setup)
-    with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
-    response = client.post(
-        f"/bots/{bot_id}",
-        data={
-            "supplier_id": setup["supplier"],
-            "name": "main",
-            "account_email": "buyer@demo.test",
-            "password": "N3w-Password!",
-            "payment_method": "card",
-            "card_holder": "Pat Seller",
-            "card_number": "5555555555554444",
-            "card_expiry": "11/38",
-            "card_cvc": "321",
-            "billing_city": "Austin",
-            "enabled": "y",
-            "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
-        },
+    bot_id = _new_bot_id(app, client, setup)
+    response = _edit_bot(
+        client,
+        setup,
+        bot_id,
+        password="N3w-Password!",
+        card_holder="Pat Seller",
+        card_number="5555555555554444",
+        card_expiry="11/38",
+        card_cvc="321",
+        billing_city="Austin",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
@@ -331,9 +330,7 @@ def test_reentered_secrets_replace_the_stored_ones(app, client, setup):
 
 
 def test_disable_and_enable_answer_the_row(app, client, setup):
-    _new_bot(client, setup)
-    with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
+    bot_id = _new_bot_id(app, client, setup)
     headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/")}
     row = client.post(f"/bots/{bot_id}/disable", headers=headers).get_data(as_text=True)
     assert row.lstrip().startswith(f'<tr id="bot-{bot_id}"') and "status-disabled" in row
@@ -356,9 +353,7 @@ def test_test_login_enqueues_a_job_with_the_id_only_and_polls(app, client, setup
 
     from autoorder.jobs import bots as bot_jobs
 
-    _new_bot(client, setup)
-    with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
+    bot_id = _new_bot_id(app, client, setup)
     headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/bots/")}
     fragment = client.post(f"/bots/{bot_id}/test-login", headers=headers).get_data(as_text=True)
     assert (
@@ -398,9 +393,8 @@ def test_test_login_enqueues_a_job_with_the_id_only_and_polls(app, client, setup
 def test_a_pending_test_nobody_picks_up_stops_polling(app, client, setup, redis):
     from autoorder.jobs import bots as bot_jobs
 
-    _new_bot(client, setup)
+    bot_id = _new_bot_id(app, client, setup)
     with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
         bot_jobs.save_login_check(bot_id, {"state": "pending", "at": "2020-01-01T00:00:00+00:00"})
     body = client.get(f"/bots/{bot_id}/login-check", headers={"HX-Request": "true"}).get_data(
         as_text=True
@@ -411,9 +405,7 @@ def test_a_pending_test_nobody_picks_up_stops_polling(app, client, setup, redis)
 def test_test_login_says_so_when_the_queue_is_down(app, client, setup):
     from tests.support import free_port
 
-    _new_bot(client, setup)
-    with app.app_context():
-        bot_id = db.session.scalar(select(OrderBot.id).where(OrderBot.name == "main"))
+    bot_id = _new_bot_id(app, client, setup)
     saved = app.config["REDIS_URL"]
     app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
     try:
@@ -571,22 +563,11 @@ def test_authenticator_key_is_stored_encrypted_never_shown_and_removable(app, cl
         bot_id = bot.id
     page = _scrub(client.get(f"/bots/{bot_id}").get_data(as_text=True))
     assert TOTP_KEY not in page and pasted not in page and "Remove the saved authenticator" in page
-    data = {
-        "supplier_id": setup["supplier"],
-        "name": "main",
-        "account_email": "buyer@demo.test",
-        "payment_method": "card",
-        "enabled": "y",
-        "card_holder": "Pat Seller",
-        "card_expiry": "12/39",
-        "csrf_token": csrf_token(client, f"/bots/{bot_id}"),
-    }
-    assert client.post(f"/bots/{bot_id}", data=data).status_code == 302  # blank: kept
+    card = {"card_holder": "Pat Seller", "card_expiry": "12/39"}
+    assert _edit_bot(client, setup, bot_id, **card).status_code == 302  # blank: kept
     with app.app_context():
         assert db.session.get(OrderBot, bot_id).totp_secret == TOTP_KEY
-    data["clear_totp"] = "y"
-    data["csrf_token"] = csrf_token(client, f"/bots/{bot_id}")
-    assert client.post(f"/bots/{bot_id}", data=data).status_code == 302
+    assert _edit_bot(client, setup, bot_id, **card, clear_totp="y").status_code == 302
     with app.app_context():
         assert db.session.get(OrderBot, bot_id).totp_secret is None
 

@@ -1,5 +1,5 @@
-"""Auto Order console: packages, balance, ledger; the server operator records purchases (idempotent),
-team admins manage their own packages but grant no credits, members only look."""
+"""Auto Order console: packages, balance, ledger; the server operator records purchases
+(idempotent), team admins manage their own packages but grant no credits, members only look."""
 
 import re
 from decimal import Decimal

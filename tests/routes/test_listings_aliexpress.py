@@ -22,7 +22,11 @@ def _ali_bot(app, world):  # noqa: F811
         return bot.id
 
 
-def test_a_pasted_aliexpress_url_is_stored_as_the_item_page_with_its_rule(app, client, world):  # noqa: F811
+def test_a_pasted_aliexpress_url_is_stored_as_the_item_page_with_its_rule(
+    app,
+    client,
+    world,  # noqa: F811
+):
     bot_id = _ali_bot(app, world)
     form = _form(
         world,

@@ -186,3 +186,19 @@ def test_a_sku_rule_maps_a_new_sale_by_itself(app, client, world):
     assert "takes too long" in bad.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(SkuRule.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "key,product,url",
+    [
+        ("amazon", "B08N5WRWNW", "http://127.0.0.1:9/dp/B08N5WRWNW"),
+        ("amazon", "amzn.to/3xYz12", None),  # a short link: the full URL is needed, no error
+        ("amazon", "phone-case", None),
+        ("demo_shop", "phone-case", "http://127.0.0.1:9/products/phone-case"),
+        ("no_such_supplier", "B08N5WRWNW", None),
+    ],
+)
+def test_a_product_id_becomes_the_suppliers_product_page(ctx, key, product, url):
+    """SKU rules and CSV rows by id read the id as the listing form reads a pasted one."""
+    bot = make_bot(make_user().team, make_supplier(key=key, base_url="http://127.0.0.1:9/"))
+    assert sku_rules.product_url(bot, product) == url

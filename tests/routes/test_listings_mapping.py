@@ -1,4 +1,5 @@
-"""Listings: map eBay listings to supplier products; a mapping made from a stuck sale puts it back in line."""
+"""Listings: map eBay listings to supplier products; a mapping made from a stuck sale puts it back
+in line."""
 
 from decimal import Decimal
 from types import SimpleNamespace
@@ -226,6 +227,23 @@ def test_a_whole_listing_mapping_resumes_single_variation_sales(app, client, wor
     stuck = _stuck(app, world.team, legacy_item_id="325400200001")
     assert _post(client, f"/listings/new?from_order={stuck}", _form(world)).status_code == 302
     with app.app_context():
+        assert db.session.get(Order, stuck).status == "waiting"
+
+
+def test_a_mapping_saved_while_the_queue_is_down_says_the_tick_starts_its_sales(app, client, world):
+    from tests.support import free_port
+
+    stuck = _stuck(app, world.team, legacy_item_id="325400200001")
+    saved = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    try:
+        response = _post(client, f"/listings/new?from_order={stuck}", _form(world))
+        assert response.status_code == 302
+        page = client.get("/listings/").get_data(as_text=True)
+    finally:
+        app.config["REDIS_URL"] = saved
+    assert "back in line: 1. (The job queue is unreachable; they start with the next tick.)" in page
+    with app.app_context():  # saved and back in line all the same: the due-orders duty enqueues it
         assert db.session.get(Order, stuck).status == "waiting"
 
 

@@ -58,7 +58,8 @@ def test_changes_need_the_csrf_token_the_dashboard_sends(client, users, redis):
 
 
 def test_another_teams_admin_can_neither_read_nor_change_jobs(client, users, redis):
-    """Finding 1: the dashboard was shared by every team's admins (read A's results, delete jobs)."""
+    """Finding 1: the dashboard was shared by every team's admins (read A's results, delete
+    jobs)."""
     queue = Queue("orders", connection=redis)
     job = queue.enqueue("autoorder.jobs.bots.test_bot_login", 1, job_id="place-order-5")
     login(client, "other-admin@example.com")

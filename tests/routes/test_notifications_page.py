@@ -146,7 +146,8 @@ def test_masking_shows_only_the_service_and_a_host_name():
     )
     assert notifications.masked(SLACK_URL) == "slack://•••"
     assert notifications.masked("tgram://123456789:AAbbCC/12315544") == "tgram://•••"
-    assert notifications.masked("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV") == "discord://•••"
+    discord = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV"
+    assert notifications.masked(discord) == "discord://•••"
     error = (
         "failed for https://seller:pa55-w0rd-xyz@smtp.example.com token TIiajkdnlazkcOXrIdevi7FQ"
     )

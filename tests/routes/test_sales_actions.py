@@ -1,5 +1,5 @@
-"""Actions on a sale: each answers the updated row (or detail) or a 422 message; work is enqueued after
-the commit; another team's ids answer 404; bulk retry / cancel report per row."""
+"""Actions on a sale: each answers the updated row (or detail) or a 422 message; work is enqueued
+after the commit; another team's ids answer 404; bulk retry / cancel report per row."""
 
 import json
 import logging

@@ -1,4 +1,5 @@
-"""Order detail: timeline, eBay data, attempts, evidence (team-scoped, no traversal), tracking checks, credit."""
+"""Order detail: timeline, eBay data, attempts, evidence (team-scoped, no traversal), tracking
+checks, credit."""
 
 import re
 from decimal import Decimal

@@ -1,4 +1,5 @@
-"""Sales & Orders page: team scoping, the row, filters, search, counts (one GROUP BY), pagination."""
+"""Sales & Orders page: team scoping, the row, filters, search, counts (one GROUP BY),
+pagination."""
 
 import html
 import re

@@ -1,5 +1,6 @@
-"""The page's one poll: only changed rows come back, tiny when nothing changed, 286 when nothing is active,
-new sales appear on page 1, and every status change moves Order.updated_at (the row version)."""
+"""The page's one poll: only changed rows come back, tiny when nothing changed, 286 when nothing is
+active, new sales appear on page 1, and every status change moves Order.updated_at (the row
+version)."""
 
 import html as htmllib
 import json

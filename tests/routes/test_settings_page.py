@@ -1,4 +1,5 @@
-"""Team settings: everyone sees them, admins change them; the tracking schedule comes from the server."""
+"""Team settings: everyone sees them, admins change them; the tracking schedule comes from the
+server."""
 
 import re
 from decimal import Decimal

@@ -1,4 +1,5 @@
-"""Team: admins create users, change roles, deactivate; members cannot; a team keeps an active admin."""
+"""Team: admins create users, change roles, deactivate; members cannot; a team keeps an active
+admin."""
 
 from types import SimpleNamespace
 

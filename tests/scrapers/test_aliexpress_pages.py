@@ -27,7 +27,10 @@ ITEM = "1005001234567890"
 @pytest.mark.parametrize(
     "text",
     [
-        f"https://www.aliexpress.com/item/{ITEM}.html?spm=a2g0o.order_list.0.0&gatewayAdapt=glo2usa",
+        (
+            f"https://www.aliexpress.com/item/{ITEM}.html"
+            "?spm=a2g0o.order_list.0.0&gatewayAdapt=glo2usa"
+        ),
         f"https://aliexpress.us/item/{ITEM}.html",
         f"https://es.aliexpress.com/item/{ITEM}.html?pdp_npi=4%40dis",
         f"https://m.aliexpress.com/item/{ITEM}.html#reviews",

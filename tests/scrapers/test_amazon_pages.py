@@ -1,9 +1,9 @@
-"""Amazon's page readers on REAL saved amazon.com pages (MIT, tests/scrapers/fixtures/amazon/LICENSE):
-the sign-in state detector over every saved sign-in page (auth/), the order-history reader
-(history/) and the order-details reader (details/), each a golden pair <case>.html + <case>.json,
-discovered (drop a page and its JSON in to add a case). The ship-track reader and the top-level
-tracking pairs run through test_golden_fixtures.py. Also: product references, review totals and the
-recovery match, tested on real order-history pages.
+"""Amazon's page readers on REAL saved amazon.com pages (MIT,
+tests/scrapers/fixtures/amazon/LICENSE): the sign-in state detector over every saved sign-in page
+(auth/), the order-history reader (history/) and the order-details reader (details/), each a golden
+pair <case>.html + <case>.json, discovered (drop a page and its JSON in to add a case). The
+ship-track reader and the top-level tracking pairs run through test_golden_fixtures.py. Also:
+product references, review totals and the recovery match, tested on real order-history pages.
 
 These pages hold a real person's data: test ids are case names; assertion messages name fields,
 never values.
@@ -179,7 +179,7 @@ def test_a_short_link_is_refused_asking_for_the_full_url(link):
         ADAPTER.product_ref(link, "https://www.amazon.com")
 
 
-# --- the review page's totals -----------------------------------------------------------------------
+# --- the review page's totals ---------------------------------------------------------------------
 def test_review_totals_read_by_label():
     rows = [
         "Items:\t$39.98",

@@ -1,8 +1,10 @@
-"""DemoShopAdapter driving real Chromium against the subprocess demo shop (one shop, one browser per session).
+"""DemoShopAdapter driving real Chromium against the subprocess demo shop (one shop, one browser per
+session).
 
 Playwright runs on a thread of its own: the test thread may already host a sync Playwright (the
 tests/sandbox/shop fixtures keep one for the whole session) and two cannot share a thread. Each test
-hands a ``flow(context, page)`` to ``browse``, which runs it in a fresh context and returns its result.
+hands a ``flow(context, page)`` to ``browse``, which runs it in a fresh context and returns its
+result.
 """
 
 import datetime as dt
@@ -64,7 +66,8 @@ def shop(shop_server):
 
 @pytest.fixture(scope="session")
 def browser_thread():
-    """One thread that owns the session's Chromium (a BrowserPool); every Playwright call runs on it."""
+    """One thread that owns the session's Chromium (a BrowserPool); every Playwright call runs on
+    it."""
     thread, pool = (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-shop-browser"),
         BrowserPool(),
@@ -76,7 +79,8 @@ def browser_thread():
 
 @pytest.fixture
 def browse(browser_thread, shop):
-    """Run ``flow(context, page)`` in a fresh context (optionally with a storage state); return its result."""
+    """Run ``flow(context, page)`` in a fresh context (optionally with a storage state); return its
+    result."""
     thread, pool = browser_thread
 
     def run(flow, state=None):
@@ -151,7 +155,8 @@ def buy(adapter, page, request, credentials=CARD, guard=None):
 
 
 def refused(adapter, request, error, credentials=CARD, guard=None, match=None):
-    """A flow: buying ``request`` raises ``error``; returns the page (for its recorded responses)."""
+    """A flow: buying ``request`` raises ``error``; returns the page (for its recorded
+    responses)."""
 
     def flow(_context, page):
         with pytest.raises(error, match=match):
@@ -346,7 +351,8 @@ def test_flaky_checkout_pages_are_retried_before_the_click(adapter, browse, shop
     assert (
         _count(page, "POST /checkout/place") == 1 and len(guard.calls) == 1
     )  # never clicked twice
-    # the confirmation page after the click failed too: the number came from the redirect, the page is not reloaded
+    # the confirmation page after the click failed too: the number came from the redirect, the page
+    # is not reloaded
     assert _count(page, f"GET /checkout/confirmation/{order['number']} 500") == 1
     assert (
         _count(page, "GET /checkout/confirmation/") == 1

@@ -1,5 +1,5 @@
-"""DemoShopAdapter.parse_tracking on saved order pages, offline (the golden pairs of every adapter are
-in test_golden_fixtures.py)."""
+"""DemoShopAdapter.parse_tracking on saved order pages, offline (the golden pairs of every adapter
+are in test_golden_fixtures.py)."""
 
 from pathlib import Path
 

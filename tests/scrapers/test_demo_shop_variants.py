@@ -1,4 +1,5 @@
-"""How DemoShopAdapter pairs a listing's variant label with the product page's option groups (offline)."""
+"""How DemoShopAdapter pairs a listing's variant label with the product page's option groups
+(offline)."""
 
 import pytest
 

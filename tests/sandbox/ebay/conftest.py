@@ -1,8 +1,8 @@
-"""Fixtures for the eBay emulator tests. Every response that goes through ``ebay`` is checked against
-eBay's official contract (see ebay_contract_check.py).
+"""Fixtures for the eBay emulator tests. Every response that goes through ``ebay`` is checked
+against eBay's official contract (see ebay_contract_check.py).
 
-The fixture names start with ``ebay`` (or are specific) so they do not shadow the product's ``app`` and
-``client`` fixtures.
+The fixture names start with ``ebay`` (or are specific) so they do not shadow the product's ``app``
+and ``client`` fixtures.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
-"""Checks every emulator response against eBay's official contract (the repo copy in sandbox/ebay/contract).
+"""Checks every emulator response against eBay's official contract (the repo copy in
+sandbox/ebay/contract).
 
 Sell Fulfillment responses are validated with openapi-core against the OpenAPI document, after
 ``servers`` is replaced with the concrete base URL (see contract/SOURCE.md). Every object schema is
-made strict (``additionalProperties: false``) in memory, so a misspelled or invented field fails too.
-Error bodies (statuses the contract lists without a schema, and the platform statuses 401/403/429)
-are validated against the contract's ``Error`` schema. Their errorId must be one that the contract
-lists for that operation, with the same domain and category, or one of eBay's platform errors.
-The OAuth token endpoint is not in this contract. Its bodies are checked against the fields eBay
-documents for it.
+made strict (``additionalProperties: false``) in memory, so a misspelled or invented field fails
+too. Error bodies (statuses the contract lists without a schema, and the platform statuses
+401/403/429) are validated against the contract's ``Error`` schema. Their errorId must be one that
+the contract lists for that operation, with the same domain and category, or one of eBay's platform
+errors. The OAuth token endpoint is not in this contract. Its bodies are checked against the fields
+eBay documents for it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class ContractViolation(AssertionError):
 
 
 def strict_spec() -> dict:
-    """The contract with ``additionalProperties: false`` on every object schema that lists properties."""
+    """The contract with ``additionalProperties: false`` on every object schema that lists
+    properties."""
     spec = load_spec()
 
     def walk(node):
@@ -219,9 +221,9 @@ def check_response(
 ) -> None:
     """Raise ContractViolation if the response (to ``method url``) drifts from eBay's contract.
 
-    ``openapi_request``/``openapi_response`` are openapi-core adapters (werkzeug, requests). A request
-    adapter is optional, because the Flask test client has consumed the request body by now and only
-    method, URL and query matter for response validation.
+    ``openapi_request``/``openapi_response`` are openapi-core adapters (werkzeug, requests). A
+    request adapter is optional, because the Flask test client has consumed the request body by now
+    and only method, URL and query matter for response validation.
     """
     parts = urlsplit(url)
     path, host_url = parts.path, f"{parts.scheme}://{parts.netloc}"

@@ -22,7 +22,8 @@ API = "/sell/fulfillment/v1"
 
 
 class ContractClient(FlaskClient):
-    """Flask test client that checks every response against the contract (``validate=False`` skips it)."""
+    """Flask test client that checks every response against the contract (``validate=False`` skips
+    it)."""
 
     def open(self, *args, validate: bool = True, **kwargs):
         resp = super().open(*args, **kwargs)

@@ -84,7 +84,8 @@ def test_the_signature_header_verifies_over_the_raw_body():
     assert set(header) == {"alg", "kid", "signature", "digest"}
     assert (header["alg"], header["digest"], header["kid"]) == ("ecdsa", "SHA1", key.kid)
     public = load_pem_public_key(key.public_pem().encode())
-    public.verify(base64.b64decode(header["signature"]), body, ec.ECDSA(hashes.SHA1()))  # noqa: S303
+    signature = base64.b64decode(header["signature"])
+    public.verify(signature, body, ec.ECDSA(hashes.SHA1()))  # noqa: S303
 
 
 def test_challenge_hash_is_sha256_of_code_token_endpoint():

@@ -1,4 +1,5 @@
-"""The emulator over real HTTP: ``python -m sandbox.ebay`` as a subprocess, and the in-thread server."""
+"""The emulator over real HTTP: ``python -m sandbox.ebay`` as a subprocess, and the in-thread
+server."""
 
 import base64
 import time
@@ -169,7 +170,8 @@ def test_start_in_thread_serves_real_http():
 
 
 def test_concurrent_fulfillments_never_overship():
-    """Threaded server + lock: of 8 parallel one-unit shipments of a 3-unit line item, exactly 3 succeed."""
+    """Threaded server + lock: of 8 parallel one-unit shipments of a 3-unit line item, exactly 3
+    succeed."""
     from concurrent.futures import ThreadPoolExecutor
 
     app = create_app(seed=4)

@@ -1,4 +1,5 @@
-"""Fixtures for the demo-shop tests: Flask test client helpers, the subprocess shop, one shared Chromium."""
+"""Fixtures for the demo-shop tests: Flask test client helpers, the subprocess shop, one shared
+Chromium."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def logged_in(buyer):
     return buyer
 
 
-# ----------------------------------------------------------------------------- subprocess shop + Chromium
+# ---------------------------------------------------------------------- subprocess shop + Chromium
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Fault injection seen through real Chromium: out of stock, price raise, upsell, alternate layout, flaky, slow."""
+"""Fault injection seen through real Chromium: out of stock, price raise, upsell, alternate layout,
+flaky, slow."""
 
 import time
 

@@ -1,4 +1,5 @@
-"""sandbox.shop.testing.start_shop: subprocess start, health wait, log file, stop, failure reporting."""
+"""sandbox.shop.testing.start_shop: subprocess start, health wait, log file, stop, failure
+reporting."""
 
 import json
 import re
