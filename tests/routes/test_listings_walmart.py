@@ -2,7 +2,7 @@
 id is stored as the item page on the supplier's base URL, the variant text keeps its
 "Sold by: Walmart" rule, a short link asks for the full URL, and a Walmart URL is refused for
 another supplier's bot. (CSV imports by id and SKU rules read ids through the same
-``product_url_for_id``: tests/scrapers/test_walmart_pages.py.)"""
+``product_ref``: tests/scrapers/test_walmart_pages.py.)"""
 
 import pytest
 from sqlalchemy import select
