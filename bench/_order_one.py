@@ -18,21 +18,24 @@ their ratio against a target. A supplier's benchmark keeps only what is its own:
    counts the orders the bare script placed, for the benchmark's closing check of what the replica
    holds. ``Breakdown`` times parts of the subject (adapter or module functions, by name).
 
-bench/order_one_aliexpress.py is the shortest example. A fourth supplier (say Walmart) is those
-three steps in ``bench/order_one_walmart.py`` (``BENCH_PAIRS`` as the others), a line in
+``replica_order(...)`` runs the three steps for a supplier replica (AliExpress, Amazon, Walmart):
+its benchmark gives the replica's ``start_*``, its team set-up, its bare script and, optionally, a
+``Breakdown`` of the adapter's steps (bench/order_one_amazon.py). A new supplier is a
+``bench/order_one_<name>.py`` like those (``BENCH_PAIRS`` as the others), a line in
 bench/smoke.sh's list and its figures in bench/README.md.
 """
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Callable
 
-from _order_stand import CHROMIUM, Stand, median, percentile, verdict
+from _order_stand import CHROMIUM, ITEM, Stand, machine, median, percentile, verdict
 
 from autoorder.extensions import db
 from autoorder.jobs.ordering import place_order
-from autoorder.models import OrderBot
+from autoorder.models import Order, OrderBot
 from autoorder.scrapers.browser import DEFAULT_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, POOL
 
 
@@ -145,3 +148,48 @@ class Breakdown:
 def per_order_ms(parts: dict, orders: int) -> str:
     """``part ms, part ms, …``: the mean milliseconds per order of each part."""
     return ", ".join(f"{k} {v / orders * 1000:.0f}" for k, v in parts.items())
+
+
+def replica_order(
+    supplier: str,
+    start,
+    replica: str,
+    *,
+    seed: int,
+    setup: Callable[[Stand, object], None],
+    bare: Callable[..., str],
+    pairs: int,
+    target: float,
+    warm_up: str = "Chromium launch + sign-in",
+    item: dict = ITEM,
+    breakdown: Callable[[], Breakdown] | None = None,
+) -> float:
+    """One order on a supplier replica: the job against ``bare(url, state, note)``, interleaved
+    ``pairs`` times after a warm-up; prints the medians, the ratio against ``target`` and (with
+    ``breakdown``) the subject's time per step; checks that every sale was bought exactly once."""
+    print(f"== {supplier}: one order, full job vs bare Playwright on the replica  ({machine()})")
+    with Stand(f"order-one-{replica}") as stand:
+        server = stand.start_replica(start, replica, seed=seed)
+        setup(stand, server)
+        ids = stand.sell(1 + pairs, item=item)
+        stand.flush_redis()
+        stand.make_due(ids)
+        measured = Pairs(stand, functools.partial(bare, server.url))
+        measured.warm_up(ids[0], warm_up)
+        parts = breakdown() if breakdown else None
+        measured.interleave(ids[1:])
+        ratio = measured.report(target)
+        if parts is not None:
+            other = sum(measured.subject_s) - sum(parts.totals.values())
+            print(
+                "    subject ms/order by step (mean): "
+                f"{per_order_ms(dict(parts.totals, other=other), pairs)}"
+            )
+        with stand.app.app_context():  # every subject order bought exactly once
+            bought = db.session.query(Order).filter(Order.status == "succeeded").count()
+            db.session.remove()
+        placed = server.control("GET", "/sandbox/orders")["orders"]
+        assert bought == len(ids), bought
+        assert len(placed) == len(ids) + measured.baseline_orders, len(placed)
+        print(f"  checked: {len(ids)} sales bought once each; {len(placed)} replica orders in all")
+        return ratio

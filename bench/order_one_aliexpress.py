@@ -16,18 +16,15 @@ checks of what the pages say.
 Both run interleaved (ABBA) after one warm-up order each. Target: median ratio ≤ 1.15x.
 """
 
-import functools
 import os
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _order_one import Pairs, bare_context  # noqa: E402
-from _order_stand import Stand, machine  # noqa: E402
+from _order_one import bare_context, replica_order  # noqa: E402
+from _order_stand import Stand  # noqa: E402
 
-from autoorder.extensions import db  # noqa: E402
-from autoorder.models import Order  # noqa: E402
 from sandbox.aliexpress.testing import start_aliexpress  # noqa: E402
 
 PAIRS = int(os.environ.get("BENCH_PAIRS", 8))
@@ -92,6 +89,7 @@ def bare_playwright_order(url: str, state: dict, note: str) -> str:
 
 
 def setup(stand: Stand, ali) -> None:
+    ali.control("POST", f"/sandbox/items/{CASE}/stock", {"stock": 1_000_000})
     stand.setup_supplier_team(
         supplier_key="aliexpress",
         supplier_name="AliExpress",
@@ -111,23 +109,17 @@ def setup(stand: Stand, ali) -> None:
 
 
 def main():
-    print(f"== AliExpress: one order, full job vs bare Playwright on the replica  ({machine()})")
-    with Stand("order-one-aliexpress") as stand:
-        ali = stand.start_replica(start_aliexpress, "aliexpress", seed=11)
-        ali.control("POST", f"/sandbox/items/{CASE}/stock", {"stock": 1_000_000})
-        setup(stand, ali)
-        ids = stand.sell(1 + PAIRS, item=ITEM)
-        stand.flush_redis()
-        stand.make_due(ids)
-        pairs = Pairs(stand, functools.partial(bare_playwright_order, ali.url))
-        pairs.warm_up(ids[0])
-        pairs.interleave(ids[1:])
-        pairs.report(TARGET_RATIO)
-        with stand.app.app_context():  # every subject order bought exactly once
-            bought = db.session.query(Order).filter(Order.status == "succeeded").count()
-        placed = ali.control("GET", "/sandbox/orders")["orders"]
-        assert bought == len(ids), bought
-        assert len(placed) == len(ids) + pairs.baseline_orders, len(placed)  # + the baseline's
+    replica_order(
+        "AliExpress",
+        start_aliexpress,
+        "aliexpress",
+        seed=11,
+        setup=setup,
+        bare=bare_playwright_order,
+        pairs=PAIRS,
+        target=TARGET_RATIO,
+        item=ITEM,
+    )
 
 
 if __name__ == "__main__":

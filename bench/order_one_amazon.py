@@ -15,15 +15,14 @@ Both run interleaved (ABBA) after one warm-up order each (browser launch + first
 Target: median subject/baseline ≤ 1.15x.
 """
 
-import functools
 import os
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _order_one import Breakdown, Pairs, bare_context, per_order_ms  # noqa: E402
-from _order_stand import BUYER, Stand, machine  # noqa: E402
+from _order_one import Breakdown, bare_context, replica_order  # noqa: E402
+from _order_stand import BUYER  # noqa: E402
 
 from sandbox.amazon.testing import start_amazon  # noqa: E402
 
@@ -115,26 +114,18 @@ def setup_amazon_team(stand, amazon) -> None:
 
 
 def main():
-    print(f"== Amazon: one order, full job vs bare Playwright on the replica  ({machine()})")
-    with Stand("order-one-amazon") as stand:
-        amazon = stand.start_replica(start_amazon, "amazon", seed=3)
-        setup_amazon_team(stand, amazon)
-        ids = stand.sell(1 + PAIRS)
-        stand.flush_redis()
-        stand.make_due(ids)
-        pairs = Pairs(stand, functools.partial(bare_playwright_order, amazon.url))
-        pairs.warm_up(ids[0], "Chromium launch + sign-in + card added")
-        parts = breakdown()
-        pairs.interleave(ids[1:])
-        pairs.report(TARGET_RATIO)
-        other = sum(pairs.subject_s) - sum(parts.totals.values())
-        print(
-            "    subject ms/order by step (mean): "
-            f"{per_order_ms(dict(parts.totals, other=other), PAIRS)}"
-        )
-        orders = amazon.control("GET", "/sandbox/orders")["orders"]
-        assert len(orders) == len(ids) + pairs.baseline_orders, len(orders)
-        print(f"  checked: {len(ids)} sales bought once each; {len(orders)} replica orders in all")
+    replica_order(
+        "Amazon",
+        start_amazon,
+        "amazon",
+        seed=3,
+        setup=setup_amazon_team,
+        bare=bare_playwright_order,
+        pairs=PAIRS,
+        target=TARGET_RATIO,
+        warm_up="Chromium launch + sign-in + card added",
+        breakdown=breakdown,
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ each (browser launch + first sign-in + the address and card saved). Target: medi
 The pairing, timing and report are bench/_order_one.py's, shared with the other suppliers.
 """
 
-import functools
 import json
 import os
 import sys
@@ -25,8 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _order_one import Breakdown, Pairs, bare_context, per_order_ms  # noqa: E402
-from _order_stand import Stand, machine  # noqa: E402
+from _order_one import Breakdown, bare_context, replica_order  # noqa: E402
 
 from sandbox.walmart.testing import start_walmart  # noqa: E402
 
@@ -105,26 +103,18 @@ def setup_walmart_team(stand, walmart) -> None:
 
 
 def main():
-    print(f"== Walmart: one order, full job vs bare Playwright on the replica  ({machine()})")
-    with Stand("order-one-walmart") as stand:
-        walmart = stand.start_replica(start_walmart, "walmart", seed=3)
-        setup_walmart_team(stand, walmart)
-        ids = stand.sell(1 + PAIRS)
-        stand.flush_redis()
-        stand.make_due(ids)
-        pairs = Pairs(stand, functools.partial(bare_playwright_order, walmart.url))
-        pairs.warm_up(ids[0], "Chromium launch + sign-in + address and card saved")
-        parts = breakdown()
-        pairs.interleave(ids[1:])
-        pairs.report(TARGET_RATIO)
-        other = sum(pairs.subject_s) - sum(parts.totals.values())
-        print(
-            "    subject ms/order by step (mean): "
-            f"{per_order_ms(dict(parts.totals, other=other), PAIRS)}"
-        )
-        orders = walmart.control("GET", "/sandbox/orders")["orders"]
-        assert len(orders) == len(ids) + pairs.baseline_orders, len(orders)
-        print(f"  checked: {len(ids)} sales bought once each; {len(orders)} replica orders in all")
+    replica_order(
+        "Walmart",
+        start_walmart,
+        "walmart",
+        seed=3,
+        setup=setup_walmart_team,
+        bare=bare_playwright_order,
+        pairs=PAIRS,
+        target=TARGET_RATIO,
+        warm_up="Chromium launch + sign-in + address and card saved",
+        breakdown=breakdown,
+    )
 
 
 if __name__ == "__main__":
