@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
-from sandbox.shop import testing as shop_testing
-from sandbox.shop.testing import ShopServer, ShopStartError
+from sandbox.shop.testing import ShopServer, ShopStartError, start_shop
 
 __all__ = ["AmazonServer", "ShopStartError", "start_amazon"]
 
@@ -34,24 +31,14 @@ def start_amazon(
     attempts: int = 3,
 ) -> ShopServer:
     """Start ``python -m sandbox.amazon`` on a free port (or ``port``) and wait until it answers."""
-    if log_path is None:
-        fd, name = tempfile.mkstemp(prefix="sandbox-amazon-", suffix=".log")
-        os.close(fd)
-        log_path = name
-    last = None
-    for _ in range(attempts if port is None else 1):
-        try:
-            return shop_testing._launch(
-                seed,
-                host,
-                port or shop_testing.free_port(host),
-                Path(log_path),
-                tuple(extra_args),
-                None,
-                python,
-                timeout,
-                module="sandbox.amazon",
-            )
-        except ShopStartError as exc:
-            last = exc
-    raise last
+    return start_shop(
+        seed,
+        port=port,
+        host=host,
+        log_path=log_path,
+        timeout=timeout,
+        extra_args=tuple(extra_args),
+        python=python,
+        attempts=attempts,
+        module="sandbox.amazon",
+    )
