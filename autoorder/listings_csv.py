@@ -104,7 +104,8 @@ class _Bots:
         if found:
             return (
                 None,
-                f"several bots are called {text!r}: use the bot id ({', '.join(str(b.id) for b in found)})",
+                f"several bots are called {text!r}: use the bot id "
+                f"({', '.join(str(b.id) for b in found)})",
             )
         if text in self.by_id:
             return self.by_id[text], None

@@ -47,7 +47,8 @@ def enqueue_once(
     restart_after: float | None = None,
     on_failure: str | None = None,
 ):
-    """Enqueue ``func(*args)`` under ``job_id`` unless that job is already pending; return it or None.
+    """Enqueue ``func(*args)`` under ``job_id`` unless that job is already pending; return it or
+    None.
 
     RQ runs a job id enqueued twice twice, so this checks first. The check is a convenience
     only: every job is itself safe to run twice (the database decides). A job killed with its

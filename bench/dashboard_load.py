@@ -1,27 +1,30 @@
-"""200 Sales & Orders dashboards polling `/sales/poll` every 5 s against gunicorn (2 workers × 4 threads).
+"""200 Sales & Orders dashboards polling `/sales/poll` every 5 s against gunicorn (2 workers × 4
+threads).
 
-    .venv/bin/python bench/dashboard_load.py                 # throwaway SQLite file
-    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/dashboard_load.py   # + PostgreSQL (own database)
+    .venv/bin/python bench/dashboard_load.py  # throwaway SQLite file
+    TEST_DATABASE_URL=postgresql://… .venv/bin/python bench/dashboard_load.py
+        # + PostgreSQL (own database)
 
 Per database: fill 100,000 orders of one team (bench/sales_page.fill: real migrations, 3 events per
 order, a user), start `python -m gunicorn --workers 2 --threads 4 app:app` on a free loopback port
-(with a throwaway redis-server), then start a SECOND process (this file with --client) that plays the
-browsers: each dashboard logs in with its own session (CSRF token from the form), loads `/` once, reads
-the rows' `data-v` and the `#sales-poll` element (hx-get, hx-vals, `every Ns`) and sends what htmx +
-static/orders.js send: the hx-vals plus `v=id.version,…`, with the HX-* headers. It applies each answer
-like htmx would (oob rows update their versions, an oob poller replaces the parameters and interval).
-Dashboards start at evenly spread phases, each tick with ±JITTER s.
+(with a throwaway redis-server), then start a SECOND process (this file with --client) that plays
+the browsers: each dashboard logs in with its own session (CSRF token from the form), loads `/`
+once, reads the rows' `data-v` and the `#sales-poll` element (hx-get, hx-vals, `every Ns`) and
+sends what htmx + static/orders.js send: the hx-vals plus `v=id.version,…`, with the HX-* headers.
+It applies each answer like htmx would (oob rows update their versions, an oob poller replaces the
+parameters and interval). Dashboards start at evenly spread phases, each tick with ±JITTER s.
 
 Meanwhile this process changes one order per second (status + status_changed_at + updated_at, direct
 SQL), picked at random among the newest BENCH_WRITE_WINDOW orders (default 500 = 10 pages), so about
-one write in ten lands on page 1 and some polls answer changes. It toggles between two statuses of the
-same kind (waiting↔in_progress, failed↔needs_attention, succeeded↔cancelled) so no poller drops to slow.
+one write in ten lands on page 1 and some polls answer changes. It toggles between two statuses of
+the same kind (waiting↔in_progress, failed↔needs_attention, succeeded↔cancelled) so no poller drops
+to slow.
 
 Then the same dashboards, on the same schedule, GET the trivial `/healthz` (SELECT 1): the baseline.
 Printed: count, p50/p95/p99/max, errors, share of 204s, gunicorn's CPU per request (its workers'
 utime+stime), the polls sent within one period after a write on page 1 (every dashboard then fetches
-row + counts) vs the others; PASS/MISS vs p99 < 100 ms for the poll. The user's password is re-hashed
-with cheap PBKDF2 so 200 logins do not burn 10-30 s of CPU before anything is measured.
+row + counts) vs the others; PASS/MISS vs p99 < 100 ms for the poll. The user's password is
+re-hashed with cheap PBKDF2 so 200 logins do not burn 10-30 s of CPU before anything is measured.
 
 Environment: BENCH_DASHBOARDS (200), BENCH_SECONDS (60, polling), BENCH_BASELINE_SECONDS (30),
 BENCH_PERIOD (5), BENCH_WRITE_WINDOW (500), BENCH_WRITES_PER_SECOND (1; 0 = no writer),
@@ -57,8 +60,8 @@ SQLITE_WAL = (
     os.environ.get("BENCH_SQLITE_WAL") == "1"
 )  # diagnosis: journal_mode=WAL (persists in the file)
 # BENCH_SCALE=1: the cached database of bench/_scale_data.py (BENCH_ORDERS, default 1,000,000;
-# BENCH_DBS=sqlite,postgresql chooses) instead of a fresh 100,000-order one (its writes go around the ORM: bench/scale.py rebuilds the
-# status counts before it measures).
+# BENCH_DBS=sqlite,postgresql chooses) instead of a fresh 100,000-order one (its writes go around
+# the ORM: bench/scale.py rebuilds the status counts before it measures).
 SCALE = os.environ.get("BENCH_SCALE") == "1"
 ACCESS_LOG = (
     os.environ.get("BENCH_ACCESS_LOG") == "1"
@@ -77,14 +80,15 @@ TOGGLE = {
 }
 
 
-# =============================================================== the browsers (the --client process)
+# ============================================================== the browsers (the --client process)
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 EVERY_RE = re.compile(r"every\s+(\d+(?:\.\d+)?)(ms|s)")
 
 
 class SalesHTML(HTMLParser):
-    """What htmx and orders.js read: `#sales-rows > tr.sale[data-v]` and the `#sales-poll` element."""
+    """What htmx and orders.js read: `#sales-rows > tr.sale[data-v]` and the `#sales-poll`
+    element."""
 
     def __init__(self, *, rows_anywhere: bool):
         super().__init__()
@@ -215,7 +219,8 @@ def run_phase(dashboards: list[Dashboard], name: str, seconds: float) -> list[li
             try:
                 answer = d.poll() if name == "poll" else d.healthz()
                 status, size, ms, error = answer.status_code, len(answer.content), d.last_ms, ""
-            except Exception as exc:  # noqa: BLE001 — a refused/reset connection is a result, not a crash
+            except Exception as exc:  # noqa: BLE001
+                # a refused/reset connection is a result, not a crash
                 status, size, ms = 0, 0, (time.perf_counter() - sent) * 1000
                 error = f"{type(exc).__name__}: {str(exc)[-80:]}"
             with lock:
@@ -322,7 +327,8 @@ def summarize(records: list[list], ok: set[int]) -> dict:
 
 
 class Writer(threading.Thread):
-    """One order changes per second (status + status_changed_at + updated_at), like a worker would."""
+    """One order changes per second (status + status_changed_at + updated_at), like a worker
+    would."""
 
     def __init__(self, app, ids: list[int]):
         super().__init__(daemon=True)
@@ -387,7 +393,8 @@ def run(label: str, url: str, work: Path) -> list[str]:
         sales_page.fill(app)  # real migrations, 100,000 orders (+1 % of another team), bench@…
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == EMAIL))
-        # 200 scrypt checks take 10-30 s of CPU before anything is measured; the login is not the subject
+        # 200 scrypt checks take 10-30 s of CPU before anything is measured; the login is not the
+        # subject
         user.password_hash = generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
         team_id = user.team_id
         db.session.commit()
@@ -472,8 +479,8 @@ def run(label: str, url: str, work: Path) -> list[str]:
             )
             if (name, edge) == ("poll", "start"):
                 print(
-                    f"  {DASHBOARDS} dashboards logged in and loaded / in {time.perf_counter() - t0:.1f} s; "
-                    f"polling for {SECONDS:.0f} s",
+                    f"  {DASHBOARDS} dashboards logged in and loaded / in "
+                    f"{time.perf_counter() - t0:.1f} s; polling for {SECONDS:.0f} s",
                     flush=True,
                 )
                 if WRITES_PER_SECOND > 0:
@@ -515,7 +522,8 @@ def run(label: str, url: str, work: Path) -> list[str]:
 
 
 def server_logs(log_path: Path, access_path: Path) -> None:
-    """Print gunicorn's errors, and with BENCH_ACCESS_LOG=1 the time spent inside a worker thread."""
+    """Print gunicorn's errors, and with BENCH_ACCESS_LOG=1 the time spent inside a worker
+    thread."""
     problems = [
         line
         for line in log_path.read_text().splitlines()
@@ -562,16 +570,18 @@ def report(label, result, marks, writer, has_status_index) -> list[str]:
     verdict = "PASS" if poll["p99"] < TARGET_P99_MS and poll["errors"] == 0 else "MISS"
     print(
         f"  setup: {DASHBOARDS} logins + `/` in {result['setup_s']:.1f} s (8 at a time); `/` p50 "
-        f"{pct(pages, 50):.0f} ms, max {pages[-1]:.0f} ms; {result['rows']} rows, poller {result['vals']} "
-        f"every {result['period']:g} s"
+        f"{pct(pages, 50):.0f} ms, max {pages[-1]:.0f} ms; {result['rows']} rows, "
+        f"poller {result['vals']} every {result['period']:g} s"
     )
     print(
-        f"  writer: {writer.writes} writes, {writer.on_page1} on page 1 (window {WRITE_WINDOW} newest), "
-        f"{len(writer.failures)} failed{': ' + '; '.join(writer.failures[:5]) if writer.failures else ''}"
+        f"  writer: {writer.writes} writes, {writer.on_page1} on page 1 "
+        f"(window {WRITE_WINDOW} newest), {len(writer.failures)} failed"
+        f"{': ' + '; '.join(writer.failures[:5]) if writer.failures else ''}"
     )
     print(
-        f"  polls sent < {PERIOD + JITTER:g} s after a write on page 1: {burst['count']}, p50 {burst['p50']:.0f} ms, "
-        f"p99 {burst['p99']:.0f} ms, {burst['share_204'] * 100:.0f} % 204; all other polls: {calm['count']}, "
+        f"  polls sent < {PERIOD + JITTER:g} s after a write on page 1: {burst['count']}, "
+        f"p50 {burst['p50']:.0f} ms, p99 {burst['p99']:.0f} ms, "
+        f"{burst['share_204'] * 100:.0f} % 204; all other polls: {calm['count']}, "
         f"p50 {calm['p50']:.0f} ms, p99 {calm['p99']:.0f} ms"
     )
     failed = sorted({r[5] for name in ("poll", "healthz") for r in result[name] if r[5]})
@@ -579,16 +589,16 @@ def report(label, result, marks, writer, has_status_index) -> list[str]:
         print(f"  connection errors: {'; '.join(failed[:3])}")
     print(
         f"  client process CPU: poll {result['poll_client_cpu_s']:.1f} s, healthz "
-        f"{result['healthz_client_cpu_s']:.1f} s; scheduling lag p99: poll {poll['late_p99']:.1f} ms, "
-        f"healthz {base['late_p99']:.1f} ms"
+        f"{result['healthz_client_cpu_s']:.1f} s; scheduling lag p99: "
+        f"poll {poll['late_p99']:.1f} ms, healthz {base['late_p99']:.1f} ms"
     )
 
     def row(what, s, c=None):
         extra = f"{c[0]:.1f} ms | {c[1]:.2f} cores | {c[2]:.1f}/s | {c[3]:.1f}" if c else " | | | "
         errors = f"{s['errors']} {s['error_statuses']}" if s["errors"] else "0"
         return (
-            f"| {label} | {what} | {s['count']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | "
-            f"{s['max']:.0f} | {errors} | {s['share_204'] * 100:.0f} % | {extra} |"
+            f"| {label} | {what} | {s['count']} | {s['p50']:.1f} | {s['p95']:.1f} | "
+            f"{s['p99']:.1f} | {s['max']:.0f} | {errors} | {s['share_204'] * 100:.0f} % | {extra} |"
         )
 
     lines = [
@@ -604,9 +614,10 @@ def report(label, result, marks, writer, has_status_index) -> list[str]:
     print("\n".join(lines))
     ratio = poll["p99"] / base["p99"] if base["p99"] else float("nan")
     summary = (
-        f"{label}: poll p99 {poll['p99']:.1f} ms (baseline p99 {base['p99']:.1f} ms, ratio {ratio:.1f}×; "
-        f"p50 ratio {poll['p50'] / base['p50']:.1f}×), errors {poll['errors']}, target p99 < "
-        f"{TARGET_P99_MS:.0f} ms: {verdict} (ix_orders_team_status: {'yes' if has_status_index else 'no'})"
+        f"{label}: poll p99 {poll['p99']:.1f} ms (baseline p99 {base['p99']:.1f} ms, "
+        f"ratio {ratio:.1f}×; p50 ratio {poll['p50'] / base['p50']:.1f}×), "
+        f"errors {poll['errors']}, target p99 < {TARGET_P99_MS:.0f} ms: {verdict} "
+        f"(ix_orders_team_status: {'yes' if has_status_index else 'no'})"
     )
     print("  " + summary)
     return lines + [summary]
@@ -622,7 +633,8 @@ def main():
     from autoorder.config import database_url
 
     print(
-        f"{DASHBOARDS} dashboards × every {PERIOD:g} s, poll {SECONDS:.0f} s, baseline {BASELINE_SECONDS:.0f} s; nproc {os.cpu_count()}, "
+        f"{DASHBOARDS} dashboards × every {PERIOD:g} s, poll {SECONDS:.0f} s, "
+        f"baseline {BASELINE_SECONDS:.0f} s; nproc {os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     results = []

@@ -16,7 +16,8 @@ from other work slows both alike. Baselines, measured in the same run:
 The navigation's credit balance (one row) is timed beside the SUM over the ledger it replaced.
 Targets: page ≤ 30 ms, exact search ≤ 10 ms, substring search ≤ 50 ms, page 10,000 ≤ 30 ms,
 unchanged poll ≤ 5 ms, tick ≤ 200 ms with 10,000 due and ≤ 10 ms with none. BENCH_RUNS (30)
-requests per median; BENCH_DBS (sqlite,postgresql) chooses the databases. The query plans of the duties and searches are printed (EXPLAIN).
+requests per median; BENCH_DBS (sqlite,postgresql) chooses the databases. The query plans of the
+duties and searches are printed (EXPLAIN).
 """
 
 import os
@@ -289,9 +290,9 @@ def measure(label: str, url: str, work: Path) -> list[str]:
                     )
                 db.session.commit()
             lines.append(
-                f"| {label} | tick, {len(due):,} sales due (enqueues {min(500, len(due))}) | {due_ms:.1f} ms "
-                f"| {due_base:.1f} ms (the same {min(500, len(due))} one by one) | {due_ms / due_base:.2f}× "
-                f"| {verdict(due_ms, 'tick_due')} |"
+                f"| {label} | tick, {len(due):,} sales due (enqueues {min(500, len(due))}) "
+                f"| {due_ms:.1f} ms | {due_base:.1f} ms (the same {min(500, len(due))} one by one) "
+                f"| {due_ms / due_base:.2f}× | {verdict(due_ms, 'tick_due')} |"
             )
             plans = {
                 "due sales": (

@@ -254,7 +254,8 @@ def main():
     base = results[0]["per_minute"]
     print(
         "\n| workers | sales | time | sales/min | ratio to 1 | shop orders | doubles "
-        "| peak per worker (PSS, process tree) | cart statuses |\n|---|---|---|---|---|---|---|---|---|"
+        "| peak per worker (PSS, process tree) | cart statuses |\n"
+        "|---|---|---|---|---|---|---|---|---|"
     )
     for r in results:
         print(

@@ -187,7 +187,8 @@ def _backfill(url):
             for team_id in (1, 2, 3):
                 c.execute(
                     text(
-                        "INSERT INTO teams (id, name, created_at) VALUES (:i, :n, CURRENT_TIMESTAMP)"
+                        "INSERT INTO teams (id, name, created_at) "
+                        "VALUES (:i, :n, CURRENT_TIMESTAMP)"
                     ),
                     {"i": team_id, "n": f"T{team_id}"},
                 )

@@ -54,7 +54,8 @@ def enqueue_order(
 ):
     """Enqueue place_order for an order (at its buffer end, if given).
 
-    ``restart_after``: seconds after which a still-"started" copy is presumed dead (see enqueue_once).
+    ``restart_after``: seconds after which a still-"started" copy is presumed dead (see
+    enqueue_once).
     """
     if at is not None and at.microsecond:  # RQ keeps whole seconds: never before the buffer ends
         at = at.replace(microsecond=0) + timedelta(seconds=1)

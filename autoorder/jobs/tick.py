@@ -67,7 +67,8 @@ def enqueue_due_orders() -> int:
 
 
 def recover_expired_leases() -> int:
-    """Enqueue a resuming job for every in-progress order whose worker stopped renewing its lease."""
+    """Enqueue a resuming job for every in-progress order whose worker stopped renewing its
+    lease."""
     now = clock.now()
     expired = db.session.scalars(
         select(Order.id)

@@ -33,8 +33,8 @@ class Order(db.Model):
         Index("ix_orders_failure_status_team", "failure_code", "status", "team_id"),
     )
     # Database-only objects of #19 (not in this metadata; see autoorder/order_index.py): the
-    # partial index ix_orders_ship_by_open (the tick's at-risk scan), the trigram index ix_orders_search_trgm (PostgreSQL) and the FTS5 table orders_search
-    # (SQLite).
+    # partial index ix_orders_ship_by_open (the tick's at-risk scan), the trigram index
+    # ix_orders_search_trgm (PostgreSQL) and the FTS5 table orders_search (SQLite).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
@@ -95,7 +95,8 @@ class Order(db.Model):
     updated_at = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     # What substring search looks in, lower-cased: buyer name and username, title, address
-    # (autoorder.order_index.search_text; set on every ORM write, rebuilt by `flask orders reindex`).
+    # (autoorder.order_index.search_text; set on every ORM write, rebuilt by
+    # `flask orders reindex`).
     search_text: Mapped[str | None] = mapped_column(Text)
 
     events = relationship("OrderEvent", order_by="OrderEvent.id", back_populates="order")

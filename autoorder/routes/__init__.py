@@ -19,7 +19,8 @@ def render_form(template: str, form, **context):
 
 def back_in_line(resumed: list[int], sentence: str) -> str:
     """Enqueue the sales put back in line, after the commit (else the due-orders duty does); return
-    what the flash message adds: ``sentence`` and how many, and whether the queue was unreachable."""
+    what the flash message adds: ``sentence`` and how many, and whether the queue was
+    unreachable."""
     queued = jobs.after_commit(jobs.enqueue_order, *resumed)
     if not resumed:
         return ""

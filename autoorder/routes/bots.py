@@ -142,7 +142,8 @@ def delete(bot_id):
         return redirect(url_for("bots.index"))
     if db.session.scalar(select(exists().where(Listing.bot_id == bot.id))):
         flash(
-            f"Bot {bot.name} buys for mapped listings; move them to another bot or disable it instead.",
+            f"Bot {bot.name} buys for mapped listings; "
+            "move them to another bot or disable it instead.",
             "error",
         )
         return redirect(url_for("bots.index"))
@@ -180,7 +181,10 @@ def test_login(bot_id):
     try:
         jobs.enqueue_login_test(bot.id)
     except RedisError:
-        message = "The job queue (Redis) cannot be reached, so the test was not started. Try again shortly."
+        message = (
+            "The job queue (Redis) cannot be reached, so the test was not started. "
+            "Try again shortly."
+        )
         if is_htmx():
             return render_template("bots/_login_check.html", bot=bot, check=None, error=message)
         flash(message, "error")

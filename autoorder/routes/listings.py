@@ -1,5 +1,6 @@
 """Listings: an eBay listing (item id + variation id / SKU) mapped to the supplier product, variant
-and order bot that fill it. Saving a mapping puts the sales stuck on "no supplier mapping" back in line."""
+and order bot that fill it. Saving a mapping puts the sales stuck on "no supplier mapping" back in
+line."""
 
 from urllib.parse import urlsplit
 
@@ -219,7 +220,8 @@ def delete(listing_id):
     listing = team_get_or_404(Listing, listing_id)
     if db.session.scalar(select(exists().where(Order.listing_id == listing.id))):
         flash(
-            "Sales were bought or are waiting with this mapping, so it cannot be deleted; edit it instead.",
+            "Sales were bought or are waiting with this mapping, so it cannot be deleted; "
+            "edit it instead.",
             "error",
         )
         return redirect(url_for("listings.index"))
@@ -242,7 +244,8 @@ def _saved(listing, verb):
 
 
 def _resume_unmapped(listing) -> list[int]:
-    """Return the ids of this team's no-mapping sales that this listing now maps, after retrying them."""
+    """Return the ids of this team's no-mapping sales that this listing now maps, after retrying
+    them."""
     match = [Order.legacy_item_id == listing.ebay_item_id]
     if listing.sku:
         match.append(Order.sku == listing.sku)

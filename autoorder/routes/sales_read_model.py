@@ -73,7 +73,8 @@ def parse_filters(args) -> dict:
 
 
 def apply_filters(query, filters: dict, *, cart: bool = True):
-    """Add the filters' WHERE clauses to a query on Order (without the cart status if cart=False)."""
+    """Add the filters' WHERE clauses to a query on Order (without the cart status if
+    cart=False)."""
     if cart and "cart" in filters:
         query = query.where(Order.status == filters["cart"])
     if "envelope" in filters:
@@ -472,7 +473,10 @@ def cart_title(order: Order, reasons: dict) -> str:
             return f"Buying on the supplier site since {when(order.status_changed_at)}."
         case S.SUCCEEDED:
             number = order.supplier_order_number or "—"
-            return f"Ordered {when(order.ordered_at or order.status_changed_at)}: supplier order {number}."
+            return (
+                f"Ordered {when(order.ordered_at or order.status_changed_at)}: "
+                f"supplier order {number}."
+            )
         case S.FAILED | S.NEEDS_ATTENTION | S.NEEDS_YOU:
             return order.failure_message or reason or CART_LABELS[order.status]
         case _:
@@ -492,7 +496,10 @@ def envelope_title(order: Order, reasons: dict) -> str:
             text = f"Searching: next check {when(order.next_tracking_check_at)}."
             return f"{text} {order.tracking_message}" if order.tracking_message else text
         case T.UPLOADED:
-            return f"Uploaded to eBay: {order.tracking_carrier or order.ebay_carrier_code or ''} {order.tracking_number or ''}"
+            return (
+                f"Uploaded to eBay: {order.tracking_carrier or order.ebay_carrier_code or ''} "
+                f"{order.tracking_number or ''}"
+            )
         case _:
             return (
                 order.tracking_message or reason or ENVELOPE_LABELS.get(order.tracking_status, "")

@@ -285,7 +285,8 @@ class AmbiguousMatchError(SupplierError):
 
 
 class URLNotAllowedError(SupplierError):
-    """The listing's supplier URL leaves the supplier's site (autoorder.netguard); nothing opened."""
+    """The listing's supplier URL leaves the supplier's site (autoorder.netguard); nothing
+    opened."""
 
     code = "url_not_allowed"
     may_have_bought = False  # raised before anything is opened
@@ -297,7 +298,8 @@ class UnknownSupplierError(KeyError):
 
 # --- shared helpers ----------------------------------------------------------------------------
 def session_from_storage_state(state: dict | None) -> requests.Session:
-    """Return a requests Session carrying the cookies of a Playwright storage state (for tracking GETs)."""
+    """Return a requests Session carrying the cookies of a Playwright storage state (for tracking
+    GETs)."""
     session = requests.Session()
     for cookie in (state or {}).get("cookies", []):
         expires = cookie.get("expires")
@@ -323,10 +325,11 @@ SUBMIT_WAIT_MS = 30_000  # a form submit and the page it leads to
 
 
 # Each Playwright call is a round trip to the driver and the browser (≈ 5–10 ms): the helpers act on
-# the element directly (Playwright waits for it) instead of waiting for it first, and ``which`` looks
-# up all candidates at once.
+# the element directly (Playwright waits for it) instead of waiting for it first, and ``which``
+# looks up all candidates at once.
 def need(page, selector: str, timeout: int = PAGE_WAIT_MS):
-    """Return the first element matching ``selector``; raise PageChangedError if it never appears."""
+    """Return the first element matching ``selector``; raise PageChangedError if it never
+    appears."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     locator = page.locator(selector).first
@@ -339,7 +342,8 @@ def need(page, selector: str, timeout: int = PAGE_WAIT_MS):
 
 def act(page, selector: str, action: str, *args, timeout: int = PAGE_WAIT_MS, **kwargs):
     """``locator.<action>(*args)`` on the first element matching ``selector`` (fill, click, check,
-    input_value, get_attribute, inner_text, select_option…); PageChangedError if it never becomes usable."""
+    input_value, get_attribute, inner_text, select_option…); PageChangedError if it never becomes
+    usable."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     try:
@@ -589,7 +593,8 @@ class SupplierAdapter(ABC):
         return page.content()
 
     def fetch_tracking_html(self, session: requests.Session, supplier_order_number: str) -> str:
-        """GET the order page with the bot's session cookies; raise LoginFailedError if logged out."""
+        """GET the order page with the bot's session cookies; raise LoginFailedError if logged
+        out."""
         response = session.get(self.tracking_url(supplier_order_number), timeout=20)
         if response.status_code in (401, 403) or "/login" in response.url:
             raise LoginFailedError("the saved supplier session has expired")

@@ -122,7 +122,8 @@ STEPS = ("review", "address", "shipping", "payment")
 # The checkout page in one round trip: which step it shows, its error, and what that step offers
 # (address book entries, delivery options, gift-card balance, saved cards' last four digits).
 CHECKOUT_JS = """s => {
-  const one = sel => document.querySelector(sel), all = sel => Array.from(document.querySelectorAll(sel));
+  const one = sel => document.querySelector(sel), \
+all = sel => Array.from(document.querySelectorAll(sel));
   const text = (el, sel) => el.querySelector(sel)?.innerText ?? "";
   const step = ["review", "address", "shipping", "payment"].find(k => one(s[k])) ?? null;
   return {

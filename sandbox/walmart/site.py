@@ -448,7 +448,11 @@ def order_json(order) -> dict:
             }
         )
     totals = order["totals"]
-    line = lambda label, v: {"label": label, "value": float(v), "displayValue": f"${v}"}  # noqa: E731
+    line = lambda label, v: {  # noqa: E731
+        "label": label,
+        "value": float(v),
+        "displayValue": f"${v}",
+    }
     return {
         "id": order["id"],
         "displayId": order["display_id"],

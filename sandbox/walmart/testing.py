@@ -30,7 +30,8 @@ def start_walmart(
     python: str = sys.executable,
     attempts: int = 3,
 ) -> ShopServer:
-    """Start ``python -m sandbox.walmart`` on a free port (or ``port``) and wait until it answers."""
+    """Start ``python -m sandbox.walmart`` on a free port (or ``port``) and wait until it
+    answers."""
     return start_shop(
         seed,
         port=port,

@@ -31,7 +31,12 @@ def _walmart_bot(app, world):  # noqa: F811
         "700000101",
     ],
 )
-def test_a_walmart_url_or_item_id_is_stored_as_the_item_page(app, client, world, pasted):  # noqa: F811
+def test_a_walmart_url_or_item_id_is_stored_as_the_item_page(
+    app,
+    client,
+    world,  # noqa: F811
+    pasted,
+):
     bot_id = _walmart_bot(app, world)
     form = _form(
         world,
@@ -47,7 +52,11 @@ def test_a_walmart_url_or_item_id_is_stored_as_the_item_page(app, client, world,
         assert listing.supplier_variant == "Color: Navy, Size: M, Sold by: Walmart"
 
 
-def test_a_short_link_and_a_walmart_url_on_another_bot_are_refused(app, client, world):  # noqa: F811
+def test_a_short_link_and_a_walmart_url_on_another_bot_are_refused(
+    app,
+    client,
+    world,  # noqa: F811
+):
     bot_id = _walmart_bot(app, world)
     short = _form(world, bot_id=str(bot_id), supplier_product_url="https://walmrt.us/3xYz12")
     response = _post(client, "/listings/new", short)
