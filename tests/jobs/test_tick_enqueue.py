@@ -91,19 +91,31 @@ def test_a_finished_job_whose_execution_record_expired_is_replaced(ctx, redis):
 
 # --- many at once (the duties): the same ids and rules as enqueue_once, in a few round trips ------
 class RoundTrips:
-    """Counts what is sent to Redis: one send per command, one per pipeline (all its commands)."""
+    """Counts what is sent to Redis: one send per command, one per pipeline (all its commands).
+    A new connection's handshake (CLIENT SETINFO, SELECT of a database other than 0) is not
+    counted: how many connections a client opens is redis-py's business, not the enqueue's."""
 
     def __init__(self, monkeypatch):
         from redis.connection import AbstractConnection
 
         self.count = 0
-        original = AbstractConnection.send_packed_command
+        self.connecting = False
+        send = AbstractConnection.send_packed_command
+        on_connect = AbstractConnection.on_connect_check_health
 
         def counted(connection, command, check_health=True):
-            self.count += 1
-            return original(connection, command, check_health)
+            self.count += not self.connecting
+            return send(connection, command, check_health)
+
+        def handshake(connection, *args, **kwargs):
+            self.connecting = True
+            try:
+                return on_connect(connection, *args, **kwargs)
+            finally:
+                self.connecting = False
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+        monkeypatch.setattr(AbstractConnection, "on_connect_check_health", handshake)
 
 
 def _job(redis, job_id):
