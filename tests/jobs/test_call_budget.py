@@ -71,16 +71,16 @@ def test_the_ebay_day_turns_at_midnight_pacific(app, ctx):
 
 def test_polling_is_stretched_fairly_when_over_budget(ebay_sandbox, ebay_account, app):
     others = [make_ebay_account(ebay_sandbox, name=f"seller{n}") for n in range(3)]
-    clock.freeze(clock.now())
+    # 20 hours before eBay's midnight: 4 accounts every 60 s would need 4,800 calls. (Within
+    # 3.3 h of midnight the stretched interval would fall under the 60 s floor.)
+    clock.freeze(budget.next_day_start(clock.now()) - timedelta(hours=20))
     assert budget.poll_interval() == timedelta(seconds=60)  # no budget configured
     app.config["EBAY_DAILY_CALL_BUDGET"] = 1000
     try:
         # 4 accounts polled every 60 s until eBay's midnight would need far more than 800 calls.
         stretched = budget.poll_interval()
         seconds_left = (budget.next_day_start() - clock.now()).total_seconds()
-        assert stretched == timedelta(seconds=seconds_left * 4 / 800)
-        if seconds_left * 4 / 800 > 60:
-            assert stretched > timedelta(seconds=60)
+        assert stretched == timedelta(seconds=seconds_left * 4 / 800) > timedelta(seconds=60)
         for account in [ebay_account, *others]:  # the same interval for every account: fair
             assert poll_ebay_account(account.id).startswith("seen=")
         db.session.expire_all()
