@@ -109,6 +109,18 @@ def is_postgres(db_url):
     return db_url.startswith("postgresql")
 
 
+@pytest.fixture(autouse=True)
+def _real_clock():
+    """Every test starts and ends on the real clock: a test that froze or advanced
+    ``autoorder.clock`` and failed before its own reset must not stop time for the tests after it
+    (a leaked freeze once stalled a loop test's due orders for its whole timeout)."""
+    from autoorder import clock
+
+    clock.reset()
+    yield
+    clock.reset()
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _close_the_shared_browser():
     """Jobs run in-process start the worker's shared Chromium (scrapers.browser.POOL) in this

@@ -95,3 +95,4 @@ def test_polling_is_stretched_fairly_when_over_budget(ebay_sandbox, ebay_account
         )
     finally:
         app.config["EBAY_DAILY_CALL_BUDGET"] = None
+        clock.reset()
