@@ -111,6 +111,15 @@ class Loop:
             order.order_after = clock.now()
             db.session.commit()
 
+    def canary_to_review(self) -> None:
+        """Run the bot's dry-run canary (``flask bots check``): every step up to the review page
+        passes and it stops before the place-order click."""
+        result = self.app.test_cli_runner().invoke(args=["bots", "check", str(self.bot_id)])
+        assert result.exit_code == 0, result.output
+        for step in ("sign_in", "empty_cart", "add_to_cart", "checkout", "review"):
+            assert f"ok     {step}" in result.output
+        assert "stopped before place-order" in result.output
+
     def check_tracking(self, order_id) -> str:
         """Make the order's tracking check due now and run it in-process."""
         from autoorder import clock
