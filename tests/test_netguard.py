@@ -79,6 +79,35 @@ def test_browser_requests_to_internal_addresses_are_refused():
     assert allowed("https://93.184.216.34/", SHOP)  # a public address
 
 
+@pytest.mark.parametrize(
+    "url, judged",
+    [
+        (SHOP + "/products/case", False),  # the supplier's own origin: straight through
+        (SHOP, False),
+        (SHOP + "?q=1", False),
+        ("https://shop.example/p/1", False),  # a declared host on its default port
+        ("http://cdn.shop.example/a.js", False),  # or a subdomain of one
+        ("https://WWW.SHOP.EXAMPLE:443/p", False),
+        ("http://127.0.0.1:6379/", True),  # the same host on another port
+        ("http://127.0.0.1:88021/", True),
+        ("https://127.0.0.1:8802/", True),  # another scheme
+        ("http://169.254.169.254/latest/meta-data/", True),
+        ("https://shop.example.evil.io/p", True),
+        ("https://evilshop.example/p", True),
+        ("https://shop.example@evil.io/p", True),
+        ("https://evil.io/?next=https://shop.example/", True),
+        ("https://shop.example:8443/p", True),  # a declared host, not its web port
+        ("https://fonts.example.net/f.woff2", True),  # third parties are judged (DNS included)
+    ],
+)
+def test_the_guard_sees_every_request_but_the_suppliers_own(url, judged):
+    """Playwright matches ``pattern`` in its driver: the supplier's requests never make the round
+    trip to Python, all others are judged by request_allowed."""
+    guard = netguard.guard(SHOP, hosts=("shop.example", "localhost"))  # localhost never trusted
+    assert bool(guard.pattern.search(url)) is judged
+    assert netguard.guard(None).pattern.search(SHOP)  # no supplier origin: every request judged
+
+
 # --- the listing form ---------------------------------------------------------------------------
 @pytest.fixture
 def member(app, client):
@@ -164,9 +193,18 @@ def servers():
 
 @pytest.mark.browser
 @pytest.mark.parametrize("guarded", [True, False], ids=["guarded", "control"])
-def test_the_jobs_browser_cannot_reach_internal_addresses(servers, guarded):
+def test_the_jobs_browser_cannot_reach_internal_addresses(servers, guarded, monkeypatch):
     shop_url, internal_url, shop_hits, internal_hits = servers
     thread, pool = ThreadPoolExecutor(max_workers=1), BrowserPool()
+
+    judged = []
+    allowed = netguard.request_allowed
+
+    def judge(url, base_url):
+        judged.append(url)
+        return allowed(url, base_url)
+
+    monkeypatch.setattr(netguard, "request_allowed", judge)
 
     def flow(pool):
         guard = DemoShopAdapter(shop_url).request_guard() if guarded else None
@@ -191,5 +229,7 @@ def test_the_jobs_browser_cannot_reach_internal_addresses(servers, guarded):
     assert text == "shop" and shop_hits[0] == "/"
     if guarded:
         assert internal_hits == [] and refused == "url_not_allowed"
+        # the driver let the shop's own requests through; the internal ones came to the guard
+        assert judged and all(url.startswith(internal_url) for url in judged), judged
     else:  # the control shows the test can fail: without the guard the page reaches it
         assert set(internal_hits) >= {"/img", "/fetch"}

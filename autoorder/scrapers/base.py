@@ -459,7 +459,7 @@ class SupplierAdapter(ABC):
         other than this supplier's own configured host."""
         from autoorder import netguard
 
-        return netguard.guard(self.base_url)
+        return netguard.guard(self.base_url, self.hosts)
 
     @abstractmethod
     def login(self, page, credentials: Credentials) -> None:

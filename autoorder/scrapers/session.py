@@ -261,10 +261,12 @@ class BotSession:
         On success the context's session is saved back on the bot (not committed); on a failure
         the artefacts are captured and put on the exception."""
         executable = browser.chromium_executable(current_app.config.get("CHROMIUM_PATH"))
-        state = None if fresh or not self.bot.browser_state else json.loads(self.bot.browser_state)
+        saved = None if fresh else self.bot.browser_state
+        state = json.loads(saved) if saved else None
         tracing = trace_mode(current_app.config.get("SUPPLIER_TRACE", "actions"))
         guard = self.adapter.request_guard()  # no requests to internal addresses (netguard)
-        with browser.POOL.page(executable, state, guard=guard) as (context, page):
+        warm = self._warm_key(saved) if saved and save_state else None
+        with browser.POOL.page(executable, state, guard=guard, warm_key=warm) as (context, page):
             if tracing:
                 try:
                     # the DOM at every step only when asked: the failure capture keeps the last
@@ -285,8 +287,18 @@ class BotSession:
                 except Exception:  # noqa: BLE001
                     pass
             if save_state:
-                self.bot.browser_state = json.dumps(context.storage_state())
+                saved = json.dumps(context.storage_state())
+                self.bot.browser_state = saved
                 self.bot.browser_state_saved_at = clock.now()
+                # the bot's next job in this process goes on in this context while the saved
+                # session is still this one (autoorder.scrapers.browser: a warm context)
+                browser.POOL.keep(context, self._warm_key(saved))
+
+    def _warm_key(self, saved: str):
+        """Which warm context may serve this bot: its id, its supplier's address and a digest of
+        the session it saved (held in memory only)."""
+        digest = hashlib.sha256(saved.encode()).hexdigest()
+        return (self.bot.id, self.supplier.base_url, digest)
 
     # --- what callers do -----------------------------------------------------------------------
     def login(self) -> dict:

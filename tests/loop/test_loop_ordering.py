@@ -393,3 +393,34 @@ def test_procfile_processes_buy_a_sale_when_its_buffer_ends(loop, redis):
     assert (
         order.order_after <= started < order.order_after + timedelta(seconds=5)
     )  # not the 15 s tick
+
+
+def test_the_bots_next_sale_goes_on_in_its_warm_context_until_its_session_changes(loop):
+    """A worker keeps the context its bot's last order ended in (scrapers.browser): the next sale
+    of that bot reuses it while the saved session is the one it saved; once the session was saved
+    by someone else (another worker, a sign-in, a hand-off) the next sale starts from that one."""
+    import json
+
+    from autoorder.models import OrderBot
+    from autoorder.scrapers.browser import POOL
+
+    loop.setup()
+    ids = [_sell_and_detect(loop) for _ in range(3)]
+    before = POOL.reuses
+    assert _buy(loop, ids[0]).startswith("succeeded")
+    assert _buy(loop, ids[1]).startswith("succeeded")
+    assert POOL.reuses == before + 1  # the second sale went on in the first one's context
+    with loop.app.app_context():  # another process saves a session of its own
+        bot = db.session.get(OrderBot, loop.bot_id)
+        state = json.loads(bot.browser_state)
+        state["cookies"].append(
+            {**state["cookies"][0], "name": "saved_elsewhere", "value": "1", "expires": -1}
+        )
+        bot.browser_state = json.dumps(state)
+        db.session.commit()
+    assert _buy(loop, ids[2]).startswith("succeeded")
+    assert POOL.reuses == before + 1  # a fresh context, from the session saved elsewhere
+    with loop.app.app_context():
+        saved = json.loads(db.session.get(OrderBot, loop.bot_id).browser_state)
+    assert "saved_elsewhere" in {c["name"] for c in saved["cookies"]}
+    assert len(loop.shop_orders()) == 3

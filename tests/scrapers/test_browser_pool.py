@@ -62,6 +62,58 @@ def test_each_context_starts_without_the_previous_ones_cookies(on_thread):
     assert (after, launches) == ([], 1)
 
 
+def _use(pool, key, *, keep=True, fail=False, cookie=None):
+    """One job's use of the pool under the warm ``key``: the context's cookie names, and the
+    context."""
+    with pool.page(chromium_executable(), warm_key=key) as (context, page):
+        if cookie:
+            page.set_content("<p>x</p>")
+            context.add_cookies([{"name": cookie, "value": "1", "url": "http://shop.test/"}])
+        names = sorted(c["name"] for c in context.cookies())
+        if keep:
+            pool.keep(context, key)
+        if fail:
+            raise RuntimeError("the supplier page changed")
+    return names, context
+
+
+def test_a_warm_context_serves_the_same_bot_and_session_only(on_thread):
+    """The next job of the same bot with the same saved session goes on in the kept context;
+    another key (another bot, or a session saved since elsewhere) gets a fresh one, and the kept
+    one is closed."""
+
+    def flow(pool):
+        pool.recycle_after = 100
+        _, first = _use(pool, ("bot-1", "s1"), cookie="a")
+        same, second = _use(pool, ("bot-1", "s1"))
+        other, third = _use(pool, ("bot-1", "s2"))  # the session changed: start from it
+        return same, second is first, other, third is first, first.pages, pool.reuses
+
+    same, reused, other, reused_again, first_pages, reuses = on_thread(flow)
+    assert (same, reused) == (["a"], True)
+    assert (other, reused_again, first_pages, reuses) == ([], False, [], 1)
+
+
+def test_a_failed_job_or_one_not_kept_leaves_no_warm_context(on_thread):
+    def flow(pool):
+        pool.recycle_after = 100
+        with pytest.raises(RuntimeError):
+            _use(pool, ("bot-1", "s1"), fail=True, cookie="a")
+        after_failure = _use(pool, ("bot-1", "s1"), keep=False)[0]
+        not_kept = _use(pool, ("bot-1", "s1"))[0]
+        return after_failure, not_kept, pool.reuses
+
+    assert on_thread(flow) == ([], [], 0)
+
+
+def test_a_warm_context_goes_with_the_browser_at_the_recycle_count(on_thread):
+    def flow(pool):  # recycle_after=3: the fourth use relaunches the browser
+        contexts = [_use(pool, ("bot-1", "s1"), cookie="a" if i == 0 else None) for i in range(4)]
+        return [names for names, _ in contexts], pool.launches, pool.reuses
+
+    assert on_thread(flow) == ([["a"], ["a"], ["a"], []], 2, 2)
+
+
 def test_a_crashed_browser_is_relaunched(on_thread):
     def flow(pool):
         _visit(pool)
