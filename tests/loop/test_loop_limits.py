@@ -43,10 +43,26 @@ def _run_until(loop, done, timeout, what):
     raise AssertionError(f"timed out waiting for {what}: {_states(loop)}")
 
 
+def _workers_idle(loop) -> bool:
+    """No order job waiting or running: a job that just took a sale may still be counting its
+    bot's limits, and "time passes" (below) must not move the times under it — it would write a
+    due time from before the move (seen once: the last sale held until "tomorrow")."""
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from autoorder.queues import redis_connection
+
+    redis = redis_connection(loop.redis_url)
+    return Queue("orders", connection=redis).count == 0 and (
+        StartedJobRegistry("orders", connection=redis).count == 0
+    )
+
+
 def _settled(loop, bought):
     sales = loop.orders()
     return (
-        sum(o.status == "succeeded" for o in sales) == bought
+        _workers_idle(loop)
+        and sum(o.status == "succeeded" for o in sales) == bought
         and not any(o.status == "in_progress" for o in sales)
         and all(
             o.wait_reason == "bot_limit" for o in sales if o.status == "waiting" and bought < SALES
