@@ -249,6 +249,10 @@ class BotSession:
         )
         self.owner = owner or f"bot-session:{socket.gethostname()}:{os.getpid()}"
         self.failure: Artefacts | None = None
+        # plain values, read now: the warm key is made while the bot's new session is pending in
+        # the ORM, where touching an expired attribute would flush it (a row lock on the bot that
+        # the account lock's release, on its own connection, then waits for)
+        self._warm_ids = (bot.id, self.supplier.base_url)
 
     @property
     def credentials(self) -> Credentials:
@@ -297,8 +301,7 @@ class BotSession:
     def _warm_key(self, saved: str):
         """Which warm context may serve this bot: its id, its supplier's address and a digest of
         the session it saved (held in memory only)."""
-        digest = hashlib.sha256(saved.encode()).hexdigest()
-        return (self.bot.id, self.supplier.base_url, digest)
+        return (*self._warm_ids, hashlib.sha256(saved.encode()).hexdigest())
 
     # --- what callers do -----------------------------------------------------------------------
     def login(self) -> dict:
