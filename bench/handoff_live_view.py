@@ -283,7 +283,10 @@ def through_the_product(page, app, handoff_id, mode):
         page.evaluate("window.benchAnimate = true")
         ready.set()
         animating = True
-        deadline = time.monotonic() + SECONDS * 4 + CLICKS * 3 + 60
+        # ends when the client is done; the bound covers the client's own waits on a loaded
+        # machine (30 s for a first frame, up to 10 s a click): the smoke failed at load 14 when
+        # this loop stopped applying the clicks before the client had sent them
+        deadline = time.monotonic() + SECONDS * 4 + CLICKS * 11 + 120
         while not out.get("done") and time.monotonic() < deadline:
             page.wait_for_timeout(TICK_MS)
             screen.acknowledge()
