@@ -36,18 +36,18 @@ from _order_stand import CHROMIUM, ITEM, Stand, machine, median, percentile, ver
 from autoorder.extensions import db
 from autoorder.jobs.ordering import place_order
 from autoorder.models import Order, OrderBot
-from autoorder.scrapers.browser import DEFAULT_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, POOL
+from autoorder.scrapers.browser import (
+    CONTEXT_OPTIONS,
+    DEFAULT_TIMEOUT_MS,
+    NAVIGATION_TIMEOUT_MS,
+    POOL,
+)
 
 
 @contextlib.contextmanager
 def bare_context(state: dict):
     """A browser context on the pooled Chromium from the saved storage ``state``, closed after."""
-    context = POOL.browser(CHROMIUM).new_context(
-        storage_state=state,
-        viewport={"width": 1280, "height": 900},
-        locale="en-US",
-        timezone_id="UTC",
-    )
+    context = POOL.browser(CHROMIUM).new_context(storage_state=state, **CONTEXT_OPTIONS)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     try:

@@ -41,6 +41,12 @@ DEFAULT_TIMEOUT_MS = 15_000
 DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
 RECYCLE_AFTER = 100  # contexts (≈ orders) per browser launch: ≈ 0.3 s of relaunch per 100 orders
 NAVIGATION_TIMEOUT_MS = 30_000
+# every job's context (and the benchmarks' bare scripts, to compare like with like)
+CONTEXT_OPTIONS = {
+    "viewport": {"width": 1280, "height": 900},
+    "locale": "en-US",
+    "timezone_id": "UTC",
+}
 
 
 class BrowserNotFoundError(RuntimeError):
@@ -182,9 +188,7 @@ class BrowserPool:
         else:
             context = browser.new_context(
                 storage_state=storage_state,
-                viewport={"width": 1280, "height": 900},
-                locale="en-US",
-                timezone_id="UTC",
+                **CONTEXT_OPTIONS,
             )
             context.set_default_timeout(DEFAULT_TIMEOUT_MS)
             context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
