@@ -39,7 +39,7 @@ DEFAULT_TIMEOUT_MS = 15_000
 # slowdown for what it does (relaying CDP messages); see bench/worker_memory.py. NODE_OPTIONS set by
 # the user come after it, so they win.
 DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
-RECYCLE_AFTER = 100  # contexts (≈ orders) per browser launch: ≈ 0.3 s of relaunch per 100 orders
+RECYCLE_AFTER = 100  # uses (≈ orders) per browser launch: ≈ 0.3 s of relaunch per 100 orders
 NAVIGATION_TIMEOUT_MS = 30_000
 # every job's context (and the benchmarks' bare scripts, to compare like with like)
 CONTEXT_OPTIONS = {
