@@ -33,10 +33,12 @@ if [ ! -f "$VENV/.installed" ] || [ requirements.txt -nt "$VENV/.installed" ] ||
   touch "$VENV/.installed"
 fi
 
-# Chromium: AUTOORDER_CHROMIUM_PATH, else Debian's chromium, else Playwright's own browser.
-if [ -z "${AUTOORDER_CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+# Chromium: AUTOORDER_CHROMIUM_PATH, else Debian's chromium-headless-shell (the lightest), else its
+# chromium, else Playwright's own browser (autoorder/scrapers/browser.py: chromium_executable).
+if [ -z "${AUTOORDER_CHROMIUM_PATH:-}" ] && [ ! -x /usr/lib/chromium/chromium-headless-shell ] \
+   && ! command -v chromium >/dev/null 2>&1 \
    && ! ls "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium* >/dev/null 2>&1; then
-  apt_install chromium
+  apt_install chromium-headless-shell || apt_install chromium  # Ubuntu has no headless-shell package
 fi
 
 case "${1:-}" in

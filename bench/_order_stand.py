@@ -34,6 +34,7 @@ from autoorder import clock, create_app  # noqa: E402
 from autoorder.config import TestConfig  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import Order  # noqa: E402
+from autoorder.scrapers.browser import chromium_executable  # noqa: E402
 from sandbox.ebay.testing import start_ebay_sandbox  # noqa: E402
 from sandbox.shop.testing import start_shop  # noqa: E402
 from tests import stand, support  # noqa: E402
@@ -44,7 +45,7 @@ SHOP_EMAIL, SHOP_PASSWORD, ITEM, BUYER = (
     stand.ITEM,
     stand.BUYER,
 )
-CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+CHROMIUM = chromium_executable(os.environ.get("AUTOORDER_CHROMIUM_PATH"))  # as the workers pick it
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -5,27 +5,30 @@ driver).
     # BENCH_ORDERS=20 BENCH_CAPPED_ORDERS=110 BENCH_VARIANT_ORDERS=5 by default
 
 The worker as the Procfile runs it (``flask --app app worker --no-scheduler``) buys BENCH_ORDERS due
-sales on the demo shop (pre-buy check against the eBay emulator). Target: ≤ 450 MB, to fit a 512
-MB dyno.
+sales on the demo shop (pre-buy check against the eBay emulator). Target: ≤ 450 MB of anonymous
+memory, and every order bought at full speed inside a 512 MB cgroup with no swap (a 512 MB dyno).
 
 - Where the machine lets us create a memory cgroup (v1 or v2, as root), the worker runs inside its
-  own cgroup, which is how a container (a Heroku dyno) is charged: the cgroup's peak usage
-  (anonymous + page cache, Heroku's ``memory_total``, the figure held against the target) and its
-  peak anonymous memory (``memory_rss``). Then BENCH_CAPPED_ORDERS orders (past the browser's
-  relaunch after 100) with the cgroup capped at 512 MB and no swap: the real test of "fits a 512 MB
-  dyno" (every order bought, no OOM kill, and the time per order against the uncapped run).
+  own cgroup, which is how a container (a Heroku dyno) is charged, after the kernel's page cache is
+  emptied (so the binaries' pages are charged to this worker, as in a fresh container, not to
+  whoever read them before): the cgroup's peak usage (anonymous + page cache: every page the worker
+  read, reclaimable; Heroku's ``memory_total``) and its peak anonymous memory (``memory_rss``, the
+  figure held against the target). Then BENCH_CAPPED_ORDERS orders (past the browser's relaunch
+  after 100) with the cgroup capped at 512 MB and no swap: the real test of "fits a 512 MB dyno"
+  (every order bought, no OOM kill, and the time per order against the uncapped run: a working set
+  larger than the cap shows as a much slower run, the binaries' pages read again and again).
 - Every 100 ms the bench also reads /proc for the worker and all its descendants (plus any process
   once seen as a descendant that is still alive after being re-parented): peak of the summed RSS
   (shared pages counted in every process: an upper bound), PSS and anonymous memory, with the
   breakdown by process kind.
 - Variants, BENCH_VARIANT_ORDERS orders each, each in a cgroup of its own: the worker with RQ's
-  scheduler fork, the forking worker, the node driver with its default young generation, and some
-  Chromium flags (added via bench/_chromium_args_worker.py).
+  scheduler fork, the forking worker, the node driver with its default young generation, Debian's
+  full chromium instead of its headless shell, and some Chromium flags (added via
+  bench/_chromium_args_worker.py).
 """
 
 import json
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -33,6 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _cgroup import Cgroup, drop_page_cache, field_kb, read_proc  # noqa: E402
 from _order_stand import Stand, machine, stop_process_group, verdict  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -73,30 +77,24 @@ VARIANTS = [
     ),
     ("Chromium + " + " ".join(COMBINED), COMBINED, {}, PROCFILE_WORKER),
 ]
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _kb(text: str, field: str) -> int:
-    for line in text.splitlines():
-        if line.startswith(field):
-            return int(line.split()[1])
-    return 0
+if os.path.exists("/usr/bin/chromium"):
+    VARIANTS.append(
+        (
+            "Debian's full chromium (/usr/bin/chromium) instead of chromium-headless-shell",
+            None,
+            {"AUTOORDER_CHROMIUM_PATH": "/usr/bin/chromium"},
+            PROCFILE_WORKER,
+        )
+    )
 
 
 def kind_of(pid: int, root: int) -> str:
     if pid == root:
         return "worker"
     cmd = (
-        _read(f"/proc/{pid}/cmdline").replace("\0", " ").split()
+        read_proc(f"/proc/{pid}/cmdline").replace("\0", " ").split()
     )  # Chromium rewrites its argv as one string
-    exe = os.path.basename(cmd[0]) if cmd else _read(f"/proc/{pid}/comm").strip()
+    exe = os.path.basename(cmd[0]) if cmd else read_proc(f"/proc/{pid}/comm").strip()
     if "chrom" in exe:
         kind = next((a.split("=", 1)[1] for a in cmd if a.startswith("--type=")), "browser")
         return f"chromium {kind}"
@@ -142,7 +140,7 @@ class Sampler(threading.Thread):
         children: dict[int, list[int]] = {}
         for name in os.listdir("/proc"):
             if name.isdigit():
-                stat = _read(f"/proc/{name}/stat")
+                stat = read_proc(f"/proc/{name}/stat")
                 if stat:
                     ppid = int(stat.rsplit(")", 1)[1].split()[1])
                     children.setdefault(ppid, []).append(int(name))
@@ -160,17 +158,19 @@ class Sampler(threading.Thread):
         shared_once: dict[str, int] = {}
         procs = self.tree()
         for pid in procs:
-            rollup = _read(f"/proc/{pid}/smaps_rollup")
+            rollup = read_proc(f"/proc/{pid}/smaps_rollup")
             if not rollup:
                 continue
-            rss, pss, anon = _kb(rollup, "Rss:"), _kb(rollup, "Pss:"), _kb(rollup, "Pss_Anon:")
+            rss, pss = field_kb(rollup, "Rss:"), field_kb(rollup, "Pss:")
+            anon = field_kb(rollup, "Pss_Anon:")
             kind = kind_of(pid, self.root)
             if kind == "?":  # exiting: its cmdline is already gone; use what it was
                 kind = self.kinds.get(pid, kind)
             elif not kind.startswith("python"):  # a fork may still exec (python -> node)
                 self.kinds[pid] = kind
             program = program_of(kind)
-            shared_once[program] = max(shared_once.get(program, 0), rss - _kb(rollup, "Anonymous:"))
+            shared = rss - field_kb(rollup, "Anonymous:")
+            shared_once[program] = max(shared_once.get(program, 0), shared)
             for metric, value in (("rss", rss), ("pss", pss), ("anon", anon), ("dyno", anon)):
                 parts[metric][kind] = parts[metric].get(kind, 0) + value
         for program, shared in shared_once.items():
@@ -198,114 +198,11 @@ class Sampler(threading.Thread):
             for pid in self.seen
             if pid != self.root
             and os.path.exists(f"/proc/{pid}")
-            and "chrom" in _read(f"/proc/{pid}/cmdline")
+            and "chrom" in read_proc(f"/proc/{pid}/cmdline")
         }
 
     def mb(self, metric: str) -> float:
         return self.peak[metric] / 1024
-
-
-class Cgroup:
-    """A memory cgroup of our own (v1 ``/sys/fs/cgroup/memory`` or v2 ``/sys/fs/cgroup``); None if
-    not allowed."""
-
-    def __init__(self, path: Path, version: int):
-        self.path, self.version = path, version
-        self.peak_anon = 0
-        self._halt = threading.Event()
-        self._thread = None
-
-    @classmethod
-    def create(cls, name: str, limit_mb: int | None = None):
-        for root, version in ((Path("/sys/fs/cgroup/memory"), 1), (Path("/sys/fs/cgroup"), 2)):
-            if version == 2 and "memory" not in _read(str(root / "cgroup.subtree_control")).split():
-                continue
-            path = root / f"{name}-{os.getpid()}-{time.monotonic_ns()}"
-            try:
-                path.mkdir()
-            except OSError:
-                continue
-            group = cls(path, version)
-            try:
-                if limit_mb is not None:
-                    group.limit(limit_mb)
-                return group
-            except OSError:
-                group.remove()
-        return None
-
-    def limit(self, mb: int):
-        value = str(mb * 1024 * 1024)
-        if self.version == 1:
-            (self.path / "memory.limit_in_bytes").write_text(value)
-            swap = self.path / "memory.memsw.limit_in_bytes"  # memory + swap: no swap at all
-            if swap.exists():
-                swap.write_text(value)
-        else:
-            (self.path / "memory.max").write_text(value)
-            (self.path / "memory.swap.max").write_text("0")
-
-    def wrap(self, argv: list[str]) -> list[str]:
-        """Run ``argv`` inside this cgroup (the shell moves itself in, then execs: children
-        follow)."""
-        procs = self.path / "cgroup.procs"
-        return ["sh", "-c", f'echo $$ > {shlex.quote(str(procs))} && exec "$@"', "sh", *argv]
-
-    def stat(self) -> dict:
-        out = {}
-        for line in _read(str(self.path / "memory.stat")).splitlines():
-            key, _, value = line.partition(" ")
-            if value.isdigit():
-                out[key] = int(value)
-        return out
-
-    def anon(self) -> int:
-        stat = self.stat()
-        return (
-            stat.get("total_rss", stat.get("rss", 0)) if self.version == 1 else stat.get("anon", 0)
-        )
-
-    def peak(self) -> int:
-        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
-        text = _read(str(self.path / name)).strip()
-        return int(text) if text.isdigit() else 0
-
-    def oom_kills(self) -> int:
-        if self.version == 1:
-            return _kb(
-                _read(str(self.path / "memory.oom_control")).replace("oom_kill ", "oom_kill: "),
-                "oom_kill:",
-            )
-        return _kb(
-            _read(str(self.path / "memory.events")).replace("oom_kill ", "oom_kill: "), "oom_kill:"
-        )
-
-    def start_sampling(self, interval: float = 0.1):
-        def run():
-            while not self._halt.is_set():
-                self.peak_anon = max(self.peak_anon, self.anon())
-                self._halt.wait(interval)
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-
-    def stop_sampling(self):
-        self._halt.set()
-        if self._thread:
-            self._thread.join(5)
-
-    def remove(self):
-        for pid in _read(str(self.path / "cgroup.procs")).split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
-                pass
-        for _ in range(50):
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.1)
 
 
 def parts(d: dict) -> str:
@@ -377,6 +274,8 @@ def measured(stand, ids, limit_mb=None, **options):
     """Run the worker on ``ids`` inside a fresh cgroup (if allowed); return (sampler, cgroup figures
     or None)."""
     group = Cgroup.create("autoorder-bench", limit_mb=limit_mb)
+    if group is not None:
+        drop_page_cache()  # the binaries' pages are charged to this worker, as in a fresh container
     try:
         sampler = run_worker(stand, ids, cgroup=group, **options)
         figures = (
@@ -422,10 +321,9 @@ def main():
         if cg:
             print(
                 f"    cgroup v{cg['version']} (how a dyno is charged): peak usage {cg['peak']:.0f} "
-                "MB (anonymous + "
-                f"page cache: Heroku's memory_total)  target ≤ {TARGET_MB} MB  "
-                f"{verdict(cg['peak'] <= TARGET_MB)};  "
-                f"peak anonymous {cg['anon']:.0f} MB (memory_rss)"
+                "MB (anonymous + every page read, reclaimable: Heroku's memory_total); "
+                f"peak anonymous {cg['anon']:.0f} MB (memory_rss)  target ≤ {TARGET_MB} MB  "
+                f"{verdict(cg['anon'] <= TARGET_MB)}"
             )
         print(
             f"    process-tree sums: peak RSS {s.mb('rss'):.0f} MB (shared pages counted once per "
@@ -448,7 +346,7 @@ def main():
                     f"({per_order:.2f}x the uncapped run's time per order), OOM kills "
                     f"{capped['oom']}, peak usage "
                     f"{capped['peak']:.0f} MB, peak anonymous {capped['anon']:.0f} MB  "
-                    f"{verdict(capped['oom'] == 0)}"
+                    f"{verdict(capped['oom'] == 0 and per_order <= 1.15)}"
                 )
             except (RuntimeError, AssertionError) as exc:
                 print(f"  inside a 512 MB cgroup with no swap: FAILED: {str(exc)[:300]}")

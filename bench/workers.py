@@ -13,7 +13,8 @@ due and the tick's duty enqueues them, and the clock runs until the last is boug
 
 Printed per run: sales/min (the 1-worker run is the baseline: ratio = throughput ÷ that of 1),
 the shop's orders per sale (a sale bought twice shows as 2), and each worker's peak memory (PSS
-summed over its process tree: the worker, Playwright's driver, Chromium), sampled every 0.5 s.
+summed over its process tree: the worker, Playwright's driver, Chromium), sampled every 0.5 s,
+with what the tree holds by kind of process every ten sales and at the peak.
 Targets: 4 workers ≥ 3× one, 0 double orders, each worker ≤ 512 MB. BENCH_WORKERS ("1,2,4").
 """
 
@@ -35,18 +36,21 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from autoorder.config import database_url  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import Order  # noqa: E402
+from bench._cgroup import Cgroup, drop_page_cache  # noqa: E402
 from bench._order_stand import (  # noqa: E402
     BUYER,
     SHOP_PASSWORD,
     Stand,
     machine,
     stop_process_group,
+    verdict,
 )
 
 SALES = int(os.environ.get("BENCH_SALES", 60))
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", 4))
 DELAY = float(os.environ.get("BENCH_DELAY", 0.3))
 COUNTS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
+CAP_MB = int(os.environ.get("BENCH_CAP_MB", 512))  # each worker's memory cgroup (0: no cap)
 NOTE_RE = re.compile(r"AO-(\d+)-")
 
 
@@ -118,65 +122,145 @@ def setup(stand) -> list[int]:
     return ids
 
 
-def tree_pss(pid: int) -> int:
+def kind(p: psutil.Process) -> str:
+    """What a process in a worker's tree is: the worker, Playwright's driver, Chromium's browser
+    process or one of its children by its --type (renderer, gpu-process, utility, zygote)."""
+    try:
+        cmd = p.cmdline()
+    except psutil.Error:
+        return "gone"
+    line = " ".join(cmd)
+    if "flask" in line and "worker" in line:
+        return "worker"
+    if "node" in (p.name() or "") or "playwright" in line and "run-driver" in line:
+        return "driver"
+    match = re.search(r"--type=([\w-]+)", line)
+    if match:
+        return match.group(1)
+    return "chromium" if "chrom" in line else p.name()
+
+
+def tree_pss(pid: int) -> tuple[int, Counter]:
     """Memory of a worker's process tree: PSS (shared pages split between the processes sharing
-    them), so Chromium's shared memory is not counted once per process as RSS sums would."""
+    them), so Chromium's shared memory is not counted once per process as RSS sums would; and
+    the same split by kind of process (kind → MB, "renderer ×n")."""
+    parts, counts = Counter(), Counter()
     try:
         process = psutil.Process(pid)
         total = 0
         for p in [process, *process.children(recursive=True)]:
             try:
-                total += p.memory_full_info().pss
+                pss = p.memory_full_info().pss
             except psutil.Error:
-                pass
-        return total
+                continue
+            total += pss
+            parts[kind(p)] += pss
+            counts[kind(p)] += 1
+        for name, n in counts.items():
+            if n > 1:
+                parts[f"{name} ×{n}"] = parts.pop(name)
+        return total, parts
     except psutil.Error:
-        return 0
+        return 0, parts
+
+
+def shown(parts: Counter) -> str:
+    return ", ".join(f"{k} {v / 2**20:.0f}" for k, v in parts.most_common())
+
+
+class TreeMemory(threading.Thread):
+    """Every 0.5 s: each worker's process-tree PSS — its peak, what the tree held by kind of
+    process at that peak, and the latest split."""
+
+    def __init__(self, workers):
+        super().__init__(daemon=True)
+        self.workers = workers
+        self.peaks = [0] * len(workers)
+        self.peak_parts = [Counter() for _ in workers]
+        self.latest = [Counter() for _ in workers]
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            for i, worker in enumerate(self.workers):
+                total, parts = tree_pss(worker.pid)
+                self.latest[i] = parts
+                if total > self.peaks[i]:
+                    self.peaks[i], self.peak_parts[i] = total, parts
+            self.halt.wait(0.5)
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+
+
+def cgroups(count: int) -> list:
+    """A memory cgroup per worker, capped at CAP_MB with no swap (a 512 MB dyno each); Nones when
+    the machine does not allow them (not root, or no memory controller)."""
+    groups = [
+        Cgroup.create(f"autoorder-worker{i + 1}", limit_mb=CAP_MB or None) for i in range(count)
+    ]
+    if all(groups):
+        return groups
+    for group in filter(None, groups):
+        group.remove()
+    return [None] * count
+
+
+def start_workers(stand, groups) -> list:
+    from rq import Worker
+
+    from autoorder.queues import redis_connection
+
+    argv = [sys.executable, "-m", "flask", "--app", "app", "worker"]
+    argv += ["--queues", "orders", "--no-scheduler"]
+    workers = [stand.start_worker(group.wrap(argv) if group else argv) for group in groups]
+    connection = redis_connection(stand.redis.url)
+    deadline = time.monotonic() + 180
+    while len(Worker.all(connection=connection)) < len(workers):  # every worker is up
+        assert time.monotonic() < deadline, stand.worker_log()
+        time.sleep(0.2)
+    return workers
+
+
+def open_sales(stand) -> int:
+    with stand.app.app_context():
+        n = db.session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.status.in_(("waiting", "in_progress")))
+        )
+        db.session.remove()
+    return n
+
+
+def shop_orders_per_sale(stand) -> tuple[int, Counter]:
+    """The shop's orders, and how many of them each sale got (a sale bought twice shows as 2)."""
+    orders = stand.shop.control("GET", "/sandbox/orders")
+    orders = orders.get("orders", orders) if isinstance(orders, dict) else orders
+    per_sale = Counter(
+        int(m.group(1))
+        for o in orders
+        if (m := NOTE_RE.search(str(o.get("order_note") or o.get("note") or "")))
+    )
+    return len(orders), per_sale
 
 
 def run(count: int, url: str) -> dict:
     from autoorder.jobs.tick import enqueue_due_orders
 
     stand = Stand(f"workers{count}", db_url=url)
+    groups = []
     try:
         ids = setup(stand)
         stand.shop.control("POST", "/sandbox/faults", {"name": "slow", "delay": DELAY})
-        workers = [
-            stand.start_worker(
-                [
-                    sys.executable,
-                    "-m",
-                    "flask",
-                    "--app",
-                    "app",
-                    "worker",
-                    "--queues",
-                    "orders",
-                    "--no-scheduler",
-                ]
-            )
-            for _ in range(count)
-        ]
-        from rq import Worker
-
-        from autoorder.queues import redis_connection
-
-        connection = redis_connection(stand.redis.url)
-        deadline = time.monotonic() + 180
-        while len(Worker.all(connection=connection)) < count:  # every worker is up
-            assert time.monotonic() < deadline, stand.worker_log()
-            time.sleep(0.2)
-        peaks = [0] * count
-        sampling = True
-
-        def sample():
-            while sampling:
-                for i, worker in enumerate(workers):
-                    peaks[i] = max(peaks[i], tree_pss(worker.pid))
-                time.sleep(0.5)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        groups = cgroups(count)
+        dropped = drop_page_cache() if groups[0] else False
+        workers = start_workers(stand, groups)
+        for group in filter(None, groups):
+            group.start_sampling()
+        memory = TreeMemory(workers)
+        memory.start()
         stand.make_due(ids)
         started = time.perf_counter()
         with stand.app.app_context():
@@ -184,48 +268,50 @@ def run(count: int, url: str) -> dict:
             db.session.remove()
         assert enqueued == SALES, enqueued
         deadline = time.monotonic() + 120 + 30 * SALES
-        while True:
-            with stand.app.app_context():
-                open_ = db.session.scalar(
-                    select(func.count())
-                    .select_from(Order)
-                    .where(Order.status.in_(("waiting", "in_progress")))
-                )
-                db.session.remove()
-            if not open_:
-                break
+        shown_at = 0
+        while open_ := open_sales(stand):
+            bought = SALES - open_
+            if bought // 10 > shown_at // 10:  # every ten sales: what each tree holds, by kind
+                shown_at = bought
+                for i in range(count):
+                    print(
+                        f"  {bought} bought, worker {i + 1}: {shown(memory.latest[i])} MB",
+                        flush=True,
+                    )
             assert time.monotonic() < deadline and all(w.poll() is None for w in workers), (
                 stand.worker_log()
             )
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        sampling = False
-        sampler.join()
+        memory.stop()
+        charged = [
+            {"peak": g.peak() / 2**20, "anon": g.peak_anon / 2**20, "oom": g.oom_kills()}
+            for g in filter(None, groups)
+        ]
+        for group in filter(None, groups):
+            group.stop_sampling()
         for worker in workers:
             stop_process_group(worker)
         with stand.app.app_context():
             statuses = Counter(db.session.scalars(select(Order.status)))
             db.session.remove()
-        shop_orders = stand.shop.control("GET", "/sandbox/orders")
-        shop_orders = (
-            shop_orders.get("orders", shop_orders) if isinstance(shop_orders, dict) else shop_orders
-        )
-        per_sale = Counter(
-            int(m.group(1))
-            for o in shop_orders
-            if (m := NOTE_RE.search(str(o.get("order_note") or o.get("note") or "")))
-        )
+        shop_orders, per_sale = shop_orders_per_sale(stand)
         return {
             "workers": count,
             "seconds": elapsed,
             "per_minute": SALES / elapsed * 60,
             "statuses": dict(statuses),
-            "shop_orders": len(shop_orders),
+            "shop_orders": shop_orders,
             "max_per_sale": max(per_sale.values(), default=0),
             "doubles": sum(1 for n in per_sale.values() if n > 1),
-            "peaks_mb": [p / 2**20 for p in peaks],
+            "peaks_mb": [p / 2**20 for p in memory.peaks],
+            "peak_parts": [shown(p) for p in memory.peak_parts],
+            "cgroups": charged,
+            "page_cache_dropped": dropped,
         }
     finally:
+        for group in filter(None, groups):
+            group.remove()
         stand.close()
 
 
@@ -252,16 +338,35 @@ def main():
         results.append(result)
     admin.dispose()
     base = results[0]["per_minute"]
+    capped = f"capped at {CAP_MB} MB, no swap" if CAP_MB else "no cap"
     print(
         "\n| workers | sales | time | sales/min | ratio to 1 | shop orders | doubles "
+        f"| each worker's cgroup ({capped}): peak usage / peak anonymous / OOM kills "
         "| peak per worker (PSS, process tree) | cart statuses |\n"
-        "|---|---|---|---|---|---|---|---|---|"
+        "|---|---|---|---|---|---|---|---|---|---|"
     )
     for r in results:
+        charged = (
+            "; ".join(f"{g['peak']:.0f} / {g['anon']:.0f} MB / {g['oom']}" for g in r["cgroups"])
+            or "(no cgroup here)"
+        )
         print(
             f"| {r['workers']} | {SALES} | {r['seconds']:.0f} s | {r['per_minute']:.1f} "
-            f"| {r['per_minute'] / base:.2f}× | {r['shop_orders']} | {r['doubles']} "
+            f"| {r['per_minute'] / base:.2f}× | {r['shop_orders']} | {r['doubles']} | {charged} "
             f"| {', '.join(f'{p:.0f}' for p in r['peaks_mb'])} MB | {r['statuses']} |"
+        )
+    top = results[-1]
+    if len(results) > 1:
+        ratio = top["per_minute"] / base
+        print(f"{top['workers']} workers ≥ 3× one: {ratio:.2f}× {verdict(ratio >= 3)}")
+    doubles = sum(r["doubles"] for r in results)
+    print(f"double orders: {doubles} {verdict(doubles == 0)}")
+    if all(r["cgroups"] for r in results):
+        ooms = sum(g["oom"] for r in results for g in r["cgroups"])
+        bought = all(set(r["statuses"]) == {"succeeded"} for r in results)
+        print(
+            f"every sale bought with each worker inside its {capped} cgroup, OOM kills {ooms}: "
+            f"{verdict(bought and ooms == 0 and bool(CAP_MB))}"
         )
     print(f"done {machine()}")
 

@@ -166,8 +166,9 @@ def shop(shop_server):
 
 
 def chromium_path() -> str | None:
-    path = os.environ.get("AUTOORDER_CHROMIUM_PATH", "/usr/bin/chromium")
-    return path if Path(path).exists() else None
+    from autoorder.scrapers.browser import chromium_executable
+
+    return chromium_executable(os.environ.get("AUTOORDER_CHROMIUM_PATH"))
 
 
 @pytest.fixture(scope="session")
