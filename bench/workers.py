@@ -11,11 +11,17 @@ time (the account lock), so more workers can only buy faster with as many accoun
 N real `flask --app app worker --queues orders --no-scheduler` processes start, the sales are made
 due and the tick's duty enqueues them, and the clock runs until the last is bought.
 
-Printed per run: sales/min (the 1-worker run is the baseline: ratio = throughput ÷ that of 1),
+Printed per run: sales/min (the 1-worker run is the baseline: ratio = throughput ÷ that of 1), how
+busy the machine's CPUs were meanwhile (everything on it: workers, browsers, shop, PostgreSQL),
 the shop's orders per sale (a sale bought twice shows as 2), and each worker's peak memory (PSS
 summed over its process tree: the worker, Playwright's driver, Chromium), sampled every 0.5 s,
-with what the tree holds by kind of process every ten sales and at the peak.
-Targets: 4 workers ≥ 3× one, 0 double orders, each worker ≤ 512 MB. BENCH_WORKERS ("1,2,4").
+with what the tree holds by kind of process every ten sales and at the peak. As root, each worker
+runs in a memory cgroup of its own capped at BENCH_CAP_MB (512; 0: no cap) with no swap — a 512 MB
+dyno each — after the page cache is emptied (so the binaries' pages are charged to the workers, as
+in fresh containers): its peak usage, peak anonymous memory and OOM kills are printed, and a
+worker whose working set does not fit shows as a much slower run.
+Targets: 4 workers ≥ 3× one, 0 double orders, each worker within its 512 MB. BENCH_WORKERS
+("1,2,4").
 """
 
 import os
@@ -262,6 +268,7 @@ def run(count: int, url: str) -> dict:
         memory = TreeMemory(workers)
         memory.start()
         stand.make_due(ids)
+        cpu_before = psutil.cpu_times()
         started = time.perf_counter()
         with stand.app.app_context():
             enqueued = enqueue_due_orders()  # the tick's duty
@@ -283,6 +290,10 @@ def run(count: int, url: str) -> dict:
             )
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
+        cpu = psutil.cpu_times()
+        busy = sum(a - b for a, b in zip(cpu, cpu_before, strict=True)) - (
+            (cpu.idle - cpu_before.idle) + (cpu.iowait - cpu_before.iowait)
+        )
         memory.stop()
         charged = [
             {"peak": g.peak() / 2**20, "anon": g.peak_anon / 2**20, "oom": g.oom_kills()}
@@ -308,6 +319,7 @@ def run(count: int, url: str) -> dict:
             "peak_parts": [shown(p) for p in memory.peak_parts],
             "cgroups": charged,
             "page_cache_dropped": dropped,
+            "cpu_busy": busy / elapsed / psutil.cpu_count(),  # the whole machine's, 0–1
         }
     finally:
         for group in filter(None, groups):
@@ -340,10 +352,11 @@ def main():
     base = results[0]["per_minute"]
     capped = f"capped at {CAP_MB} MB, no swap" if CAP_MB else "no cap"
     print(
-        "\n| workers | sales | time | sales/min | ratio to 1 | shop orders | doubles "
+        "\n| workers | sales | time | sales/min | ratio to 1 | machine CPU busy "
+        "| shop orders | doubles "
         f"| each worker's cgroup ({capped}): peak usage / peak anonymous / OOM kills "
         "| peak per worker (PSS, process tree) | cart statuses |\n"
-        "|---|---|---|---|---|---|---|---|---|---|"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     for r in results:
         charged = (
@@ -352,7 +365,8 @@ def main():
         )
         print(
             f"| {r['workers']} | {SALES} | {r['seconds']:.0f} s | {r['per_minute']:.1f} "
-            f"| {r['per_minute'] / base:.2f}× | {r['shop_orders']} | {r['doubles']} | {charged} "
+            f"| {r['per_minute'] / base:.2f}× | {r['cpu_busy']:.0%} | {r['shop_orders']} "
+            f"| {r['doubles']} | {charged} "
             f"| {', '.join(f'{p:.0f}' for p in r['peaks_mb'])} MB | {r['statuses']} |"
         )
     top = results[-1]
