@@ -1,5 +1,6 @@
 """A memory cgroup of the benchmark's own (v1 or v2, as root): how a container — a Heroku dyno — is
-charged for a worker and everything it starts (bench/worker_memory.py, bench/workers.py)."""
+charged for a worker and everything it starts (bench/worker_memory.py, bench/workers.py); and what
+each process of a worker's tree is."""
 
 import os
 import shlex
@@ -22,6 +23,23 @@ def field_kb(text: str, field: str) -> int:
         if line.startswith(field):
             return int(line.split()[1])
     return 0
+
+
+def kind_of(pid: int, root: int) -> str:
+    if pid == root:
+        return "worker"
+    cmd = (
+        read_proc(f"/proc/{pid}/cmdline").replace("\0", " ").split()
+    )  # Chromium rewrites its argv as one string
+    exe = os.path.basename(cmd[0]) if cmd else read_proc(f"/proc/{pid}/comm").strip()
+    if "chrom" in exe:
+        kind = next((a.split("=", 1)[1] for a in cmd if a.startswith("--type=")), "browser")
+        return f"chromium {kind}"
+    if exe.startswith("node") or "playwright" in " ".join(cmd):
+        return "playwright driver"
+    if "python" in exe or "rq:" in " ".join(cmd) or "flask" in " ".join(cmd):
+        return "python fork (horse/scheduler)"
+    return exe or "?"
 
 
 class Cgroup:

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cgroup import Cgroup, drop_page_cache, field_kb, read_proc  # noqa: E402
+from _cgroup import Cgroup, drop_page_cache, field_kb, kind_of, read_proc  # noqa: E402
 from _order_stand import Stand, machine, stop_process_group, verdict  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -86,23 +86,6 @@ if os.path.exists("/usr/bin/chromium"):
             PROCFILE_WORKER,
         )
     )
-
-
-def kind_of(pid: int, root: int) -> str:
-    if pid == root:
-        return "worker"
-    cmd = (
-        read_proc(f"/proc/{pid}/cmdline").replace("\0", " ").split()
-    )  # Chromium rewrites its argv as one string
-    exe = os.path.basename(cmd[0]) if cmd else read_proc(f"/proc/{pid}/comm").strip()
-    if "chrom" in exe:
-        kind = next((a.split("=", 1)[1] for a in cmd if a.startswith("--type=")), "browser")
-        return f"chromium {kind}"
-    if exe.startswith("node") or "playwright" in " ".join(cmd):
-        return "playwright driver"
-    if "python" in exe or "rq:" in " ".join(cmd) or "flask" in " ".join(cmd):
-        return "python fork (horse/scheduler)"
-    return exe or "?"
 
 
 def program_of(kind: str) -> str:

@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from autoorder.config import database_url  # noqa: E402
 from autoorder.extensions import db  # noqa: E402
 from autoorder.models import Order  # noqa: E402
-from bench._cgroup import Cgroup, drop_page_cache  # noqa: E402
+from bench._cgroup import Cgroup, drop_page_cache, kind_of  # noqa: E402
 from bench._order_stand import (  # noqa: E402
     BUYER,
     SHOP_PASSWORD,
@@ -128,24 +128,6 @@ def setup(stand) -> list[int]:
     return ids
 
 
-def kind(p: psutil.Process) -> str:
-    """What a process in a worker's tree is: the worker, Playwright's driver, Chromium's browser
-    process or one of its children by its --type (renderer, gpu-process, utility, zygote)."""
-    try:
-        cmd = p.cmdline()
-    except psutil.Error:
-        return "gone"
-    line = " ".join(cmd)
-    if "flask" in line and "worker" in line:
-        return "worker"
-    if "node" in (p.name() or "") or "playwright" in line and "run-driver" in line:
-        return "driver"
-    match = re.search(r"--type=([\w-]+)", line)
-    if match:
-        return match.group(1)
-    return "chromium" if "chrom" in line else p.name()
-
-
 def tree_pss(pid: int) -> tuple[int, Counter]:
     """Memory of a worker's process tree: PSS (shared pages split between the processes sharing
     them), so Chromium's shared memory is not counted once per process as RSS sums would; and
@@ -160,8 +142,9 @@ def tree_pss(pid: int) -> tuple[int, Counter]:
             except psutil.Error:
                 continue
             total += pss
-            parts[kind(p)] += pss
-            counts[kind(p)] += 1
+            name = kind_of(p.pid, pid)
+            parts[name] += pss
+            counts[name] += 1
         for name, n in counts.items():
             if n > 1:
                 parts[f"{name} ×{n}"] = parts.pop(name)
