@@ -453,7 +453,7 @@ class Stand:
         self.redis.process.kill()
         self.redis.process.wait(10)
         time.sleep(1.0)
-        self.redis.start()
+        self.redis.start(attempts=1)  # the same port or fail: the workers hold its URL
 
     def env(self, settings: Settings) -> dict:
         return stand.worker_env(

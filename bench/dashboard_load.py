@@ -267,10 +267,15 @@ def client(base: str, out: str) -> None:
 # =============================================================== the benchmark (this process)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket already bound to a free port and listening, for gunicorn to inherit (``--bind
+    fd://N``): picking a free port and letting gunicorn bind it later races every other process
+    that picks one meanwhile (bench/smoke.sh runs the benchmarks all at once)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
 
 
 def wait_for_app(base: str, server: subprocess.Popen, timeout: float = 180) -> None:
@@ -417,7 +422,8 @@ def run(label: str, url: str, work: Path) -> list[str]:
 
     redis = RedisServer(work)
     redis.start()
-    port = free_port()
+    listener = listening_socket()
+    port = listener.getsockname()[1]
     env = dict(
         os.environ,
         SECRET_KEY="bench-" + os.urandom(16).hex(),
@@ -448,7 +454,7 @@ def run(label: str, url: str, work: Path) -> list[str]:
                     "-m",
                     "gunicorn",
                     "--bind",
-                    f"127.0.0.1:{port}",
+                    f"fd://{listener.fileno()}",
                     "--workers",
                     "2",
                     "--threads",
@@ -460,7 +466,9 @@ def run(label: str, url: str, work: Path) -> list[str]:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
             )
+        listener.close()  # gunicorn holds its own copy
         wait_for_port(port, timeout=30)
         wait_for_app(f"http://127.0.0.1:{port}", server)  # the workers boot after the port opens
         client_process = subprocess.Popen(
@@ -508,6 +516,7 @@ def run(label: str, url: str, work: Path) -> list[str]:
                         process.kill()
                         process.wait()
         finally:
+            listener.close()
             redis.stop()
             with app.app_context():
                 db.session.remove()

@@ -65,25 +65,50 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
+    def start(self, attempts: int = 5):
+        """Start redis-server and wait until it answers. A free port can be taken by another
+        process between choosing it and redis-server binding it (the benchmarks start theirs all
+        at once): then redis-server exits, or something else answers on that port; either way try
+        again on a fresh port (``attempts=1``: this port or fail, for a restart whose URL others
+        hold). The server that answers is ours when INFO names our process."""
+        for attempt in range(attempts):
+            if attempt:
+                self.port = free_port()
+            self.process = subprocess.Popen(
+                [
+                    redis_server_binary(),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if self._answers_as_ours(timeout=15.0):
+                return
+            self.stop()
+        raise RuntimeError(f"redis-server did not start on a free port in {attempts} attempts")
+
+    def _answers_as_ours(self, timeout: float) -> bool:
+        import redis
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+                with contextlib.closing(client):
+                    pid = int(client.info("server")["process_id"])
+                return pid == self.process.pid
+            except (redis.RedisError, OSError, KeyError, ValueError):
+                time.sleep(0.05)
+        return False
 
     def stop(self):
         if self.process and self.process.poll() is None:
