@@ -390,7 +390,7 @@ def run(label: str, url: str, work: Path) -> list[str]:
     from autoorder.extensions import db
     from autoorder.models import Order, User
     from bench import sales_page
-    from tests.support import RedisServer, wait_for_port
+    from tests.support import RedisServer
 
     print(f"\n== {label}", flush=True)
     app = create_app(TestConfig(SQLALCHEMY_DATABASE_URI=url, EVIDENCE_DIR=str(work / "evidence")))
@@ -468,8 +468,7 @@ def run(label: str, url: str, work: Path) -> list[str]:
                 stderr=subprocess.STDOUT,
                 pass_fds=(listener.fileno(),),
             )
-        listener.close()  # gunicorn holds its own copy
-        wait_for_port(port, timeout=30)
+        listener.close()  # gunicorn holds its own copy; the port listens already
         wait_for_app(f"http://127.0.0.1:{port}", server)  # the workers boot after the port opens
         client_process = subprocess.Popen(
             [sys.executable, __file__, "--client", f"http://127.0.0.1:{port}", str(out_path)],
