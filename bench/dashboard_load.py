@@ -270,7 +270,7 @@ def client(base: str, out: str) -> None:
 def listening_socket() -> socket.socket:
     """A socket already bound to a free port and listening, for gunicorn to inherit (``--bind
     fd://N``): picking a free port and letting gunicorn bind it later races every other process
-    that picks one meanwhile (bench/smoke.sh runs the benchmarks all at once)."""
+    that picks one meanwhile (bench/smoke.sh runs several benchmarks at once)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(2048)

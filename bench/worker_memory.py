@@ -219,7 +219,9 @@ def run_worker(
         for order_id in order_ids:
             enqueue_order(order_id)  # due now: straight onto the orders queue, as the tick does
         db.session.remove()
-    deadline = time.monotonic() + 60 + 15 * len(order_ids)
+    # a Chromium launch alone took 19 s at load 10 (CI's smoke, 13 benchmarks at once): the bound is
+    # for a hang, not a speed target (this benchmark measures memory)
+    deadline = time.monotonic() + 150 + 15 * len(order_ids)
     while True:
         with stand.app.app_context():
             statuses = list(db.session.scalars(select(Order.status).where(Order.id.in_(order_ids))))
