@@ -10,8 +10,8 @@
 #
 # The benchmarks run SMOKE_JOBS at a time (default 3; each has its own throwaway files, ports,
 # redis-server, and on PostgreSQL its own schema or database), longest first. All thirteen at once
-# took as long as the slowest one but put eight Chromiums on two CPUs (load 10-16): benchmarks with
-# waits sized for a working machine then failed for the load alone (CI went red twice that way).
+# took as long as the slowest one but put eight Chromiums on two CPUs (load 10-16), and waits sized
+# for a working machine ran out (CI went red on worker_memory and handoff_live_view that way).
 # The order-loop ones (Chromium, real worker processes) run one order per phase, on SQLite as always;
 # tracking_sweep.py runs through bench/order_loop.py (their runner) so that the runner is smoked too.
 set -uo pipefail
@@ -51,7 +51,6 @@ fi
 started=$(date +%s.%N)
 echo "=== bench smoke: ${#BENCHES[@]} benchmarks at a tiny size, $JOBS at a time ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))" \
   "on SQLite${TEST_DATABASE_URL:+ and PostgreSQL}"
-pids=()
 for entry in "${BENCHES[@]}"; do
   IFS='|' read -r name vars script <<<"$entry"
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
@@ -62,9 +61,8 @@ for entry in "${BENCHES[@]}"; do
     echo $? >"$LOGS/$name.rc"
     echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f", $2 - $1}' >"$LOGS/$name.s"
   ) &
-  pids+=($!)
 done
-wait "${pids[@]}"
+wait
 
 failed=()
 for entry in "${BENCHES[@]}"; do

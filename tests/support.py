@@ -67,10 +67,10 @@ class RedisServer:
 
     def start(self, attempts: int = 5):
         """Start redis-server and wait until it answers. A free port can be taken by another
-        process between choosing it and redis-server binding it (the benchmarks start theirs all
-        at once): then redis-server exits, or something else answers on that port; either way try
-        again on a fresh port (``attempts=1``: this port or fail, for a restart whose URL others
-        hold). The server that answers is ours when INFO names our process."""
+        process between choosing it and redis-server binding it (bench/smoke.sh runs several
+        benchmarks at once): then redis-server exits, or something else answers on that port;
+        either way try again on a fresh port (``attempts=1``: this port or fail, for a restart
+        whose URL others hold). The server that answers is ours when INFO names our process."""
         for attempt in range(attempts):
             if attempt:
                 self.port = free_port()

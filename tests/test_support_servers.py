@@ -1,5 +1,5 @@
 """The test/bench stand's throwaway redis-server must be its own: a free port can be taken between
-choosing it and binding it (bench/smoke.sh starts every benchmark at once; CI's first red was a
+choosing it and binding it (bench/smoke.sh runs several benchmarks at once; CI's first red was a
 gunicorn that lost its port that way). These prove RedisServer moves to a fresh port instead of
 talking to whoever holds the old one."""
 
